@@ -1,0 +1,42 @@
+# The two commands (README): `make run` and `make test`. Both set up .venv from the lockfiles.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test lint typecheck bench check-menus lock clean
+
+$(BIN)/jumbe: pyproject.toml requirements/main.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements/main.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(VENV)/.dev: $(BIN)/jumbe requirements/dev.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements/dev.lock
+	touch $@
+
+run: $(BIN)/jumbe            ## set up, then serve menus/ on :8000 with the embedded Redis
+	$(BIN)/jumbe serve
+
+test: $(VENV)/.dev           ## set up, then run the whole test suite
+	$(BIN)/pytest
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check gateway tests bench
+	$(BIN)/ruff format --check gateway tests bench
+
+typecheck: $(VENV)/.dev
+	$(BIN)/mypy
+
+check-menus: $(BIN)/jumbe
+	$(BIN)/jumbe check menus
+
+bench: $(BIN)/jumbe          ## load test a running gateway (see README)
+	$(BIN)/python bench/ussd_load.py
+
+lock:                        ## re-resolve the lockfiles after changing pyproject.toml
+	$(BIN)/uv pip compile pyproject.toml -q --python-version 3.11 -o requirements/main.lock
+	$(BIN)/uv pip compile pyproject.toml -q --group dev --python-version 3.11 -o requirements/dev.lock
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,194 @@
+"""``create_app(settings)``: routes, resources (Redis, menus) and their lifecycle."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+import redis
+import redis.asyncio
+from aiohttp import web
+from redis.typing import EncodableT, FieldT
+
+from gateway import logs
+from gateway.channels.africastalking import ussd as at_ussd
+from gateway.channels.base import UssdSessionEnd, authorize
+from gateway.config import Settings
+from gateway.errors import BadRequest, MenuError
+from gateway.menu.engine import Engine
+from gateway.menu.findings import has_errors
+from gateway.menu.registry import MenuRegistry, load_registry
+from gateway.privacy import Pseudonymizer
+from gateway.sessions import HopPipeline, HopResult
+from gateway.store import keys
+from gateway.store.connection import EmbeddedRedis, connect
+from gateway.store.pipelined import PipelinedRedis
+from gateway.store.session_store import SessionStore
+
+SETTINGS = web.AppKey("settings", Settings)
+REGISTRY = web.AppKey("registry", MenuRegistry)
+REDIS = web.AppKey("redis", redis.asyncio.Redis)
+PIPELINE = web.AppKey("pipeline", HopPipeline)
+PSEUDONYM = web.AppKey("pseudonym", Pseudonymizer)
+
+log = logs.get_logger("gateway")
+
+
+def create_app(settings: Settings, registry: MenuRegistry | None = None) -> web.Application:
+    """The gateway application. Loads menus now (raising ``MenuError`` on errors)."""
+    if registry is None:
+        registry, findings = load_registry(settings.menus_dir)
+        if has_errors(findings):
+            raise MenuError([f for f in findings if f.severity == "error"])
+        for finding in findings:
+            log.warning("menu_check", finding=str(finding))
+    app = web.Application(client_max_size=64 * 1024)
+    app[SETTINGS] = settings
+    app[REGISTRY] = registry
+    app[PSEUDONYM] = Pseudonymizer(settings.effective_pseudonym_key)
+    app.cleanup_ctx.append(_redis_context)
+    app.router.add_post("/ussd/africastalking", ussd_africastalking)
+    app.router.add_post("/ussd/africastalking/events", ussd_africastalking_events)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
+
+
+async def _redis_context(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    embedded = None
+    url = settings.redis_url
+    if url is None:
+        embedded = EmbeddedRedis(settings.data_dir)
+        embedded.start()
+        url = embedded.url
+        log.info("embedded_redis_started", data_dir=str(settings.data_dir))
+    client = connect(url, socket_timeout=min(2.0, settings.hop_deadline))
+    app[REDIS] = client
+    hop_client = PipelinedRedis(url, timeout=min(2.0, settings.hop_deadline))
+    store = SessionStore(hop_client, settings.session_ttl)
+    app[PIPELINE] = HopPipeline(app[REGISTRY], store, Engine(), deadline=settings.hop_deadline)
+    try:
+        yield
+    finally:
+        await hop_client.close()
+        await client.aclose()
+        if embedded is not None:
+            embedded.stop()
+            log.info("embedded_redis_stopped")
+
+
+def _refuse(request: web.Request, status: int, reason: str) -> web.Response:
+    log.warning("callback_refused", path=request.path, status=status, reason=reason)
+    label = "Unauthorized" if status == 403 else "Bad request"
+    return web.Response(status=status, text=f"END {label}: {reason}", content_type="text/plain")
+
+
+async def ussd_africastalking(request: web.Request) -> web.Response:
+    """One USSD hop from Africa's Talking: form in, ``CON …``/``END …`` out."""
+    started = time.perf_counter()
+    app = request.app
+    settings = app[SETTINGS]
+    denied = authorize(request, settings)
+    if denied:
+        return _refuse(request, 403, denied)
+    try:
+        hop = at_ussd.parse_hop(await request.read())
+    except BadRequest as exc:
+        return _refuse(request, 400, str(exc))
+    try:
+        result = await app[PIPELINE].handle(hop)
+    except Exception:  # the boundary: a subscriber always gets a readable END
+        log.exception("ussd_hop_crashed", session_id=hop.session_id)
+        result = app[PIPELINE].failure(hop, "crash", "error")
+    _log_hop(app[PSEUDONYM], hop.session_id, hop.phone_number, hop.network_code, result, started)
+    return web.Response(
+        text=at_ussd.render(result.reply.prefix, result.reply.text), content_type="text/plain"
+    )
+
+
+def _log_hop(
+    pseudonym: Pseudonymizer,
+    session_id: str,
+    phone: str,
+    network: str,
+    result: HopResult,
+    started: float,
+) -> None:
+    logs.emit(
+        "ussd_hop",
+        session_id=session_id,
+        subscriber=pseudonym(phone),
+        network=network,
+        menu=result.menu_id,
+        state_before=result.state_before,
+        state_after=result.state_after,
+        outcome=result.outcome,
+        redis_round_trips=result.round_trips,
+        latency_ms=round((time.perf_counter() - started) * 1000, 3),
+    )
+
+
+async def ussd_africastalking_events(request: web.Request) -> web.Response:
+    """The end-of-session notification: kept 30 days and streamed for funnel reports."""
+    app = request.app
+    settings = app[SETTINGS]
+    denied = authorize(request, settings)
+    if denied:
+        return _refuse(request, 403, denied)
+    try:
+        end = at_ussd.parse_session_end(await request.read())
+    except BadRequest as exc:
+        return _refuse(request, 400, str(exc))
+    try:
+        await _store_session_end(app[REDIS], app[PSEUDONYM](end.phone_number), end)
+    except (redis.RedisError, OSError) as exc:
+        log.error("ussd_session_end_not_stored", session_id=end.session_id, error=str(exc))
+        return web.Response(status=503, text="store unavailable; retry later")
+    log.info(
+        "ussd_session_end",
+        session_id=end.session_id,
+        status=end.status,
+        duration_ms=end.duration_ms,
+        hops=end.hops,
+        subscriber=app[PSEUDONYM](end.phone_number),
+    )
+    return web.Response(text="OK")
+
+
+async def _store_session_end(
+    client: redis.asyncio.Redis, subscriber: str, end: UssdSessionEnd
+) -> None:
+    fields: dict[FieldT, EncodableT] = {
+        "provider": end.provider, "session_id": end.session_id,
+        "subscriber": subscriber,
+        "service_code": end.service_code, "network": end.network_code, "status": end.status,
+        "duration_ms": end.duration_ms if end.duration_ms is not None else "",
+        "hops": end.hops if end.hops is not None else "", "last_response": end.last_response,
+        "error": end.error_message, "date": end.date,
+    }  # fmt: skip
+    key = keys.session_end(end.provider, end.session_id)
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.hset(key, mapping=fields)
+        pipe.expire(key, keys.USSD_EVENT_TTL)
+        pipe.xadd(keys.ussd_ends_stream(), fields, maxlen=keys.USSD_ENDS_MAXLEN, approximate=True)
+        await pipe.execute()
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    """Liveness: the process answers."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: Redis answers PING and at least one menu is loaded."""
+    problems = {}
+    try:
+        await request.app[REDIS].ping()
+    except (redis.RedisError, OSError) as exc:
+        problems["redis"] = f"down: {exc}"
+    menus = request.app[REGISTRY].menus
+    if not menus:
+        problems["menus"] = "no menu loaded"
+    body = {"status": "ready" if not problems else "not ready", "menus": len(menus), **problems}
+    return web.json_response(body, status=200 if not problems else 503)

@@ -1,0 +1,1 @@
+"""Aggregator adapters: one package per aggregator; nothing outside knows their field names."""

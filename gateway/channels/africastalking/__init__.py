@@ -1,0 +1,1 @@
+"""Africa's Talking: USSD callbacks (form bodies, cumulative ``text``, ``CON``/``END`` replies)."""

@@ -1,0 +1,105 @@
+"""The ``jumbe`` command: serve · check."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from gateway import __version__, config, logs
+from gateway.errors import ConfigError, MenuError
+from gateway.menu.findings import has_errors
+from gateway.menu.registry import check_files
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jumbe", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"jumbe {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the gateway")
+    serve.add_argument("--menus", type=Path, help="menu folder (default: menus)")
+    serve.add_argument("--host", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: 8000)")
+    serve.add_argument("--redis", dest="redis_url", help="Redis URL (default: embedded Redis)")
+    serve.add_argument("--data-dir", type=Path, help="embedded Redis data folder (default: ./var)")
+    serve.add_argument("--session-ttl", type=int, help="seconds a session lives (default: 180)")
+    serve.add_argument("--log-format", choices=["auto", "json", "console"])
+
+    check = commands.add_parser("check", help="validate menu files")
+    check.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        default=[Path("menus")],
+        help="files or folders (default: menus)",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return run_check(args.paths)
+        return run_serve(args)
+    except ConfigError as exc:
+        print(f"jumbe: {exc}", file=sys.stderr)
+        return 2
+
+
+def run_check(paths: list[Path]) -> int:
+    """Print findings as ``path:line:col: severity: message``; 1 when any is an error."""
+    missing = [p for p in paths if not p.exists()]
+    for path in missing:
+        print(f"{path}:1:1: error: no such file or folder")
+    menus, findings = check_files([p for p in paths if p.exists()])
+    for finding in findings:
+        print(finding)
+    errors = sum(f.severity == "error" for f in findings) + len(missing)
+    warnings = sum(f.severity == "warning" for f in findings)
+    print(f"{len(menus)} menu(s) OK, {errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    return 1 if errors or has_errors(findings) else 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from gateway.app import create_app
+
+    settings = config.from_env().with_overrides(
+        menus_dir=args.menus, host=args.host, port=args.port, redis_url=args.redis_url,
+        data_dir=args.data_dir, session_ttl=args.session_ttl, log_format=args.log_format,
+    )  # fmt: skip
+    logs.configure(settings.log_format, settings.log_level)
+    log = logs.get_logger("gateway")
+    try:
+        app = create_app(settings)
+    except MenuError as exc:
+        print("jumbe: menus have errors; not starting:", file=sys.stderr)
+        for finding in exc.findings:
+            print(finding, file=sys.stderr)
+        return 1
+    if settings.callback_token is None:
+        log.warning(
+            "no_callback_token",
+            hint="set JUMBE_CALLBACK_TOKEN: anyone who can reach this port can drive sessions",
+        )
+    _use_uvloop()
+    redis_desc = settings.redis_url or f"embedded, data in {settings.data_dir}"
+    print(
+        f"jumbe {__version__}: serving {settings.menus_dir} on "
+        f"http://{settings.host}:{settings.port} (Redis: {redis_desc})",
+        file=sys.stderr,
+    )
+    web.run_app(app, host=settings.host, port=settings.port, access_log=None, print=None)
+    return 0
+
+
+def _use_uvloop() -> None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - optional on platforms without it
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())

@@ -1,0 +1,1 @@
+"""Menu files → validated model → one compiled state machine per menu version."""

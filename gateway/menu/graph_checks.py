@@ -1,0 +1,116 @@
+"""Checks across the screens of one menu: targets exist, every screen is reachable and has a
+way out, option keys don't collide with navigation keys."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from gateway.menu.findings import Finding
+from gateway.menu.model import (
+    EndScreen,
+    InputScreen,
+    LanguageScreen,
+    Menu,
+    MenuScreen,
+    RouterScreen,
+    Screen,
+    SetScreen,
+)
+from gateway.menu.yamlsource import Locations, PathKey
+
+
+def edges(screen: Screen) -> list[tuple[str, PathKey]]:
+    """(target, location of the ``next`` field) for every way out of ``screen``."""
+    base: PathKey = ("screens", screen.id, screen.kind)
+    if isinstance(screen, MenuScreen):
+        return [(o.next, (*base, "options", i, "next")) for i, o in enumerate(screen.options)]
+    if isinstance(screen, InputScreen | SetScreen | LanguageScreen):
+        return [(screen.next, (*base, "next"))]
+    if isinstance(screen, RouterScreen):
+        return [(r.next, (*base, "routes", i, "next")) for i, r in enumerate(screen.routes)]
+    return []
+
+
+def check_graph(
+    menu: Menu, locations: Locations, findings: list[Finding], declared: set[str]
+) -> None:
+    """Append findings about the screen graph of ``menu``.
+
+    ``declared`` holds every screen id in the file, including screens that failed to parse:
+    those already have their own error, so links to them are not reported again, and the
+    whole-graph warnings (unreachable, no way out) wait until every screen parses.
+    """
+    graph: dict[str, list[str]] = {}
+    for screen in menu.screens.values():
+        targets = []
+        for target, key in edges(screen):
+            if not target:
+                continue
+            if target not in declared:
+                findings.append(locations.finding(key, f"unknown next screen {target!r}"))
+            elif target in menu.screens:
+                targets.append(target)
+        graph[screen.id] = targets
+        _check_navigation_keys(menu, screen, locations, findings)
+    if menu.start in menu.screens and declared == set(menu.screens):
+        _check_reachability(menu, graph, locations, findings)
+
+
+def _check_reachability(
+    menu: Menu, graph: dict[str, list[str]], locations: Locations, findings: list[Finding]
+) -> None:
+    """Every screen is reachable from the start and can reach an end screen."""
+    reachable = _reach(graph, [menu.start])
+    for screen_id in menu.screens:
+        if screen_id not in reachable:
+            findings.append(
+                locations.finding(
+                    ("screens", screen_id),
+                    f"screen {screen_id!r} is unreachable from start screen {menu.start!r}",
+                    "warning",
+                )
+            )
+    reverse: dict[str, list[str]] = {s: [] for s in menu.screens}
+    for source, targets in graph.items():
+        for target in targets:
+            reverse[target].append(source)
+    ends = [s.id for s in menu.screens.values() if isinstance(s, EndScreen)]
+    can_finish = _reach(reverse, ends)
+    for screen_id in menu.screens:
+        if screen_id in reachable and screen_id not in can_finish:
+            findings.append(
+                locations.finding(
+                    ("screens", screen_id),
+                    f"screen {screen_id!r} has no way out: no path from it reaches an end screen",
+                    "warning",
+                )
+            )
+
+
+def _reach(graph: dict[str, list[str]], starts: list[str]) -> set[str]:
+    seen = set(starts)
+    queue = deque(starts)
+    while queue:
+        for target in graph.get(queue.popleft(), []):
+            if target not in seen:
+                seen.add(target)
+                queue.append(target)
+    return seen
+
+
+def _check_navigation_keys(
+    menu: Menu, screen: Screen, locations: Locations, findings: list[Finding]
+) -> None:
+    nav = menu.navigation
+    if not (nav.enabled and isinstance(screen, MenuScreen) and screen.navigation):
+        return
+    reserved = {nav.back: "back", nav.home: "home", nav.more: "more"}
+    for i, option in enumerate(screen.options):
+        if option.key in reserved:
+            findings.append(
+                locations.finding(
+                    ("screens", screen.id, "menu", "options", i),
+                    f"option key {option.key!r} is the {reserved[option.key]} key; pick another "
+                    "key or set navigation: false on this screen",
+                )
+            )

@@ -1,0 +1,76 @@
+"""What a session stores: menu id and version, screen, variables, transcript, last reply.
+
+Encoded as ``<rev>\\n<json>``; ``rev`` is the compare-and-set version in Redis.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+MAX_HISTORY = 20
+
+
+class SessionState:
+    """One USSD session, small enough to load and save on every hop."""
+
+    __slots__ = (
+        "ended",
+        "history",
+        "hops",
+        "language",
+        "menu_id",
+        "page",
+        "reply",
+        "rev",
+        "started",
+        "state",
+        "transcript",
+        "vars",
+        "version",
+    )
+
+    def __init__(self, menu_id: str, version: str, language: str, started: float) -> None:
+        self.menu_id = menu_id
+        self.version = version
+        self.language = language
+        self.started = started
+        self.state = ""
+        self.vars: dict[str, Any] = {}
+        self.transcript = ""
+        self.reply = ""
+        self.ended = False
+        self.history: list[str] = []
+        self.page = 0
+        self.hops = 0
+        self.rev = 0
+
+    def push_history(self, screen_id: str) -> None:
+        self.history.append(screen_id)
+        if len(self.history) > MAX_HISTORY:
+            del self.history[0]
+
+    def encode(self, rev: int) -> bytes:
+        body = orjson.dumps({
+            "m": self.menu_id, "v": self.version, "l": self.language, "t0": self.started,
+            "s": self.state, "d": self.vars, "t": self.transcript, "r": self.reply,
+            "e": self.ended, "h": self.history, "p": self.page, "n": self.hops,
+        })  # fmt: skip
+        return b"%d\n" % rev + body
+
+    @classmethod
+    def decode(cls, raw: bytes) -> SessionState:
+        head, _, body = raw.partition(b"\n")
+        data = orjson.loads(body)
+        state = cls(data["m"], data["v"], data["l"], data["t0"])
+        state.state = data["s"]
+        state.vars = data["d"]
+        state.transcript = data["t"]
+        state.reply = data["r"]
+        state.ended = data["e"]
+        state.history = data["h"]
+        state.page = data["p"]
+        state.hops = data["n"]
+        state.rev = int(head)
+        return state

@@ -1,0 +1,54 @@
+"""Africa's Talking USSD adapter, driven by real request bodies stored under ``payloads/``."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.channels.africastalking import ussd
+from gateway.errors import BadRequest
+
+PAYLOADS = sorted((Path(__file__).parent / "payloads").glob("*.json"))
+
+
+def _cases() -> list[Any]:
+    return [pytest.param(json.loads(p.read_text()), id=p.stem) for p in PAYLOADS]
+
+
+@pytest.mark.parametrize("case", _cases())
+def test_payload_normalizes_or_is_refused_with_reason(case: dict[str, Any]) -> None:
+    """Each stored AT body becomes the expected normalized request, or a clear BadRequest."""
+    parse = ussd.parse_hop if case["kind"] == "hop" else ussd.parse_session_end
+    body = case["body"].encode()
+    if "error" in case:
+        with pytest.raises(BadRequest, match=case["error"]):
+            parse(body)
+        return
+    parsed = dataclasses.asdict(parse(body))
+    for field, expected in case["expect"].items():
+        assert parsed[field] == expected, f"{case['label']}: {field}"
+
+
+def test_payload_table_covers_both_callbacks() -> None:
+    """The table holds hop and end-of-session bodies, good and bad."""
+    kinds = {
+        (json.loads(p.read_text())["kind"], "error" in json.loads(p.read_text())) for p in PAYLOADS
+    }
+    assert kinds == {("hop", False), ("hop", True), ("end", False), ("end", True)}
+
+
+def test_non_utf8_body_is_refused() -> None:
+    """A body that is not UTF-8 is a BadRequest, not a crash."""
+    with pytest.raises(BadRequest, match="UTF-8"):
+        ussd.parse_hop(b"sessionId=\xff\xfe")
+
+
+def test_overlong_text_is_refused() -> None:
+    """A text field beyond 4000 characters is refused."""
+    body = b"sessionId=a&serviceCode=*1%23&phoneNumber=%2B254700000001&text=" + b"1" * 4001
+    with pytest.raises(BadRequest, match="longer than"):
+        ussd.parse_hop(body)
