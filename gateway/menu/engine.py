@@ -22,7 +22,7 @@ from gateway.menu.model import (
     SetScreen,
 )
 from gateway.menu.state import SessionState
-from gateway.text import Budget, paginate
+from gateway.text import Budget, ItemTooLong, paginate
 
 MAX_AUTOMATIC_STEPS = 32
 
@@ -168,21 +168,26 @@ class Engine:
         navigable = nav.enabled and getattr(screen, "navigation", False)
         more = f"{nav.more}. {message('more', language, menu.messages)}" if navigable else ""
         back = f"{nav.back}. {message('back', language, menu.messages)}" if navigable else ""
-        pages = paginate(header, items, self.budget, more=more or "98. More", back=back)
+        try:
+            pages = paginate(header, items, self.budget, more=more or "98. More", back=back)
+        except ItemTooLong:  # `jumbe check` rejects such labels; variables can still grow one
+            room = f"\n{more or '98. More'}\n{back}"
+            items = [self._fit("CON ", item, room) for item in items]
+            pages = paginate(header, items, self.budget, more=more or "98. More", back=back)
         if len(pages) == 1 and navigable and nav.show_back and session.history:
             with_back = f"{pages[0]}\n{back}"
             if self.budget.fits("CON " + with_back):
                 return [with_back]
         return pages
 
-    def _fit(self, prefix: str, text: str) -> str:
-        """Shorten an END text that cannot be paged to the budget (``jumbe check`` warns)."""
-        if self.budget.fits(prefix + text):
+    def _fit(self, prefix: str, text: str, suffix: str = "") -> str:
+        """``text`` shortened with "…" so that ``prefix + text + suffix`` fits the budget."""
+        if self.budget.fits(prefix + text + suffix):
             return text
         low, high = 0, len(text)
         while low < high:
             middle = (low + high + 1) // 2
-            if self.budget.fits(prefix + text[:middle] + "…"):
+            if self.budget.fits(prefix + text[:middle] + "…" + suffix):
                 low = middle
             else:
                 high = middle - 1

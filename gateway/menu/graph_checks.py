@@ -41,40 +41,54 @@ def check_graph(
     whole-graph warnings (unreachable, no way out) wait until every screen parses.
     """
     graph: dict[str, list[str]] = {}
+    broken: set[str] = set()  # screens with a missing or unknown target (already an error)
+    missing_next = False
     for screen in menu.screens.values():
         targets = []
         for target, key in edges(screen):
             if not target:
-                continue
-            if target not in declared:
+                broken.add(screen.id)
+                missing_next = True
+            elif target not in declared:
                 findings.append(locations.finding(key, f"unknown next screen {target!r}"))
+                broken.add(screen.id)
             elif target in menu.screens:
                 targets.append(target)
         graph[screen.id] = targets
         _check_navigation_keys(menu, screen, locations, findings)
     if menu.start in menu.screens and declared == set(menu.screens):
-        _check_reachability(menu, graph, locations, findings)
+        _check_reachability(menu, graph, broken, not missing_next, locations, findings)
 
 
 def _check_reachability(
-    menu: Menu, graph: dict[str, list[str]], locations: Locations, findings: list[Finding]
+    menu: Menu,
+    graph: dict[str, list[str]],
+    broken: set[str],
+    report_unreachable: bool,
+    locations: Locations,
+    findings: list[Finding],
 ) -> None:
-    """Every screen is reachable from the start and can reach an end screen."""
+    """Every screen is reachable from the start and can reach an end screen.
+
+    Screens with a broken link get the benefit of the doubt (their error comes first), and
+    with a missing ``next`` nothing can be said about reachability.
+    """
     reachable = _reach(graph, [menu.start])
-    for screen_id in menu.screens:
-        if screen_id not in reachable:
-            findings.append(
-                locations.finding(
-                    ("screens", screen_id),
-                    f"screen {screen_id!r} is unreachable from start screen {menu.start!r}",
-                    "warning",
+    if report_unreachable:
+        for screen_id in menu.screens:
+            if screen_id not in reachable:
+                findings.append(
+                    locations.finding(
+                        ("screens", screen_id),
+                        f"screen {screen_id!r} is unreachable from start screen {menu.start!r}",
+                        "warning",
+                    )
                 )
-            )
     reverse: dict[str, list[str]] = {s: [] for s in menu.screens}
     for source, targets in graph.items():
         for target in targets:
             reverse[target].append(source)
-    ends = [s.id for s in menu.screens.values() if isinstance(s, EndScreen)]
+    ends = [s.id for s in menu.screens.values() if isinstance(s, EndScreen)] + sorted(broken)
     can_finish = _reach(reverse, ends)
     for screen_id in menu.screens:
         if screen_id in reachable and screen_id not in can_finish:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.menu import conditions, templates, validators
+from gateway.menu.budget_checks import check_budget
 from gateway.menu.compiler import compile_machine, static_screens
 from gateway.menu.findings import Finding
 from gateway.menu.graph_checks import check_graph
@@ -32,6 +33,7 @@ from gateway.menu.model import (
     Text,
 )
 from gateway.menu.yamlsource import Locations, PathKey, load
+from gateway.text import Budget
 
 SERVICE_CODE = re.compile(r"^\*\d+(\*\d+)*#$")
 IDENTIFIER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -46,6 +48,7 @@ TOP_LEVEL = {
     "resume",
     "messages",
     "description",
+    "samples",
 }
 KIND_FIELDS = {
     "menu": {"text", "options", "invalid", "save", "navigation"},
@@ -55,6 +58,7 @@ KIND_FIELDS = {
     "set": {"values", "next"},
     "language": {"text", "next", "labels", "navigation"},
 }
+_PLACEHOLDER = Text({ANY_LANGUAGE: templates.parse("")})
 DURATION = re.compile(r"^(\d+)\s*(s|m|h)?$")
 
 
@@ -140,10 +144,12 @@ def parse_file(path: Path) -> tuple[Menu | None, list[Finding]]:
     return parse_text(source, str(path), version=hashlib.sha256(raw).hexdigest()[:12])
 
 
-def parse_text(source: str, path: str, version: str = "") -> tuple[Menu | None, list[Finding]]:
+def parse_text(
+    source: str, path: str, version: str = "", budget: Budget | None = None
+) -> tuple[Menu | None, list[Finding]]:
     """Parse menu YAML text; the menu is ``None`` when any finding is an error."""
     data, locations, findings = load(source, path)
-    if findings:
+    if data is None and findings:
         return None, findings
     if not isinstance(data, dict):
         return None, [
@@ -160,7 +166,7 @@ def parse_text(source: str, path: str, version: str = "") -> tuple[Menu | None, 
     codes = _service_codes(ctx, data.get("service_codes"))
     screens = _screens(ctx, data.get("screens"))
     start = data.get("start")
-    if not isinstance(start, str) or start not in screens:
+    if not isinstance(start, str) or start not in ctx.declared:
         ctx.error(
             ("start",) if "start" in data else (),
             f"start screen {start!r} is not defined" if start else "missing start screen",
@@ -178,6 +184,14 @@ def parse_text(source: str, path: str, version: str = "") -> tuple[Menu | None, 
         messages=_messages(ctx, data.get("messages")),
     )
     check_graph(menu, ctx.locations, ctx.findings, ctx.declared)
+    if screens:
+        check_budget(
+            menu,
+            ctx.locations,
+            ctx.findings,
+            budget or Budget(),
+            _samples(ctx, data.get("samples")),
+        )
     ordered = sorted(ctx.findings, key=lambda f: (f.line, f.col))
     if any(f.severity == "error" for f in ordered):
         return None, ordered
@@ -310,8 +324,7 @@ def _menu(ctx: _Context, key: PathKey, screen_id: str, spec: Any) -> Screen | No
                 )
             )
     invalid = ctx.text((*key, "invalid"), body["invalid"]) if "invalid" in body else None
-    if text is None:
-        return None
+    text = text or _PLACEHOLDER  # the error is reported; keep checking the rest
     return MenuScreen(
         screen_id,
         text,
@@ -334,8 +347,7 @@ def _input(ctx: _Context, key: PathKey, screen_id: str, spec: Any) -> Screen | N
         validate = validators.text(None)
     invalid = ctx.text((*key, "invalid"), body["invalid"]) if "invalid" in body else None
     nxt = ctx.target((*key, "next"), body.get("next"))
-    if text is None:
-        return None
+    text = text or _PLACEHOLDER  # the error is reported; keep checking the rest
     return InputScreen(
         screen_id,
         text,
@@ -352,7 +364,7 @@ def _end(ctx: _Context, key: PathKey, screen_id: str, spec: Any) -> Screen | Non
     if body is None:
         return None
     text = ctx.text((*key, "text"), body.get("text"))
-    return EndScreen(screen_id, text) if text else None
+    return EndScreen(screen_id, text or _PLACEHOLDER)
 
 
 def _router(ctx: _Context, key: PathKey, screen_id: str, spec: Any) -> Screen | None:
@@ -411,8 +423,7 @@ def _language(ctx: _Context, key: PathKey, screen_id: str, spec: Any) -> Screen 
         labels = {}
     names = {lang: str(labels.get(lang, lang)) for lang in ctx.languages}
     nxt = ctx.target((*key, "next"), body.get("next"))
-    if text is None:
-        return None
+    text = text or _PLACEHOLDER  # the error is reported; keep checking the rest
     return LanguageScreen(screen_id, text, nxt, names, _flag(ctx, key, body, "navigation"))
 
 
@@ -496,6 +507,15 @@ def _resume(ctx: _Context, value: Any) -> ResumePolicy:
         ctx.error(("resume", "within"), f"resume within {value.get('within')!r}: use e.g. 10m")
         within = 600
     return ResumePolicy(policy, within)
+
+
+def _samples(ctx: _Context, value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        ctx.error(("samples",), "samples: expected {variable: example value}")
+        return {}
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def _messages(ctx: _Context, value: Any) -> dict[str, dict[str, str]]:

@@ -1,0 +1,197 @@
+"""Failure is always an answer: Redis down, menu errors, bad requests, bad tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from conftest import GatewayFactory, hop
+
+from gateway.store.connection import redis_server_binary
+
+ERROR_EN = "END Sorry, something went wrong. Please try again later."
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RedisProcess:
+    """A redis-server on a TCP port that a test can stop and start again."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.port = _free_port()
+        self.data_dir = data_dir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                redis_server_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.data_dir),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+        for _ in range(200):
+            try:
+                if client.ping():
+                    return
+            except redis.ConnectionError:
+                time.sleep(0.02)
+        raise RuntimeError("redis did not start")
+
+    def stop(self) -> None:
+        assert self.process is not None
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> RedisProcess:
+    server = RedisProcess(tmp_path)
+    server.start()
+    yield server
+    if server.process and server.process.poll() is None:
+        server.stop()
+
+
+async def test_redis_stopped_mid_journey(
+    make_gateway: GatewayFactory, own_redis: RedisProcess
+) -> None:
+    """With Redis gone the subscriber reads an END; when it is back, sessions resume."""
+    client = await make_gateway(redis_url=own_redis.url, hop_deadline=2.0)
+    assert (await hop(client, ""))[1].startswith("CON Welcome")
+    own_redis.stop()
+    assert await hop(client, "2") == (200, ERROR_EN)
+    ready = await client.get("/readyz")
+    assert ready.status == 503
+    assert "redis" in await ready.json()
+    own_redis.start()
+    # The append-only file kept the session: the subscriber's retry of the hop goes on.
+    assert await hop(client, "2") == (200, "CON Rate us 1-5")
+    assert (await client.get("/readyz")).status == 200
+
+
+async def test_runtime_menu_error_gives_readable_end(
+    make_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    """A router with no matching route ends the session politely, in the menu's language."""
+    (tmp_path / "broken.yaml").write_text(
+        "id: broken\nservice_codes: ['*500#']\nlanguages: [sw, en]\nstart: main\n"
+        "screens:\n"
+        "  main:\n    menu:\n      text: {sw: Chagua, en: Choose}\n"
+        "      options: [{label: {sw: Moja, en: One}, next: route}]\n"
+        "  route:\n    router:\n      - {if: 'missing == 1', next: done}\n"
+        "  done:\n    end: {sw: Asante, en: Thanks}\n"
+    )
+    client = await make_gateway(menus_dir=tmp_path)
+    await hop(client, "", service_code="*500#")
+    status, body = await hop(client, "1", service_code="*500#")
+    assert (status, body) == (200, "END Samahani, kuna hitilafu. Tafadhali jaribu tena baadaye.")
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("", "missing field sessionId"),
+        ("sessionId=a&serviceCode=%2A384%23&text=", "missing field phoneNumber"),
+        ("sessionId=a&phoneNumber=%2B254700000001&text=", "missing field serviceCode"),
+        ("sessionId=a&serviceCode=%2A384%23&phoneNumber=07-not&text=", "not a phone number"),
+    ],
+)
+async def test_malformed_body_gets_400_with_reason(
+    make_gateway: GatewayFactory, body: str, reason: str
+) -> None:
+    """A malformed callback is refused with 400 and a readable END naming the problem."""
+    client = await make_gateway()
+    response = await client.post(
+        "/ussd/africastalking",
+        data=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    text = await response.text()
+    assert response.status == 400
+    assert text.startswith("END Bad request:") and reason in text
+
+
+async def test_callback_token_is_required_when_configured(make_gateway: GatewayFactory) -> None:
+    """With JUMBE_CALLBACK_TOKEN set, a missing or wrong token gets 403; the right one works."""
+    client = await make_gateway(callback_token="s3cret")
+    assert (await hop(client, ""))[0] == 403
+    assert (await hop(client, "", token="wrong"))[0] == 403
+    status, body = await hop(client, "", token="s3cret")
+    assert status == 200 and body.startswith("CON Welcome")
+
+
+async def test_ip_allow_list(make_gateway: GatewayFactory) -> None:
+    """Only listed source addresses may call back."""
+    client = await make_gateway(allowed_ips=("10.9.9.9",))
+    status, body = await hop(client, "")
+    assert status == 403 and "not allowed" in body
+
+
+async def test_oversized_body_is_refused(make_gateway: GatewayFactory) -> None:
+    """A body over 64 KiB is refused with 413, and the gateway keeps serving."""
+    client = await make_gateway()
+    response = await client.post(
+        "/ussd/africastalking",
+        data=b"x" * 70_000,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status == 413
+    assert (await hop(client, ""))[0] == 200
+
+
+async def test_session_end_notification_is_stored(
+    make_gateway: GatewayFactory, redis_client: redis.Redis
+) -> None:
+    """AT's end-of-session callback is kept (30 days) and streamed, without the raw number."""
+    client = await make_gateway()
+    response = await client.post("/ussd/africastalking/events", data={
+        "sessionId": "ATUid_e1", "serviceCode": "*384*123#", "networkCode": "63902",
+        "phoneNumber": "+254711000111", "status": "Incomplete", "durationInMillis": "31000",
+        "hopsCount": "2", "lastAppResponse": "CON Rate us 1-5", "date": "2026-11-23 10:00:00",
+    })  # fmt: skip
+    assert response.status == 200
+    stored = redis_client.hgetall("j:se:{africastalking:ATUid_e1}")
+    assert stored[b"status"] == b"incomplete"
+    assert stored[b"duration_ms"] == b"31000"
+    assert 0 < redis_client.ttl("j:se:{africastalking:ATUid_e1}") <= 30 * 24 * 3600
+    assert redis_client.xlen("j:ussd:ends") == 1
+    dump = repr(stored) + repr(redis_client.xrange("j:ussd:ends"))
+    assert "254711000111" not in dump
+
+
+async def test_events_refused_while_redis_down(
+    make_gateway: GatewayFactory, own_redis: RedisProcess
+) -> None:
+    """If the notification cannot be stored, AT gets 503 so it retries; nothing is lost."""
+    client = await make_gateway(redis_url=own_redis.url)
+    own_redis.stop()
+    response = await client.post(
+        "/ussd/africastalking/events",
+        data={"sessionId": "ATUid_e2", "phoneNumber": "+254711000111", "status": "Success"},
+    )
+    assert response.status == 503
+    await asyncio.sleep(0)
