@@ -128,6 +128,13 @@ def emit(event: str, **fields: Any) -> None:
     writer.write(line)
 
 
+def flush() -> None:
+    """Write out buffered log lines now (tests, shutdown)."""
+    writer: BatchedWriter | None = _state["writer"]
+    if writer is not None:
+        writer.flush()
+
+
 def configure(
     log_format: str = "auto", level: str = "info", stream: BinaryIO | None = None
 ) -> None:

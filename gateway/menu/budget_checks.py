@@ -63,8 +63,8 @@ def check_budget(
                     (*base, "text"),
                     (
                         f"screen {screen.id!r} does not fit one screen: pages needed "
-                        f"{', '.join(paged)}; subscribers must press {menu.navigation.more} to read "
-                        "it all"
+                        f"{', '.join(paged)}; subscribers must press "
+                        f"{menu.navigation.more} to read it all"
                     ),
                     "warning",
                 )

@@ -57,6 +57,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "gateway", *args],
         capture_output=True,
+        check=False,
         text=True,
         cwd=ROOT,
         timeout=60,

@@ -1,0 +1,64 @@
+"""Phone numbers never reach the logs; each hop logs one canonical line."""
+
+from __future__ import annotations
+
+import io
+
+import orjson
+import pytest
+from conftest import GatewayFactory, hop
+
+from gateway import logs
+from gateway.privacy import Pseudonymizer, pseudonymize
+
+
+def test_pseudonym_is_keyed_and_stable() -> None:
+    """Same key and number → same pseudonym; another key → another; '+' does not matter."""
+    key = b"k" * 32
+    assert pseudonymize(key, "+254700000001") == pseudonymize(key, "254700000001")
+    assert pseudonymize(key, "+254700000001") != pseudonymize(b"x" * 32, "+254700000001")
+    assert Pseudonymizer(key)("+254700000001") == pseudonymize(key, "+254700000001")
+    assert "254700000001" not in pseudonymize(key, "+254700000001")
+
+
+@pytest.fixture
+def log_stream() -> io.BytesIO:
+    stream = io.BytesIO()
+    logs.configure("json", "info", stream=stream)
+    yield stream
+    logs.configure("json", "info")
+
+
+def _lines(stream: io.BytesIO) -> list[dict[str, object]]:
+    logs.flush()
+    return [orjson.loads(line) for line in stream.getvalue().splitlines()]
+
+
+async def test_one_canonical_line_per_hop(
+    make_gateway: GatewayFactory, log_stream: io.BytesIO
+) -> None:
+    """A hop logs ussd_hop with menu, states, outcome, latency and a pseudonym — no number."""
+    client = await make_gateway()
+    await hop(client, "", phone="+254799888777")
+    await hop(client, "2", phone="+254799888777")
+    hops = [line for line in _lines(log_stream) if line["event"] == "ussd_hop"]
+    assert len(hops) == 2
+    second = hops[1]
+    assert second["menu"] == "benchmark"
+    assert (second["state_before"], second["state_after"]) == ("welcome", "rate")
+    assert second["outcome"] == "continue"
+    assert second["redis_round_trips"] == 1
+    assert isinstance(second["latency_ms"], float)
+    assert second["subscriber"] == pseudonymize(b"test-pseudonym-key", "+254799888777")
+    assert b"254799888777" not in log_stream.getvalue()
+
+
+async def test_numbers_are_redacted_even_when_logged_by_mistake(log_stream: io.BytesIO) -> None:
+    """The backstop: a raw number passed to any logger is replaced by <redacted>."""
+    logs.get_logger("test").warning("oops", note="call +254711222333 now", other="0711222333")
+    logs.emit("also", value="+2348031234567")
+    logs.flush()
+    text = log_stream.getvalue()
+    assert b"254711222333" not in text and b"0711222333" not in text
+    assert b"2348031234567" not in text
+    assert text.count(b"<redacted>") == 3
