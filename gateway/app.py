@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hmac
+import signal
 import time
 from collections.abc import AsyncIterator
 
@@ -18,18 +22,22 @@ from gateway.errors import BadRequest, MenuError
 from gateway.menu.engine import Engine
 from gateway.menu.findings import has_errors
 from gateway.menu.registry import MenuRegistry, load_registry
+from gateway.menu.reloader import MenuReloader, ReloadReport
 from gateway.privacy import Pseudonymizer
 from gateway.sessions import HopPipeline, HopResult
+from gateway.sms.web import setup_sms
 from gateway.store import keys
 from gateway.store.connection import EmbeddedRedis, connect
 from gateway.store.pipelined import PipelinedRedis
 from gateway.store.session_store import SessionStore
+from gateway.text import Budget
 
 SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", MenuRegistry)
 REDIS = web.AppKey("redis", redis.asyncio.Redis)
 PIPELINE = web.AppKey("pipeline", HopPipeline)
 PSEUDONYM = web.AppKey("pseudonym", Pseudonymizer)
+RELOADER = web.AppKey("reloader", MenuReloader)
 
 log = logs.get_logger("gateway")
 
@@ -37,7 +45,7 @@ log = logs.get_logger("gateway")
 def create_app(settings: Settings, registry: MenuRegistry | None = None) -> web.Application:
     """The gateway application. Loads menus now (raising ``MenuError`` on errors)."""
     if registry is None:
-        registry, findings = load_registry(settings.menus_dir)
+        registry, findings = load_registry(settings.menus_dir, settings.strictest_budget)
         if has_errors(findings):
             raise MenuError([f for f in findings if f.severity == "error"])
         for finding in findings:
@@ -46,11 +54,15 @@ def create_app(settings: Settings, registry: MenuRegistry | None = None) -> web.
     app[SETTINGS] = settings
     app[REGISTRY] = registry
     app[PSEUDONYM] = Pseudonymizer(settings.effective_pseudonym_key)
+    app[RELOADER] = MenuReloader(registry, settings.menus_dir, settings.strictest_budget)
     app.cleanup_ctx.append(_redis_context)
+    app.cleanup_ctx.append(_reload_context)
     app.router.add_post("/ussd/africastalking", ussd_africastalking)
     app.router.add_post("/ussd/africastalking/events", ussd_africastalking_events)
+    app.router.add_post("/admin/reload", admin_reload)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    setup_sms(app)
     return app
 
 
@@ -67,7 +79,18 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
     app[REDIS] = client
     hop_client = PipelinedRedis(url, timeout=min(2.0, settings.hop_deadline))
     store = SessionStore(hop_client, settings.session_ttl)
-    app[PIPELINE] = HopPipeline(app[REGISTRY], store, Engine(), deadline=settings.hop_deadline)
+    engines = {
+        network: Engine(Budget(*limits)) for network, limits in settings.screen_limits.items()
+    }
+    default = engines.pop("default", Engine())
+    app[PIPELINE] = HopPipeline(
+        app[REGISTRY],
+        store,
+        default,
+        app[PSEUDONYM],
+        deadline=settings.hop_deadline,
+        network_engines=engines,
+    )
     try:
         yield
     finally:
@@ -76,6 +99,67 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
         if embedded is not None:
             embedded.stop()
             log.info("embedded_redis_stopped")
+
+
+def reload_menus(app: web.Application, trigger: str) -> ReloadReport:
+    """Reload the menu folder now and log what changed."""
+    report = app[RELOADER].reload()
+    for finding in report.findings:
+        log.warning("menu_check", finding=str(finding))
+    log.info(
+        "menus_reloaded",
+        trigger=trigger,
+        loaded=report.loaded,
+        kept_previous=report.kept,
+        rejected=report.rejected,
+        removed=report.removed,
+    )
+    return report
+
+
+async def _watch_menus(app: web.Application, interval: float) -> None:
+    reloader = app[RELOADER]
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            if reloader.changed():
+                reload_menus(app, "file change")
+        except Exception:  # a watcher must survive anything a half-written file does
+            log.exception("menu_reload_failed")
+
+
+async def _reload_context(app: web.Application) -> AsyncIterator[None]:
+    """Watch the menu folder (``reload_interval``) and reload on SIGHUP."""
+    loop = asyncio.get_running_loop()
+    interval = app[SETTINGS].reload_interval
+    watcher = asyncio.create_task(_watch_menus(app, interval)) if interval > 0 else None
+    sighup = False
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        loop.add_signal_handler(signal.SIGHUP, reload_menus, app, "SIGHUP")
+        sighup = True
+    try:
+        yield
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+        if sighup:
+            loop.remove_signal_handler(signal.SIGHUP)
+
+
+async def admin_reload(request: web.Request) -> web.Response:
+    """Reload menus now (``Authorization: Bearer <JUMBE_ADMIN_TOKEN>``); 422 if a file failed."""
+    token = request.app[SETTINGS].admin_token
+    if token is None:
+        return web.json_response(
+            {"error": "admin endpoints are disabled: set JUMBE_ADMIN_TOKEN"}, status=403
+        )
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        return web.json_response({"error": "missing or wrong admin token"}, status=403)
+    report = reload_menus(request.app, "admin")
+    return web.json_response(report.as_dict(), status=200 if report.ok else 422)
 
 
 def _refuse(request: web.Request, status: int, reason: str) -> web.Response:

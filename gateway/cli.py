@@ -1,4 +1,4 @@
-"""The ``jumbe`` command: serve · check."""
+"""The ``jumbe`` command: serve · check · worker · fake-at."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from gateway import __version__, config, logs
 from gateway.errors import ConfigError, MenuError
 from gateway.menu.findings import has_errors
 from gateway.menu.registry import check_files
+from gateway.sms import cli as sms_cli
+from gateway.supervisor import run_workers
+from gateway.tools import cli as tools_cli
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,6 +29,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", type=Path, help="embedded Redis data folder (default: ./var)")
     serve.add_argument("--session-ttl", type=int, help="seconds a session lives (default: 180)")
     serve.add_argument("--log-format", choices=["auto", "json", "console"])
+    serve.add_argument(
+        "--workers", type=int, default=1, help="gateway processes sharing the port (default: 1)"
+    )
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
 
     check = commands.add_parser("check", help="validate menu files")
     check.add_argument(
@@ -35,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
         default=[Path("menus")],
         help="files or folders (default: menus)",
     )
+    sms_cli.add_commands(commands)
+    tools_cli.add_commands(commands)
     return parser
 
 
@@ -43,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "check":
             return run_check(args.paths)
+        if args.command in sms_cli.COMMANDS:
+            return sms_cli.run(args)
+        if args.command in ("graph", "simulate"):
+            return tools_cli.run(args) or 0
         return run_serve(args)
     except ConfigError as exc:
         print(f"jumbe: {exc}", file=sys.stderr)
@@ -54,7 +67,8 @@ def run_check(paths: list[Path]) -> int:
     missing = [p for p in paths if not p.exists()]
     for path in missing:
         print(f"{path}:1:1: error: no such file or folder")
-    menus, findings = check_files([p for p in paths if p.exists()])
+    budget = config.from_env().strictest_budget
+    menus, findings = check_files([p for p in paths if p.exists()], budget)
     for finding in findings:
         print(finding)
     errors = sum(f.severity == "error" for f in findings) + len(missing)
@@ -74,6 +88,8 @@ def run_serve(args: argparse.Namespace) -> int:
     )  # fmt: skip
     logs.configure(settings.log_format, settings.log_level)
     log = logs.get_logger("gateway")
+    if args.workers < 1:
+        raise ConfigError(f"--workers {args.workers}: must be at least 1")
     try:
         app = create_app(settings)
     except MenuError as exc:
@@ -86,6 +102,13 @@ def run_serve(args: argparse.Namespace) -> int:
             "no_callback_token",
             hint="set JUMBE_CALLBACK_TOKEN: anyone who can reach this port can drive sessions",
         )
+    if args.workers > 1:
+        print(
+            f"jumbe {__version__}: {args.workers} workers on http://{settings.host}:"
+            f"{settings.port}",
+            file=sys.stderr,
+        )
+        return run_workers(settings, args.workers, _passthrough(args))
     _use_uvloop()
     redis_desc = settings.redis_url or f"embedded, data in {settings.data_dir}"
     print(
@@ -93,8 +116,30 @@ def run_serve(args: argparse.Namespace) -> int:
         f"http://{settings.host}:{settings.port} (Redis: {redis_desc})",
         file=sys.stderr,
     )
-    web.run_app(app, host=settings.host, port=settings.port, access_log=None, print=None)
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        access_log=None,
+        print=None,
+        reuse_port=args.reuse_port or None,
+    )
     return 0
+
+
+def _passthrough(args: argparse.Namespace) -> list[str]:
+    """The serve flags a worker process inherits (everything but --redis and --workers)."""
+    flags = {
+        "--menus": args.menus,
+        "--host": args.host,
+        "--port": args.port,
+        "--data-dir": args.data_dir,
+        "--session-ttl": args.session_ttl,
+        "--log-format": args.log_format,
+    }
+    return [
+        part for flag, value in flags.items() if value is not None for part in (flag, str(value))
+    ]
 
 
 def _use_uvloop() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import ConfigError
+from gateway.text import Budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,40 @@ class Settings:
     at_base_url: str | None = None
     """Override Africa's Talking's API base (tests point it at the local fake)."""
     admin_token: str | None = field(default=None, repr=False)
+    """Bearer token for ``POST /admin/reload``; ``None`` = admin endpoints disabled."""
+    screen_limits: Mapping[str, tuple[int, int]] = field(
+        default_factory=lambda: {"default": (160, 70), "63903": (182, 80)}
+    )
+    """Screen budget per network code (MCC+MNC) as (GSM-7 chars, UCS-2 chars), prefix included.
+    Defaults: 160/70 (Safaricom's 160; UCS-2 at ~70), Airtel Kenya 182/80 (the 04.80 maximum)."""
+    reload_interval: float = 1.0
+    """Seconds between checks of the menu folder for changes; 0 turns the watcher off."""
+    sms_worker: bool = True
+    """Run the SMS outbox worker inside ``serve`` (``jumbe worker`` scales it separately)."""
+    sms_concurrency: int = 8
+    """SMS sends in flight per worker (threads calling the synchronous AT SDK)."""
+    sms_rate_per_sender: int = 50
+    """Sends per second per sender id, across all workers; 0 = unlimited."""
+    sms_max_attempts: int = 5
+    """Tries before a message is dead-lettered with its last failure reason."""
+    sms_retry_base: float = 5.0
+    """Seconds before the first retry; doubles per attempt, capped at 15 min."""
+    sms_claim_idle: float = 60.0
+    """Seconds a claimed message may stay unacknowledged before another worker takes it over."""
+    sms_send_timeout: float = 10.0
+    """Seconds the AT SDK may take per send (must stay below ``sms_claim_idle``)."""
+    sms_max_segments: int = 6
+    """Longest message accepted, in SMS segments (160/153 GSM-7, 70/67 UCS-2)."""
+    sms_sender_id: str | None = None
+    """Sender id (short code or alphanumeric) for transactional SMS; ``None`` = AT's default."""
+    sms_promo_sender_id: str | None = None
+    """Registered promotional sender id (domain C4); ``None`` = ``sms_sender_id``."""
+    sms_keywords: Path = Path("sms/keywords.yaml")
+    """Keyword routes for inbound SMS (missing file = only the built-in STOP/START/HELP)."""
+    sms_consent_mode: str = "opt_in"
+    """``opt_in``: marketing needs recorded consent (domain C1); ``opt_out``: only STOP blocks."""
+    sms_worker_name: str | None = None
+    """Stable consumer name of this worker (a restart resumes its own claims); default host:pid."""
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """Return a copy with every non-``None`` override applied (flags beat environment)."""
@@ -53,6 +88,14 @@ class Settings:
         if unknown:
             raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    @property
+    def strictest_budget(self) -> Budget:
+        """The smallest screen among the configured networks: what ``check`` measures against."""
+        return Budget(
+            min(g for g, _ in self.screen_limits.values()),
+            min(u for _, u in self.screen_limits.values()),
+        )
 
     @property
     def effective_pseudonym_key(self) -> bytes:
@@ -82,6 +125,26 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name}={raw!r}: expected a number") from None
 
 
+def _screen_limits(raw: str) -> dict[str, tuple[int, int]]:
+    """``"default=160/70,63903=182/80"`` → {network: (gsm7, ucs2)}; defaults fill the gaps."""
+    limits = {"default": (160, 70), "63903": (182, 80)}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        network, _, pair = item.partition("=")
+        gsm7, _, ucs2 = pair.partition("/")
+        try:
+            limits[network.strip()] = (int(gsm7), int(ucs2))
+        except ValueError:
+            raise ConfigError(
+                f"JUMBE_SCREEN_LIMITS: {item!r} is not network=GSM7/UCS2, e.g. 63902=160/70"
+            ) from None
+        if (
+            not 40 <= limits[network.strip()][0] <= 182
+            or not 20 <= limits[network.strip()][1] <= 91
+        ):
+            raise ConfigError(f"JUMBE_SCREEN_LIMITS: {item!r} is outside 40-182 / 20-91")
+    return limits
+
+
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from ``JUMBE_*`` variables (plain ``REDIS_URL`` is accepted too)."""
     env = os.environ if env is None else env
@@ -109,4 +172,38 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         at_api_key=env.get("JUMBE_AT_API_KEY", ""),
         at_base_url=env.get("JUMBE_AT_BASE_URL") or None,
         admin_token=env.get("JUMBE_ADMIN_TOKEN") or None,
+        screen_limits=_screen_limits(env.get("JUMBE_SCREEN_LIMITS", "")),
+        reload_interval=_float(env, "JUMBE_RELOAD_INTERVAL", 1.0),
+        **_sms_from_env(env),
     )
+
+
+def _sms_from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """The ``JUMBE_SMS_*`` settings."""
+    mode = env.get("JUMBE_SMS_CONSENT_MODE", "opt_in").lower()
+    if mode not in {"opt_in", "opt_out"}:
+        raise ConfigError(f"JUMBE_SMS_CONSENT_MODE={mode!r}: expected opt_in or opt_out")
+    worker = env.get("JUMBE_SMS_WORKER", "1").lower()
+    if worker not in {"0", "1", "true", "false", "yes", "no"}:
+        raise ConfigError(f"JUMBE_SMS_WORKER={worker!r}: expected 1 or 0")
+    values: dict[str, Any] = {
+        "sms_worker": worker in {"1", "true", "yes"},
+        "sms_concurrency": _int(env, "JUMBE_SMS_CONCURRENCY", 8),
+        "sms_rate_per_sender": _int(env, "JUMBE_SMS_RATE_PER_SENDER", 50),
+        "sms_max_attempts": _int(env, "JUMBE_SMS_MAX_ATTEMPTS", 5),
+        "sms_retry_base": _float(env, "JUMBE_SMS_RETRY_BASE", 5.0),
+        "sms_claim_idle": _float(env, "JUMBE_SMS_CLAIM_IDLE", 60.0),
+        "sms_send_timeout": _float(env, "JUMBE_SMS_SEND_TIMEOUT", 10.0),
+        "sms_max_segments": _int(env, "JUMBE_SMS_MAX_SEGMENTS", 6),
+        "sms_sender_id": env.get("JUMBE_SMS_SENDER_ID") or None,
+        "sms_promo_sender_id": env.get("JUMBE_SMS_PROMO_SENDER_ID") or None,
+        "sms_keywords": Path(env.get("JUMBE_SMS_KEYWORDS", "sms/keywords.yaml")),
+        "sms_consent_mode": mode,
+        "sms_worker_name": env.get("JUMBE_SMS_WORKER_NAME") or None,
+    }
+    for name in ("sms_concurrency", "sms_max_attempts", "sms_max_segments"):
+        if values[name] <= 0:
+            raise ConfigError(f"JUMBE_{name.upper()}={values[name]}: must be positive")
+    if values["sms_send_timeout"] >= values["sms_claim_idle"]:
+        raise ConfigError("JUMBE_SMS_SEND_TIMEOUT must be below JUMBE_SMS_CLAIM_IDLE")
+    return values

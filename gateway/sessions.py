@@ -1,17 +1,23 @@
 """The hop pipeline: load session → dedupe/serialize → step the menu → compare-and-set save.
 
-Round trips per hop: one on the common path (the compare-and-set write, which also creates the
-session on a first hop), two when this process has not seen an ongoing session before (a read
-first). A small in-process cache holds the last value
-this process wrote for each live session; it is only a guess — the Lua compare-and-set checks
-the stored version, and on a mismatch the hop is recomputed from the value Redis returns, so
-several gateway processes behind a load balancer stay correct.
+Round trips per hop (see docs/architecture.md):
+- one on the common path: the compare-and-set write, which also creates the session on a first
+  hop, with any side effects (resume point, remembered language) pipelined in the same trip;
+- two when this process has not seen an ongoing session before (a read first), or on the first
+  hop of a menu that needs the subscriber's remembered language or resume point.
+
+A small in-process cache holds the last value this process wrote for each live session; it is
+only a guess — the Lua compare-and-set checks the stored version, and on a mismatch the hop is
+recomputed from the value Redis returns, so several gateway processes stay correct.
 
 Guarantees:
 - A retried hop (same session, same transcript) gets the stored reply and changes nothing.
 - Two concurrent hops of one session are serialized (a per-session lock in a process, the
   compare-and-set across processes); neither is applied twice or lost.
 - A late copy of an older hop gets the current reply and changes nothing.
+- A session dropped before its END can be resumed by a new session of the same subscriber
+  within the menu's ``resume.within`` (policy ``resume`` or ``confirm``); one that reached an
+  END never resumes.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gateway.channels.base import UssdRequest
@@ -28,11 +35,13 @@ from gateway.menu.messages import message
 from gateway.menu.model import Menu
 from gateway.menu.registry import MenuRegistry
 from gateway.menu.state import SessionState
+from gateway.privacy import Pseudonymizer
 from gateway.store import keys
-from gateway.store.session_store import EXPIRED, SAVED, SessionStore
+from gateway.store.session_store import EXPIRED, SAVED, Command, SessionStore
 
 CACHE_SIZE = 50_000
 MAX_ATTEMPTS = 4
+RESUME_YES, RESUME_RESTART = "1", "2"
 
 
 @dataclass(slots=True)
@@ -46,6 +55,15 @@ class HopResult:
     state_after: str = ""
     round_trips: int = 0
     language: str = "en"
+
+
+@dataclass(slots=True)
+class StartContext:
+    """What Redis remembers of a subscriber when a new session starts."""
+
+    pseudonym: str
+    language: str | None
+    resume_point: bytes | None
 
 
 class _Cache:
@@ -68,18 +86,26 @@ class _Cache:
         self.data.pop(key, None)
 
 
+def _needs_subscriber(menu: Menu) -> bool:
+    return len(menu.languages) > 1 or menu.resume.policy != "restart"
+
+
 class HopPipeline:
     def __init__(
         self,
         registry: MenuRegistry,
         store: SessionStore,
         engine: Engine,
+        pseudonym: Pseudonymizer,
         deadline: float = 5.0,
+        network_engines: Mapping[str, Engine] | None = None,
         cache_size: int = CACHE_SIZE,
     ) -> None:
         self.registry = registry
         self.store = store
         self.engine = engine
+        self.network_engines = dict(network_engines or {})
+        self.pseudonym = pseudonym
         self.deadline = deadline
         self._cache = _Cache(cache_size)
         self._locks: dict[str, list[object]] = {}
@@ -117,29 +143,40 @@ class HopPipeline:
                 self._locks.pop(key, None)
 
     def failure(self, request: UssdRequest, outcome: str, text: str) -> HopResult:
+        """A readable END for ``outcome``, in the dialled menu's default language."""
         resolved = self.registry.resolve(request.service_code)
         menu = resolved[0] if resolved else None
         language = menu.default_language if menu else "en"
         reply = Reply(message(text, language, menu.messages if menu else None), end=True)
         return HopResult(reply, outcome, menu.id if menu else "", language=language)
 
+    def _engine(self, request: UssdRequest) -> Engine:
+        return self.network_engines.get(request.network_code, self.engine)
+
     async def _handle(self, request: UssdRequest, key: str) -> HopResult:
         round_trips = 0
+        start: StartContext | None = None
         raw = self._cache.get(key)
-        if raw is None and not (request.cumulative and request.text == ""):
-            # A first hop skips the read: creating is a compare-and-set against "absent",
-            # which hands back the stored session if this turns out to be a retry.
-            raw = await self.store.load(key)
-            round_trips += 1
+        if raw is None:
+            if request.cumulative and request.text == "":
+                # A first hop skips the session read: creating is a compare-and-set against
+                # "absent", which hands back the stored session if this is a retry.
+                start = await self._start_context(request)
+                round_trips += start is not None
+            else:
+                raw = await self.store.load(key)
+                round_trips += 1
         for _ in range(MAX_ATTEMPTS):
             session = SessionState.decode(raw) if raw is not None else None
-            result, changed = self._step(request, session)
+            language_before = session.language if session else None
+            result, changed = self._step(request, session, start)
             result.round_trips = round_trips
             if changed is None:
                 return result
             read_rev = session.rev if session is not None else 0
             value = changed.encode(read_rev + 1)
-            saved = await self.store.save(key, read_rev, value)
+            effects = self._effects(request, changed, language_before, start)
+            saved = await self.store.save(key, read_rev, value, effects)
             round_trips += 1
             result.round_trips = round_trips
             if saved == SAVED:
@@ -148,12 +185,57 @@ class HopPipeline:
             raw = None if saved == EXPIRED else saved  # type: ignore[assignment]
         raise SessionConflict(f"session {request.session_id} kept changing")
 
+    async def _start_context(self, request: UssdRequest) -> StartContext | None:
+        resolved = self.registry.resolve(request.service_code)
+        if resolved is None or not _needs_subscriber(resolved[0]):
+            return None
+        menu = resolved[0]
+        pseudonym = self.pseudonym(request.phone_number)
+        resume_key = (
+            keys.resume_point(pseudonym, menu.id) if menu.resume.policy != "restart" else None
+        )
+        language, resume_point = await self.store.load_start(keys.subscriber(pseudonym), resume_key)
+        return StartContext(pseudonym, language, resume_point)
+
+    def _effects(
+        self,
+        request: UssdRequest,
+        session: SessionState,
+        language_before: str | None,
+        start: StartContext | None,
+    ) -> list[Command]:
+        """Writes that go with this save: the remembered language, the resume point."""
+        menu = self.registry.version(session.menu_id, session.version)
+        if menu is None or not _needs_subscriber(menu):
+            return []
+        pseudonym = start.pseudonym if start else self.pseudonym(request.phone_number)
+        effects: list[Command] = []
+        if (
+            len(menu.languages) > 1
+            and language_before is not None
+            and session.language != language_before
+        ):
+            subscriber = keys.subscriber(pseudonym)
+            effects += [
+                (b"HSET", subscriber, b"lang", session.language),
+                (b"EXPIRE", subscriber, keys.SUBSCRIBER_TTL),
+            ]
+        if menu.resume.policy != "restart" and session.offer is None:
+            point = keys.resume_point(pseudonym, menu.id)
+            if session.ended:
+                effects.append((b"DEL", point))
+            else:
+                snapshot = SessionState(menu.id, session.version, session.language, 0.0)
+                snapshot.restore(session.snapshot())
+                effects.append((b"SET", point, snapshot.encode(0), b"EX", menu.resume.within))
+        return effects
+
     def _step(
-        self, request: UssdRequest, session: SessionState | None
+        self, request: UssdRequest, session: SessionState | None, start: StartContext | None
     ) -> tuple[HopResult, SessionState | None]:
         """Compute this hop's reply; the second item is the session to save, if it changed."""
         if session is None:
-            return self._start(request)
+            return self._start(request, start)
         menu = self.registry.version(session.menu_id, session.version)
         before = session.state
         stored = Reply(session.reply[4:], session.reply.startswith("END"))
@@ -175,37 +257,89 @@ class HopPipeline:
             return result, None
         if menu is None:
             raise HopError(f"menu {session.menu_id!r} is no longer loaded")
-        reply = self.engine.answer(menu, session, answer)
+        engine = self._engine(request)
+        if session.offer is not None:
+            reply, result.outcome = self._answer_offer(menu, session, engine, answer.strip())
+        else:
+            reply = engine.answer(menu, session, answer)
+            result.outcome = "end" if reply.end else "continue"
         session.transcript = text if request.cumulative else _append(session.transcript, text)
         self._finish(session, reply)
         result.reply = reply
-        result.outcome = "end" if reply.end else "continue"
         result.state_after = session.state
+        result.language = session.language
         return result, session
 
-    def _start(self, request: UssdRequest) -> tuple[HopResult, SessionState | None]:
+    def _start(
+        self, request: UssdRequest, start: StartContext | None
+    ) -> tuple[HopResult, SessionState | None]:
         resolved = self.registry.resolve(request.service_code)
         if resolved is None:
             reply = Reply(message("unknown_service", "en"), end=True)
             return HopResult(reply, "unknown_service"), None
         menu, shortcut = resolved
-        session = SessionState(menu.id, menu.version, menu.default_language, time.time())
-        reply = self.engine.begin(menu, session)
+        language = menu.default_language
+        if start and start.language in menu.languages:
+            language = start.language
+        session = SessionState(menu.id, menu.version, language, time.time())
+        engine = self._engine(request)
+        outcome = "new"
         inputs = shortcut + (request.text.split("*") if request.text else [])
-        reply = self._walk(menu, session, reply, inputs)
+        point = start.resume_point if start else None
+        if point is not None and not inputs and menu.resume.policy != "restart":
+            reply, outcome = self._offer_or_resume(menu, session, engine, point)
+        else:
+            reply = self._walk(menu, session, engine, engine.begin(menu, session), inputs)
         session.transcript = request.text
         self._finish(session, reply)
-        outcome = "end" if reply.end else "new"
+        if reply.end:
+            outcome = "end"
         return HopResult(
             reply, outcome, menu.id, "", session.state, language=session.language
         ), session
 
-    def _walk(self, menu: Menu, session: SessionState, reply: Reply, inputs: list[str]) -> Reply:
+    def _offer_or_resume(
+        self, menu: Menu, session: SessionState, engine: Engine, point: bytes
+    ) -> tuple[Reply, str]:
+        snapshot = SessionState.decode(point).snapshot()
+        resumed = self.registry.version(menu.id, snapshot["v"])
+        if resumed is None or snapshot["s"] not in resumed.screens:
+            return engine.begin(menu, session), "new"
+        if menu.resume.policy == "resume":
+            session.restore(snapshot)
+            return engine.render(resumed, session), "resumed"
+        session.offer = snapshot
+        session.state = menu.start
+        session.language = snapshot["l"]
+        prompt = message("resume_prompt", session.language, menu.messages)
+        return Reply(prompt, end=False), "resume_offered"
+
+    def _answer_offer(
+        self, menu: Menu, session: SessionState, engine: Engine, choice: str
+    ) -> tuple[Reply, str]:
+        snapshot = session.offer
+        assert snapshot is not None
+        if choice == RESUME_YES:
+            session.offer = None
+            session.restore(snapshot)
+            resumed = self.registry.version(menu.id, snapshot["v"]) or menu
+            return engine.render(resumed, session), "resumed"
+        if choice == RESUME_RESTART:
+            session.offer = None
+            return engine.begin(menu, session), "restarted"
+        return Reply(
+            message("resume_prompt", session.language, menu.messages), end=False
+        ), "resume_offered"
+
+    @staticmethod
+    def _walk(
+        menu: Menu, session: SessionState, engine: Engine, reply: Reply, inputs: list[str]
+    ) -> Reply:
         """Apply dialled shortcut digits (``*384*123*2#``) as if typed, stopping at an END."""
         for token in inputs:
             if reply.end:
                 break
-            reply = self.engine.answer(menu, session, token)
+            reply = engine.answer(menu, session, token)
         return reply
 
     @staticmethod

@@ -30,7 +30,7 @@ def _post(port: int, text: str) -> str:
         return str(response.read().decode())
 
 
-def _start(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
+def _start(port: int, data_dir: Path, *extra: str) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "JUMBE_REDIS_URL")}
     process = subprocess.Popen(
         [
@@ -44,6 +44,7 @@ def _start(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
             str(data_dir),
             "--log-format",
             "json",
+            *extra,
         ],
         cwd=ROOT,
         env=env,
@@ -93,6 +94,11 @@ def test_serve_embedded_stop_and_restart_keeps_sessions(tmp_path: Path) -> None:
         assert _post(port, "").startswith("CON Welcome")
         assert _post(port, "2") == "CON Rate us 1-5"
         children = _redis_children(server.pid)
+        for _ in range(20):  # ps can miss a child that is being scheduled; look again briefly
+            if children:
+                break
+            time.sleep(0.1)
+            children = _redis_children(server.pid)
         assert len(children) == 1, "an embedded redis-server runs"
     finally:
         server.send_signal(signal.SIGTERM)
@@ -136,3 +142,32 @@ def test_second_server_on_same_data_dir_is_refused(tmp_path: Path) -> None:
     finally:
         first.send_signal(signal.SIGTERM)
         first.wait(timeout=20)
+
+
+def _descendants(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True, check=True)
+    children: dict[int, list[int]] = {}
+    for line in out.stdout.splitlines():
+        child, parent = map(int, line.split())
+        children.setdefault(parent, []).append(child)
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def test_workers_share_port_and_sessions(tmp_path: Path) -> None:
+    """--workers 2: two processes on one port, one embedded Redis, all stopped by SIGTERM."""
+    port = _free_port()
+    server = _start(port, tmp_path / "var", "--workers", "2")
+    try:
+        processes = _descendants(server.pid)
+        assert len(processes) == 3, "two gateway workers and one redis-server"
+        bodies = [_post(port, "*".join(["2", "4", "fine"][:i])) for i in range(4)]
+        assert bodies[-1] == "END Thanks"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+    assert not any(_alive(pid) for pid in processes)

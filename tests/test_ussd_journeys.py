@@ -124,3 +124,10 @@ async def test_input_answer_beats_navigation_key(make_gateway: GatewayFactory) -
     client = await make_gateway()
     bodies = await journey(client, ["1", "0"], service_code="*384#")
     assert bodies[2].startswith("CON Welcome to Jumbe")
+
+
+async def test_demo_yes_no_answer(make_gateway: GatewayFactory) -> None:
+    """A low rating asks for a call back; 'yes' is accepted as an answer."""
+    client = await make_gateway()
+    bodies = await journey(client, ["1", "2", "yes"], service_code="*384#")
+    assert bodies[-1] == "END Thank you. We will do better."

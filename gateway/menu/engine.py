@@ -141,7 +141,7 @@ class Engine:
     def _pages(self, menu: Menu, session: SessionState, invalid: bool = False) -> list[str]:
         if session.state not in menu.static_screens:
             return self._paginate(menu, session, invalid)
-        key = (session.state, session.language, invalid, bool(session.history))
+        key = (session.state, session.language, invalid, bool(session.history), self.budget)
         pages = menu.page_cache.get(key)
         if pages is None:
             pages = menu.page_cache[key] = self._paginate(menu, session, invalid)
@@ -153,7 +153,7 @@ class Engine:
         text = screen.text if hasattr(screen, "text") else None
         if invalid and getattr(screen, "invalid", None) is not None:
             text = screen.invalid  # type: ignore[union-attr]
-        header = text.render(language, default, session.vars) if text else ""
+        header = text.render(language, default, session.vars).strip() if text else ""
         if isinstance(screen, EndScreen):
             return [self._fit("END ", header)]
         items: list[str] = []

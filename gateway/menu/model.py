@@ -13,6 +13,7 @@ from typing import Any, Literal
 from gateway.menu.conditions import Condition
 from gateway.menu.templates import Template
 from gateway.menu.validators import Validator
+from gateway.text import Budget
 
 ANY_LANGUAGE = "*"
 
@@ -144,7 +145,7 @@ class Menu:
     resume: ResumePolicy = field(default_factory=ResumePolicy)
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     machine: Any = None
-    page_cache: dict[tuple[str, str, bool, bool], list[str]] = field(default_factory=dict)
+    page_cache: dict[tuple[str, str, bool, bool, Budget], list[str]] = field(default_factory=dict)
     """Rendered pages of screens without variables or conditions (see ``Engine._pages``)."""
     static_screens: frozenset[str] = frozenset()
 

@@ -131,7 +131,7 @@ class _Context:
         return value
 
 
-def parse_file(path: Path) -> tuple[Menu | None, list[Finding]]:
+def parse_file(path: Path, budget: Budget | None = None) -> tuple[Menu | None, list[Finding]]:
     """Read and parse one menu file."""
     try:
         raw = path.read_bytes()
@@ -141,7 +141,7 @@ def parse_file(path: Path) -> tuple[Menu | None, list[Finding]]:
         source = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return None, [Finding(str(path), 1, 1, "error", f"not UTF-8 text: {exc.reason}")]
-    return parse_text(source, str(path), version=hashlib.sha256(raw).hexdigest()[:12])
+    return parse_text(source, str(path), hashlib.sha256(raw).hexdigest()[:12], budget)
 
 
 def parse_text(

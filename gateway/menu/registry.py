@@ -15,6 +15,7 @@ from pathlib import Path
 from gateway.menu.findings import Finding, has_errors
 from gateway.menu.model import Menu
 from gateway.menu.parse import parse_file
+from gateway.text import Budget
 
 KEEP_VERSIONS = 5
 MENU_SUFFIXES = (".yaml", ".yml")
@@ -35,12 +36,17 @@ def menu_files(paths: list[Path]) -> list[Path]:
     return found
 
 
-def check_files(paths: list[Path]) -> tuple[list[Menu], list[Finding]]:
-    """Parse every file and check service codes across files. Menus with errors are left out."""
+def check_files(
+    paths: list[Path], budget: Budget | None = None
+) -> tuple[list[Menu], list[Finding]]:
+    """Parse every file and check service codes across files. Menus with errors are left out.
+
+    ``budget`` is the screen size to check lengths against (the strictest network's).
+    """
     menus: list[Menu] = []
     findings: list[Finding] = []
     for path in menu_files(paths):
-        menu, file_findings = parse_file(path)
+        menu, file_findings = parse_file(path, budget)
         findings.extend(file_findings)
         if menu is not None:
             menus.append(menu)
@@ -143,9 +149,11 @@ class MenuRegistry:
         return self._versions.get((menu_id, version)) or self._snapshot.current.get(menu_id)
 
 
-def load_registry(menus_dir: Path) -> tuple[MenuRegistry, list[Finding]]:
+def load_registry(
+    menus_dir: Path, budget: Budget | None = None
+) -> tuple[MenuRegistry, list[Finding]]:
     """Load every menu in ``menus_dir``; the caller decides what to do with errors."""
-    menus, findings = check_files([menus_dir])
+    menus, findings = check_files([menus_dir], budget)
     return MenuRegistry(menus), findings
 
 

@@ -21,6 +21,7 @@ class SessionState:
         "hops",
         "language",
         "menu_id",
+        "offer",
         "page",
         "reply",
         "rev",
@@ -45,17 +46,38 @@ class SessionState:
         self.page = 0
         self.hops = 0
         self.rev = 0
+        self.offer: dict[str, Any] | None = None
+        """A dropped session this one offered to resume ("confirm" policy), until answered."""
 
     def push_history(self, screen_id: str) -> None:
         self.history.append(screen_id)
         if len(self.history) > MAX_HISTORY:
             del self.history[0]
 
+    def snapshot(self) -> dict[str, Any]:
+        """Where the subscriber stands, for resuming in a later session."""
+        return {
+            "v": self.version,
+            "s": self.state,
+            "d": self.vars,
+            "h": self.history,
+            "l": self.language,
+        }
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Continue from ``snapshot`` (taken by ``snapshot`` in an earlier session)."""
+        self.version = snapshot["v"]
+        self.state = snapshot["s"]
+        self.vars = dict(snapshot["d"])
+        self.history = list(snapshot["h"])
+        self.language = snapshot["l"]
+        self.page = 0
+
     def encode(self, rev: int) -> bytes:
         body = orjson.dumps({
             "m": self.menu_id, "v": self.version, "l": self.language, "t0": self.started,
             "s": self.state, "d": self.vars, "t": self.transcript, "r": self.reply,
-            "e": self.ended, "h": self.history, "p": self.page, "n": self.hops,
+            "e": self.ended, "h": self.history, "p": self.page, "n": self.hops, "o": self.offer,
         })  # fmt: skip
         return b"%d\n" % rev + body
 
@@ -72,5 +94,6 @@ class SessionState:
         state.history = data["h"]
         state.page = data["p"]
         state.hops = data["n"]
+        state.offer = data.get("o")
         state.rev = int(head)
         return state

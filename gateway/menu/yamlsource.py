@@ -7,6 +7,7 @@ Duplicate mapping keys, which PyYAML silently collapses, are reported as errors.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,12 +36,25 @@ class Locations:
         return Finding(self.path, line, col, "error" if severity == "error" else "warning", message)
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans: only true/false, so ``[yes, no]`` stays two words."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
 def load(text: str, path: str) -> tuple[Any, Locations, list[Finding]]:
     """Parse ``text``; on a syntax error return ``None`` and the error as a finding."""
     locations = Locations(path)
     findings: list[Finding] = []
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -52,7 +66,7 @@ def load(text: str, path: str) -> tuple[Any, Locations, list[Finding]]:
         return None, locations, findings
     if node is None:
         return None, locations, findings
-    constructor = yaml.SafeLoader("")
+    constructor = _Loader("")
     data = _build(node, (), locations, findings, constructor)
     return data, locations, findings
 

@@ -9,6 +9,31 @@ to one slot. Names are short because they are written on every hop.
   end-of-session notification.
 - ``j:ussd:ends`` (stream, trimmed to ``USSD_ENDS_MAXLEN``): one entry per ended session, for
   funnel reports.
+- ``j:sub:{<pseudonym>}`` (hash, ``SUBSCRIBER_TTL`` = 400 days, refreshed on write): what Jumbe
+  remembers of a subscriber across sessions (``lang``: the chosen language).
+- ``j:r:{<pseudonym>}:<menu id>`` (string, the menu's ``resume.within``): the last state of a
+  session that has not ended, for resuming after a drop; deleted when a session ends normally.
+
+SMS and consent (issue 4). Outbox keys share the ``{sms}`` tag so the outbox Lua scripts (which
+touch a record, the due set and the stream together) run on one Cluster slot.
+
+- ``j:sms:m:{sms}:<message id>`` (hash, no TTL while pending; ``SMS_RECORD_TTL`` = 30 days once
+  final): one outbound message, the only place the raw number is kept.
+- ``j:sms:due:{sms}`` (sorted set, no TTL; members leave when due): message ids by due time (ms),
+  for "send at", quiet hours and retry backoff.
+- ``j:sms:q:{sms}`` (stream + consumer group ``SMS_GROUP``, no TTL; entries deleted on ack): ready
+  messages, claimed by workers (XREADGROUP / XACK / XAUTOCLAIM).
+- ``j:sms:dead:{sms}`` (stream, trimmed to ``SMS_DEAD_MAXLEN``): dead letters with the reason.
+- ``j:sms:at:{sms}:<AT messageId>`` (string, ``SMS_RECORD_TTL``): AT's id → our message id.
+- ``j:sms:dlr:{sms}:<AT messageId>`` (hash, ``SMS_DLR_STASH_TTL`` = 1 day): a delivery report that
+  arrived before the send was recorded, applied when it is.
+- ``j:sms:rate:{sms}:<sender>`` (string, 1 s): per-sender send counter for the rate limit.
+- ``j:sms:in:{<AT inbound id>}`` (string, ``SMS_INBOUND_TTL`` = 48 h): inbound SMS idempotency.
+- ``j:sms:inbox`` (stream, trimmed to ``SMS_INBOX_MAXLEN``): inbound SMS (pseudonym, text, route).
+- ``j:sms:flows`` (stream, trimmed to ``SMS_INBOX_MAXLEN``): "start flow" requests from keywords.
+- ``j:tags:{<pseudonym>}`` (set, no TTL): tags a keyword put on a subscriber.
+- ``j:c:{<pseudonym>}`` (hash, no TTL): current consent per purpose (``state|time|source``).
+- ``j:c:h:{<pseudonym>}`` (stream, no TTL): the full consent history of one subscriber.
 """
 
 from __future__ import annotations
@@ -35,3 +60,101 @@ def session_end(provider: str, session_id: str) -> str:
 def ussd_ends_stream() -> str:
     """Stream of ended sessions, newest last, trimmed to ``USSD_ENDS_MAXLEN``."""
     return f"{PREFIX}:ussd:ends"
+
+
+SUBSCRIBER_TTL = 400 * 24 * 3600
+"""A subscriber's remembered preferences expire 400 days after they were last written."""
+
+
+def subscriber(pseudonym: str) -> str:
+    """Preferences of one subscriber (hash; field ``lang``)."""
+    return f"{PREFIX}:sub:{{{pseudonym}}}"
+
+
+def resume_point(pseudonym: str, menu_id: str) -> str:
+    """Where a dropped session of ``menu_id`` stood (same slot as ``subscriber``)."""
+    return f"{PREFIX}:r:{{{pseudonym}}}:{menu_id}"
+
+
+# --- SMS outbox and consent ledger (issue 4) ---------------------------------------------------
+
+SMS_RECORD_TTL = 30 * 24 * 3600
+"""Outbound message records and AT id mappings are kept 30 days after reaching a final status."""
+
+SMS_DLR_STASH_TTL = 24 * 3600
+"""A delivery report for a send not yet recorded waits at most a day."""
+
+SMS_INBOUND_TTL = 48 * 3600
+"""Inbound SMS ids are remembered 48 h (AT retries for about 12 h)."""
+
+SMS_DEAD_MAXLEN = 100_000
+SMS_INBOX_MAXLEN = 1_000_000
+SMS_GROUP = "workers"
+"""The consumer group of SMS workers on the outbox stream."""
+
+_SMS = "{sms}"
+
+
+def sms_message(message_id: str) -> str:
+    """One outbound message record (30 days after its final status)."""
+    return f"{PREFIX}:sms:m:{_SMS}:{message_id}"
+
+
+def sms_due() -> str:
+    """Message ids scored by due time in ms (no TTL; members leave when due)."""
+    return f"{PREFIX}:sms:due:{_SMS}"
+
+
+def sms_queue() -> str:
+    """The ready-to-send stream, read by the ``SMS_GROUP`` consumer group."""
+    return f"{PREFIX}:sms:q:{_SMS}"
+
+
+def sms_dead() -> str:
+    """Dead-lettered messages with their reason (trimmed to ``SMS_DEAD_MAXLEN``)."""
+    return f"{PREFIX}:sms:dead:{_SMS}"
+
+
+def sms_at_id(at_message_id: str) -> str:
+    """AT ``messageId`` → our message id (``SMS_RECORD_TTL``)."""
+    return f"{PREFIX}:sms:at:{_SMS}:{at_message_id}"
+
+
+def sms_dlr_stash(at_message_id: str) -> str:
+    """An early delivery report awaiting its send record (``SMS_DLR_STASH_TTL``)."""
+    return f"{PREFIX}:sms:dlr:{_SMS}:{at_message_id}"
+
+
+def sms_rate(sender: str) -> str:
+    """Per-sender send counter of the current one-second window."""
+    return f"{PREFIX}:sms:rate:{_SMS}:{sender}"
+
+
+def sms_inbound_seen(provider: str, inbound_id: str) -> str:
+    """Marks an inbound SMS as handled (``SMS_INBOUND_TTL``)."""
+    return f"{PREFIX}:sms:in:{{{provider}:{inbound_id}}}"
+
+
+def sms_inbox() -> str:
+    """Stream of inbound SMS (pseudonym, text, route), trimmed to ``SMS_INBOX_MAXLEN``."""
+    return f"{PREFIX}:sms:inbox"
+
+
+def sms_flows() -> str:
+    """Stream of keyword-started flows for the engines to pick up."""
+    return f"{PREFIX}:sms:flows"
+
+
+def subscriber_tags(pseudonym: str) -> str:
+    """Tags put on a subscriber by keywords (no TTL)."""
+    return f"{PREFIX}:tags:{{{pseudonym}}}"
+
+
+def consent(pseudonym: str) -> str:
+    """Current consent per purpose: ``state|epoch seconds|source`` (no TTL)."""
+    return f"{PREFIX}:c:{{{pseudonym}}}"
+
+
+def consent_history(pseudonym: str) -> str:
+    """Every consent change of one subscriber, oldest first (no TTL)."""
+    return f"{PREFIX}:c:h:{{{pseudonym}}}"

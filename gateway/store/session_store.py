@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from importlib import resources
+from typing import Any
 
 from gateway.errors import StoreUnavailable
 from gateway.store.pipelined import PipelinedRedis, RedisReplyError
@@ -10,6 +13,8 @@ from gateway.store.pipelined import PipelinedRedis, RedisReplyError
 SAVED = 1
 EXPIRED = 0
 CAS_SCRIPT = resources.files("gateway.store").joinpath("session_cas.lua").read_text()
+
+Command = tuple[Any, ...]
 
 
 class SessionStore:
@@ -27,17 +32,43 @@ class SessionStore:
             raise StoreUnavailable(f"redis GET failed: {exc}") from exc
         return value
 
-    async def save(self, key: str, read_version: int, value: bytes) -> int | bytes:
+    async def load_start(
+        self, subscriber_key: str, resume_key: str | None
+    ) -> tuple[str | None, bytes | None]:
+        """A new session's context, in one round trip: (remembered language, resume point)."""
+        try:
+            language, resume = await asyncio.gather(
+                self.client.execute(b"HGET", subscriber_key, b"lang"),
+                self.client.execute(b"GET", resume_key) if resume_key else _none(),
+            )
+        except RedisReplyError as exc:
+            raise StoreUnavailable(f"redis subscriber lookup failed: {exc}") from exc
+        return (language.decode() if isinstance(language, bytes) else None), resume
+
+    async def save(
+        self, key: str, read_version: int, value: bytes, effects: Sequence[Command] = ()
+    ) -> int | bytes:
         """Write ``value`` if the stored version is still ``read_version``.
 
+        ``effects`` (e.g. a resume point, a remembered language) are sent in the same round
+        trip, after the compare-and-set on the same connection. If the compare-and-set loses to
+        a concurrent hop, the winner's effects follow and overwrite them.
         Returns ``SAVED``; ``EXPIRED`` when the session vanished; else the value now stored.
         """
+        cas = self.client.run_script(CAS_SCRIPT, [key], [read_version, value, self.ttl_ms])
         try:
-            result = await self.client.run_script(
-                CAS_SCRIPT, [key], [read_version, value, self.ttl_ms]
-            )
+            if effects:  # gather costs a Task per command: only when there is more than one
+                result, *_ = await asyncio.gather(
+                    cas, *(self.client.execute(*command) for command in effects)
+                )
+            else:
+                result = await cas
         except RedisReplyError as exc:
             raise StoreUnavailable(f"redis session write failed: {exc}") from exc
         if isinstance(result, bytes):
             return result
         return SAVED if result == 1 else EXPIRED
+
+
+async def _none() -> None:
+    return None

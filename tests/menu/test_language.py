@@ -109,3 +109,20 @@ def test_bad_validator_specs(spec: Any, message: str) -> None:
     """A wrong validate: block is explained."""
     with pytest.raises(validators.ValidatorError, match=message):
         validators.build(spec)
+
+
+def test_yes_no_stay_words_in_menu_files() -> None:
+    """YAML 1.1 would read [yes, no] as booleans; menu files keep them as words."""
+    from gateway.menu.parse import parse_text
+
+    source = (
+        "id: yn\nservice_codes: ['*1#']\nstart: q\nnavigation: false\nscreens:\n"
+        "  q:\n    input:\n      text: Agree?\n      validate: {choice: [yes, no, on, off]}\n"
+        "      save: answer\n      next: done\n  done:\n    end: 'You said {answer}'\n"
+    )
+    menu, findings = parse_text(source, "yn.yaml")
+    assert menu is not None, findings
+    assert menu.navigation.enabled is False
+    screen = menu.screens["q"]
+    assert screen.validate("YES") == "yes"  # type: ignore[union-attr]
+    assert screen.validate("off") == "off"  # type: ignore[union-attr]

@@ -1,0 +1,1 @@
+"""Development tools: a local fake Africa's Talking for tests and demos."""

@@ -1,0 +1,157 @@
+"""A local fake of Africa's Talking's SMS API, for tests, demos and the throughput bench.
+
+``POST /version1/messaging`` answers like AT (protocols.md §2.1): per-recipient ``statusCode``,
+``messageId`` and cost, as ``application/json`` exactly (the SDK returns a ``str`` for any other
+content type, charset included). Accepted messages get delivery reports posted, form-encoded,
+to ``callback_url``, optionally out of order. Failure codes are configurable per number.
+Run it with ``jumbe fake-at --port 8900 --callback http://127.0.0.1:8000/sms/africastalking/delivery``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+import aiohttp
+import orjson
+from aiohttp import web
+
+STATUS_NAMES = {100: "Processed", 101: "Success", 102: "Queued", 401: "RiskHold",
+                402: "InvalidSenderId", 403: "InvalidPhoneNumber", 404: "UnsupportedNumberType",
+                405: "InsufficientBalance", 406: "UserInBlacklist", 407: "CouldNotRoute",
+                409: "DoNotDisturbRejection", 500: "InternalServerError", 501: "GatewayError",
+                502: "RejectedByGateway"}  # fmt: skip
+DLR_RETRIES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """One message AT accepted."""
+
+    to: str
+    message: str
+    sender: str
+    at_message_id: str
+
+
+@dataclass
+class FakeAT:
+    """State and behaviour of the fake; mutate the fields to script a scenario."""
+
+    callback_url: str | None = None
+    always: dict[str, int] = field(default_factory=dict)
+    """Number → status code returned on every send to it (e.g. 406 UserInBlacklist)."""
+    first: dict[str, list[int]] = field(default_factory=dict)
+    """Number → codes for its next sends, consumed one per send, then 101 (e.g. [500, 502])."""
+    dlr_statuses: tuple[str, ...] = ("Submitted", "Success")
+    final_for: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Number → (final status, failureReason) of its delivery report, e.g. ("Failed", ...)."""
+    out_of_order: bool = False
+    """Post each message's reports in reverse order (final first)."""
+    delay: float = 0.0
+    """Seconds each send request takes."""
+    api_key: str | None = None
+    """When set, requests with another ``apiKey`` header get 401."""
+    received: list[Received] = field(default_factory=list)
+    attempts: int = 0
+    dlr_posted: int = 0
+    _ids: itertools.count[int] = field(default_factory=itertools.count)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _session: aiohttp.ClientSession | None = None
+    _dlr_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(32))
+
+    def counts(self) -> Counter[str]:
+        """How many times each message text was accepted."""
+        return Counter(r.message for r in self.received)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/version1/messaging", self.handle_send)
+        app.on_cleanup.append(self._close)
+        return app
+
+    async def handle_send(self, request: web.Request) -> web.Response:
+        """AT's bulk send: form in, ``SMSMessageData`` out."""
+        self.attempts += 1
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.api_key is not None and request.headers.get("apiKey") != self.api_key:
+            return web.Response(status=401, text="The supplied authentication is invalid")
+        form = dict(parse_qsl((await request.read()).decode(), keep_blank_values=True))
+        if not form.get("username") or not form.get("to") or "message" not in form:
+            return web.Response(status=400, text="Missing username, to or message")
+        recipients = [self._recipient(n.strip(), form) for n in form["to"].split(",")]
+        sent = sum(r["statusCode"] in (100, 101, 102) for r in recipients)
+        body = {"SMSMessageData": {
+            "Message": f"Sent to {sent}/{len(recipients)} Total Cost: KES {0.8 * sent:.4f}",
+            "Recipients": recipients,
+        }}  # fmt: skip
+        return web.Response(body=orjson.dumps(body), content_type="application/json")
+
+    def _recipient(self, number: str, form: dict[str, str]) -> dict[str, object]:
+        scripted = self.first.get(number)
+        code = self.always.get(number) or (scripted.pop(0) if scripted else 101)
+        if code not in (100, 101, 102):
+            name = STATUS_NAMES.get(code, "Failed")
+            return {"statusCode": code, "number": number, "status": name, "cost": "0",
+                    "messageId": "None"}  # fmt: skip
+        at_id = f"ATXid_{next(self._ids):08d}{random.getrandbits(32):08x}"
+        self.received.append(Received(number, form["message"], form.get("from", ""), at_id))
+        if self.callback_url:
+            task = asyncio.get_running_loop().create_task(self._report(at_id, number))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return {"statusCode": code, "number": number, "status": STATUS_NAMES[code],
+                "cost": "KES 0.8000", "messageId": at_id}  # fmt: skip
+
+    async def _report(self, at_id: str, number: str) -> None:
+        statuses = list(self.dlr_statuses)
+        final, reason = self.final_for.get(number, (statuses[-1], ""))
+        statuses[-1] = final
+        if self.out_of_order:
+            statuses.reverse()
+        async with self._dlr_slots:
+            for status in statuses:
+                form = {"id": at_id, "status": status, "phoneNumber": number,
+                        "networkCode": "62130"}  # fmt: skip
+                if status in ("Failed", "Rejected"):
+                    form["failureReason"] = reason or "DeliveryFailure"
+                await self._post(form)
+
+    async def _post(self, form: dict[str, str]) -> None:
+        """POST one report, retrying like AT does until a 200."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
+        assert self.callback_url is not None
+        for attempt in range(DLR_RETRIES):
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                async with self._session.post(self.callback_url, data=form) as response:
+                    if response.status == 200:
+                        self.dlr_posted += 1
+                        return
+            await asyncio.sleep(0.2 * (attempt + 1))
+
+    async def drain(self) -> None:
+        """Wait until every delivery report has been posted (bound it with ``asyncio.timeout``)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _close(self, _app: web.Application | None = None) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def run(host: str, port: int, fake: FakeAT) -> None:
+    """Serve the fake until interrupted (``jumbe fake-at``)."""
+    print(f"fake Africa's Talking on http://{host}:{port} "
+          f"(set JUMBE_AT_BASE_URL to this); delivery reports to {fake.callback_url}")  # fmt: skip
+    web.run_app(fake.app(), host=host, port=port, print=None, access_log=None)

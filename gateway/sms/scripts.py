@@ -1,0 +1,176 @@
+"""The outbox's Lua scripts: every state change of a message is one atomic step.
+
+Statuses rank ``queued/scheduled/retrying`` (0) < ``sending`` (1) < ``sent`` (2) < ``submitted``
+(3) < ``buffered`` (4) < final (9: ``delivered``, ``failed``, ``rejected``, ``dead``,
+``refused``). A delivery report only ever moves a message up, and never out of a final status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis.asyncio
+from redis.commands.core import AsyncScript
+
+FINAL = frozenset({"delivered", "failed", "rejected", "dead", "refused"})
+
+_RANK = """
+local RANK = {queued=0, scheduled=0, retrying=0, sending=1, sent=2, submitted=3, buffered=4,
+  delivered=9, failed=9, rejected=9, dead=9, refused=9}
+local function rank(s) return RANK[s] or 0 end
+local function apply(key, status, reason, now, ttl)
+  local cur = redis.call('HGET', key, 'status')
+  if not cur or rank(cur) >= 9 or rank(status) <= rank(cur) then return 0 end
+  redis.call('HSET', key, 'status', status, 'updated', now)
+  if reason ~= '' then redis.call('HSET', key, 'reason', reason) end
+  if rank(status) >= 9 then redis.call('EXPIRE', key, ttl) end
+  return 1
+end
+local function ack(queue, group, entry)
+  if entry ~= '' then
+    redis.call('XACK', queue, group, entry)
+    redis.call('XDEL', queue, entry)
+  end
+end
+"""
+
+# KEYS record, due, queue · ARGV id, due_ms, now_ms, field, value, …
+ENQUEUE = """
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+if tonumber(ARGV[2]) <= tonumber(ARGV[3]) then
+  redis.call('XADD', KEYS[3], '*', 'id', ARGV[1])
+else
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+end
+return 1
+"""
+
+# KEYS due, queue · ARGV now_ms, limit → number moved
+PROMOTE = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, id in ipairs(ids) do
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('XADD', KEYS[2], '*', 'id', id)
+end
+return #ids
+"""
+
+# KEYS record, queue · ARGV entry, group, now → record fields, or false (acked: nothing to send)
+CLAIM = (
+    _RANK
+    + """
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur or rank(cur) >= 2 then
+  ack(KEYS[2], ARGV[2], ARGV[1])
+  return false
+end
+redis.call('HSET', KEYS[1], 'status', 'sending', 'updated', ARGV[3])
+redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+return redis.call('HGETALL', KEYS[1])
+"""
+)
+
+# KEYS record, at map, dlr stash, queue · ARGV id, at_id, cost, entry, group, ttl, now
+RECORD_SENT = (
+    _RANK
+    + """
+ack(KEYS[4], ARGV[5], ARGV[4])
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return 0 end
+if rank(cur) < 2 then redis.call('HSET', KEYS[1], 'status', 'sent', 'reason', '') end
+redis.call('HSET', KEYS[1], 'at_id', ARGV[2], 'cost', ARGV[3], 'updated', ARGV[7])
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[6])
+local early = redis.call('HMGET', KEYS[3], 'status', 'reason')
+if early[1] then
+  apply(KEYS[1], early[1], early[2] or '', ARGV[7], ARGV[6])
+  redis.call('DEL', KEYS[3])
+end
+return 1
+"""
+)
+
+# KEYS record, due, queue · ARGV id, due_ms, status, reason, entry, group, now, undo_attempt
+REQUEUE = (
+    _RANK
+    + """
+ack(KEYS[3], ARGV[6], ARGV[5])
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur or rank(cur) >= 2 then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[3], 'reason', ARGV[4], 'due', ARGV[2],
+  'updated', ARGV[7])
+if ARGV[8] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', -1) end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return 1
+"""
+)
+
+# KEYS record, queue, dead · ARGV id, status, reason, entry, group, ttl, now, dead, dead_maxlen
+FINISH = (
+    _RANK
+    + """
+ack(KEYS[2], ARGV[5], ARGV[4])
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur or rank(cur) >= 2 then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'reason', ARGV[3], 'updated', ARGV[7])
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+if ARGV[8] == '1' then
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[9], '*', 'id', ARGV[1], 'reason', ARGV[3],
+    'at', ARGV[7])
+end
+return 1
+"""
+)
+
+# KEYS at map, dlr stash · ARGV status, reason, stash_ttl → our id, or false (stashed)
+DLR_LOOKUP = (
+    _RANK
+    + """
+local id = redis.call('GET', KEYS[1])
+if id then return id end
+local early = redis.call('HGET', KEYS[2], 'status')
+if not early or rank(ARGV[1]) > rank(early) then
+  redis.call('HSET', KEYS[2], 'status', ARGV[1], 'reason', ARGV[2])
+end
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return false
+"""
+)
+
+# KEYS record · ARGV status, reason, now, ttl → 1 applied, 0 ignored
+APPLY = (
+    _RANK
+    + """
+return apply(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+"""
+)
+
+# KEYS rate counter · ARGV limit → 0 to go, else ms to wait
+RATE = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], 1000) end
+if n <= tonumber(ARGV[1]) then return 0 end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], 1000) ttl = 1000 end
+return ttl
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Scripts:
+    """The scripts registered on one client (EVALSHA, reloaded by redis-py when flushed)."""
+
+    enqueue: AsyncScript
+    promote: AsyncScript
+    claim: AsyncScript
+    record_sent: AsyncScript
+    requeue: AsyncScript
+    finish: AsyncScript
+    dlr_lookup: AsyncScript
+    apply: AsyncScript
+    rate: AsyncScript
+
+    @classmethod
+    def register(cls, client: redis.asyncio.Redis) -> Scripts:
+        return cls(*(client.register_script(src) for src in (
+            ENQUEUE, PROMOTE, CLAIM, RECORD_SENT, REQUEUE, FINISH, DLR_LOOKUP, APPLY, RATE,
+        )))  # fmt: skip

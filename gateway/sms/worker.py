@@ -1,0 +1,276 @@
+"""The outbox worker: claim ready messages, send them through AT, record the outcome.
+
+Claim/ack over a Redis Stream consumer group. A message id stays in this worker's pending list
+from XREADGROUP until the Lua script recording its outcome acknowledges it, so a crash leaves it
+pending: a restart under the same name re-reads its own pending list at once, and any other
+worker takes it over (XAUTOCLAIM) once it has been idle ``claim_idle`` seconds. The record's
+status says how far it got: ``sent`` or beyond is never sent again, so only a message whose send
+was in flight at the crash (status ``sending``) can reach AT twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import socket
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import redis
+import redis.asyncio
+
+from gateway import logs
+from gateway.channels.africastalking.sms import OPT_OUT_CODES, Accepted
+from gateway.consent import PURPOSES, ConsentLedger
+from gateway.sms import quiet
+from gateway.sms.countries import country_of
+from gateway.sms.errors import SendError
+from gateway.sms.scripts import Scripts
+from gateway.store import keys
+
+log = logs.get_logger("gateway.sms")
+MAX_BACKOFF_S = 900.0
+READ_BLOCK_MS = 200
+
+
+class Sender(Protocol):
+    """Sends one SMS, blocking; raises ``SendError``."""
+
+    def send(self, to: str, message: str, sender_id: str | None) -> Accepted: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    concurrency: int = 8
+    rate_per_sender: int = 50
+    max_attempts: int = 5
+    retry_base: float = 5.0
+    claim_idle: float = 60.0
+
+
+def default_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Worker:
+    """One outbox consumer; ``run()`` until stopped, or ``run_once()`` to drain what is due."""
+
+    def __init__(
+        self,
+        client: redis.asyncio.Redis,
+        sender: Sender,
+        ledger: ConsentLedger,
+        config: WorkerConfig | None = None,
+        name: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._redis = client
+        self._scripts = Scripts.register(client)
+        self._sender = sender
+        self._ledger = ledger
+        self.config = config or WorkerConfig()
+        self.name = name or default_name()
+        self._clock = clock
+        self._executor = ThreadPoolExecutor(self.config.concurrency, "sms-send")
+        self._inflight: set[asyncio.Task[None]] = set()
+
+    async def ensure_group(self) -> None:
+        """Create the consumer group (from the stream's start) unless it exists."""
+        try:
+            await self._redis.xgroup_create(keys.sms_queue(), keys.SMS_GROUP, "0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def promote(self, limit: int = 500) -> int:
+        """Move messages whose due time has come onto the stream."""
+        moved: int = await self._scripts.promote(
+            keys=[keys.sms_due(), keys.sms_queue()], args=[int(self._clock() * 1000), limit]
+        )
+        return moved
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve until ``stop`` is set; in-flight sends finish first."""
+        await self.ensure_group()
+        log.info("sms_worker_started", worker=self.name, concurrency=self.config.concurrency)
+        reclaim_every = min(self.config.claim_idle / 2, 5.0)
+        last_reclaim = 0.0
+        try:
+            for entry in await self._read("0", 10_000):
+                self._spawn(*entry)
+            while not stop.is_set():
+                try:
+                    await self.promote()
+                    if time.monotonic() - last_reclaim > reclaim_every:
+                        last_reclaim = time.monotonic()
+                        for entry in await self._reclaim():
+                            self._spawn(*entry)
+                    free = self.config.concurrency - len(self._inflight)
+                    if free <= 0:
+                        await asyncio.wait(self._inflight, timeout=0.5,
+                                           return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+                        continue
+                    for entry in await self._read(">", free, block=READ_BLOCK_MS):
+                        self._spawn(*entry)
+                except (redis.RedisError, OSError) as exc:
+                    log.error("sms_worker_redis_error", worker=self.name, error=str(exc))
+                    await asyncio.sleep(1.0)
+        finally:
+            if self._inflight:
+                await asyncio.wait(self._inflight, timeout=15)
+            self._executor.shutdown(wait=False)
+            log.info("sms_worker_stopped", worker=self.name)
+
+    async def run_once(self) -> int:
+        """Promote what is due, then send everything ready (own pending first); the count."""
+        await self.ensure_group()
+        await self.promote()
+        done = 0
+        for start in ("0", ">"):
+            while entries := await self._read(start, self.config.concurrency):
+                for entry in entries:
+                    self._spawn(*entry)
+                await asyncio.gather(*self._inflight)
+                done += len(entries)
+                if start == "0":
+                    break
+        return done
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False)
+
+    async def _read(
+        self, start: str, count: int, block: int | None = None
+    ) -> list[tuple[str, str]]:
+        reply: Any = await self._redis.xreadgroup(
+            keys.SMS_GROUP, self.name, {keys.sms_queue(): start}, count=count, block=block
+        )
+        return [_entry(eid, fields) for _stream, entries in reply or [] for eid, fields in entries]
+
+    async def _reclaim(self) -> list[tuple[str, str]]:
+        idle_ms = int(self.config.claim_idle * 1000)
+        reply: Any = await self._redis.xautoclaim(
+            keys.sms_queue(), keys.SMS_GROUP, self.name, idle_ms, "0-0", count=100
+        )
+        entries = [_entry(eid, fields) for eid, fields in reply[1]]
+        if entries:
+            log.warning("sms_reclaimed", worker=self.name, count=len(entries))
+        return entries
+
+    def _spawn(self, entry_id: str, message_id: str) -> None:
+        task = asyncio.create_task(self._process(entry_id, message_id))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+
+    async def _process(self, entry_id: str, message_id: str) -> None:
+        try:
+            await self._deliver(entry_id, message_id)
+        except (redis.RedisError, OSError) as exc:  # left pending: reclaimed after claim_idle
+            log.error("sms_store_error", message_id=message_id, error=str(exc))
+
+    async def _deliver(self, entry_id: str, message_id: str) -> None:
+        raw = await self._scripts.claim(
+            keys=[keys.sms_message(message_id), keys.sms_queue()],
+            args=[entry_id, keys.SMS_GROUP, f"{self._clock():.3f}"],
+        )
+        if not raw:
+            return
+        record = {raw[i].decode(): raw[i + 1].decode() for i in range(0, len(raw), 2)}
+        if record["category"] == "promotional" and not await self._may_market(entry_id, record):
+            return
+        await self._rate_limit(record["sender"] or "default")
+        loop = asyncio.get_running_loop()
+        try:
+            accepted = await loop.run_in_executor(
+                self._executor, self._sender.send, record["to"], record["text"],
+                record["sender"] or None,
+            )  # fmt: skip
+        except SendError as exc:
+            await self._failed(entry_id, record, exc)
+            return
+        await self._scripts.record_sent(
+            keys=[keys.sms_message(message_id), keys.sms_at_id(accepted.at_message_id),
+                  keys.sms_dlr_stash(accepted.at_message_id), keys.sms_queue()],
+            args=[message_id, accepted.at_message_id, accepted.cost, entry_id, keys.SMS_GROUP,
+                  keys.SMS_RECORD_TTL, f"{self._clock():.3f}"],
+        )  # fmt: skip
+        log.info("sms_sent", message_id=message_id, subscriber=record["subscriber"],
+                 attempt=int(record["attempts"]), segments=int(record["segments"]))  # fmt: skip
+
+    async def _may_market(self, entry_id: str, record: dict[str, str]) -> bool:
+        """Re-check consent and quiet hours at send time; refuse or defer if needed."""
+        message_id, now = record["id"], self._clock()
+        refusal = await self._ledger.refusal(record["subscriber"], record["purpose"])  # type: ignore[arg-type]
+        if refusal is not None:
+            await self._finish(entry_id, message_id, "refused", refusal, dead=False)
+            log.info("sms_refused", message_id=message_id, subscriber=record["subscriber"],
+                     reason=refusal)  # fmt: skip
+            return False
+        opens = quiet.next_allowed(country_of(record["to"]), now)
+        if opens > now:
+            await self._requeue(entry_id, message_id, opens, "scheduled", "quiet hours", undo=True)
+            return False
+        return True
+
+    async def _rate_limit(self, sender: str) -> None:
+        limit = self.config.rate_per_sender
+        if limit <= 0:
+            return
+        while True:  # the window lives in Redis, shared by every worker
+            wait_ms = await self._scripts.rate(keys=[keys.sms_rate(sender)], args=[limit])
+            if not wait_ms:
+                return
+            await asyncio.sleep(int(wait_ms) / 1000)
+
+    async def _failed(self, entry_id: str, record: dict[str, str], exc: SendError) -> None:
+        message_id, attempts = record["id"], int(record["attempts"])
+        if exc.status_code in OPT_OUT_CODES:
+            await self._ledger.record(record["subscriber"], PURPOSES, "revoked",
+                                      source=f"at_status_{exc.status_code}", channel="sms",
+                                      country=record["country"])  # fmt: skip
+        if not exc.retryable:
+            await self._finish(entry_id, message_id, "failed", exc.reason, dead=False)
+        elif attempts >= self.config.max_attempts:
+            reason = f"gave up after {attempts} tries: {exc.reason}"
+            await self._finish(entry_id, message_id, "dead", reason, dead=True)
+        else:
+            backoff = min(self.config.retry_base * 2 ** (attempts - 1), MAX_BACKOFF_S)
+            due = self._clock() + backoff * random.uniform(0.8, 1.0)
+            await self._requeue(entry_id, message_id, due, "retrying", exc.reason, undo=False)
+        log.warning("sms_send_failed", message_id=message_id, subscriber=record["subscriber"],
+                    attempt=attempts, retryable=exc.retryable, reason=exc.reason)  # fmt: skip
+
+    async def _requeue(
+        self, entry_id: str, message_id: str, due: float, status: str, reason: str, *, undo: bool
+    ) -> None:
+        await self._scripts.requeue(
+            keys=[keys.sms_message(message_id), keys.sms_due(), keys.sms_queue()],
+            args=[message_id, int(due * 1000), status, reason, entry_id, keys.SMS_GROUP,
+                  f"{self._clock():.3f}", "1" if undo else "0"],
+        )  # fmt: skip
+
+    async def _finish(
+        self, entry_id: str, message_id: str, status: str, reason: str, *, dead: bool
+    ) -> None:
+        await self._scripts.finish(
+            keys=[keys.sms_message(message_id), keys.sms_queue(), keys.sms_dead()],
+            args=[message_id, status, reason, entry_id, keys.SMS_GROUP, keys.SMS_RECORD_TTL,
+                  f"{self._clock():.3f}", "1" if dead else "0", keys.SMS_DEAD_MAXLEN],
+        )  # fmt: skip
+
+
+def _entry(entry_id: bytes, fields: dict[bytes, bytes] | None) -> tuple[str, str]:
+    """(stream entry id, message id); a deleted entry has no message id."""
+    return entry_id.decode(), (fields or {}).get(b"id", b"").decode()
+
+
+async def stop_quietly(task: asyncio.Task[None], stop: asyncio.Event, grace: float) -> None:
+    """Ask a ``run()`` task to stop; cancel it if it has not within ``grace`` seconds."""
+    stop.set()
+    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+        await asyncio.wait_for(task, grace)

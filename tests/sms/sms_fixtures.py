@@ -1,0 +1,102 @@
+"""Fixtures for the SMS tests: the fake Africa's Talking on loopback, an asyncio Redis client.
+
+Imported by the test modules (``from sms_fixtures import ...``); a second ``conftest.py`` would
+shadow the top-level one that other tests import by name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import redis
+import redis.asyncio
+from aiohttp.test_utils import TestServer
+
+from gateway.channels.africastalking.sms import AtSms
+from gateway.consent import ConsentLedger
+from gateway.devtools.fake_at import FakeAT
+from gateway.privacy import Pseudonymizer
+from gateway.sms.outbox import Outbox
+from gateway.sms.worker import Worker, WorkerConfig
+from gateway.store.connection import connect
+
+KEY = b"test-pseudonym-key"
+
+
+@dataclass
+class FakeServer:
+    fake: FakeAT
+    url: str
+
+
+@pytest.fixture(name="fake_at")
+async def fake_at_fixture() -> AsyncIterator[FakeServer]:
+    """A fake Africa's Talking on 127.0.0.1; the SDK is pointed at ``url``."""
+    fake = FakeAT()
+    server = TestServer(fake.app(), host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield FakeServer(fake, str(server.make_url("")).rstrip("/"))
+    finally:
+        await server.close()
+
+
+@pytest.fixture(name="aredis")
+async def aredis_fixture(redis_client: redis.Redis, redis_url: str) -> AsyncIterator[Any]:
+    """An asyncio client on the flushed test database."""
+    client = connect(redis_url, socket_timeout=5.0)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+class Clock:
+    """An injectable clock: ``clock()`` is the time, ``clock.now = …`` moves it."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Sms:
+    """Outbox, ledger and a worker sharing one clock, sending through the real SDK."""
+
+    outbox: Outbox
+    ledger: ConsentLedger
+    worker: Worker
+    clock: Clock
+    pseudonym: Pseudonymizer
+
+
+@pytest.fixture(name="sms")
+def sms_fixture(aredis: Any, fake_at: FakeServer) -> Iterator[Sms]:
+    """The SMS domain objects at a fixed clock (2025-03-05 12:00 UTC, a Wednesday)."""
+    clock = Clock(1741176000.0)
+    pseudonym = Pseudonymizer(KEY)
+    ledger = ConsentLedger(aredis, "opt_in", clock=clock)
+    outbox = Outbox(aredis, ledger, pseudonym, clock=clock)
+    sender = AtSms("sandbox", "test-key", fake_at.url, timeout=2.0)
+    config = WorkerConfig(concurrency=4, rate_per_sender=0, max_attempts=3, retry_base=5.0)
+    worker = Worker(aredis, sender, ledger, config, name="t1", clock=clock)
+    try:
+        yield Sms(outbox, ledger, worker, clock, pseudonym)
+    finally:
+        worker.close()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
+    """Poll ``check`` until it is true; fail after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within}s")
+        await asyncio.sleep(0.02)
