@@ -15,6 +15,7 @@ from aiohttp import web
 from redis.typing import EncodableT, FieldT
 
 from gateway import logs
+from gateway.appkeys import PIPELINE, PSEUDONYM, REDIS, REGISTRY, RELOADER, SETTINGS
 from gateway.channels.africastalking import ussd as at_ussd
 from gateway.channels.base import UssdSessionEnd, authorize
 from gateway.config import Settings
@@ -31,13 +32,6 @@ from gateway.store.connection import EmbeddedRedis, connect
 from gateway.store.pipelined import PipelinedRedis
 from gateway.store.session_store import SessionStore
 from gateway.text import Budget
-
-SETTINGS = web.AppKey("settings", Settings)
-REGISTRY = web.AppKey("registry", MenuRegistry)
-REDIS = web.AppKey("redis", redis.asyncio.Redis)
-PIPELINE = web.AppKey("pipeline", HopPipeline)
-PSEUDONYM = web.AppKey("pseudonym", Pseudonymizer)
-RELOADER = web.AppKey("reloader", MenuReloader)
 
 log = logs.get_logger("gateway")
 

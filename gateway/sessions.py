@@ -129,24 +129,29 @@ class HopPipeline:
             finally:
                 lock.release()
         except TimeoutError:
-            self._cache.drop(key)
-            return self.failure(request, "timeout", "busy")
+            return self.failure(request, "timeout", "busy", self._forget(key))
         except StoreUnavailable:
-            self._cache.drop(key)
-            return self.failure(request, "store_unavailable", "error")
+            return self.failure(request, "store_unavailable", "error", self._forget(key))
         except HopError:
-            self._cache.drop(key)
-            return self.failure(request, "menu_error", "error")
+            return self.failure(request, "menu_error", "error", self._forget(key))
         finally:
             entry[1] = int(entry[1]) - 1  # type: ignore[call-overload]
             if entry[1] == 0:
                 self._locks.pop(key, None)
 
-    def failure(self, request: UssdRequest, outcome: str, text: str) -> HopResult:
-        """A readable END for ``outcome``, in the dialled menu's default language."""
+    def _forget(self, key: str) -> str | None:
+        """Drop the cached session after a failure; its language, if it was known."""
+        raw = self._cache.get(key)
+        self._cache.drop(key)
+        return SessionState.decode(raw).language if raw is not None else None
+
+    def failure(
+        self, request: UssdRequest, outcome: str, text: str, language: str | None = None
+    ) -> HopResult:
+        """A readable END for ``outcome``, in the subscriber's language where it is known."""
         resolved = self.registry.resolve(request.service_code)
         menu = resolved[0] if resolved else None
-        language = menu.default_language if menu else "en"
+        language = language or (menu.default_language if menu else "en")
         reply = Reply(message(text, language, menu.messages if menu else None), end=True)
         return HopResult(reply, outcome, menu.id if menu else "", language=language)
 

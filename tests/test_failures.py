@@ -195,3 +195,15 @@ async def test_events_refused_while_redis_down(
     )
     assert response.status == 503
     await asyncio.sleep(0)
+
+
+async def test_store_failure_speaks_the_subscribers_language(
+    make_gateway: GatewayFactory, own_redis: RedisProcess
+) -> None:
+    """A subscriber who chose Kiswahili hears the outage in Kiswahili."""
+    client = await make_gateway(redis_url=own_redis.url, hop_deadline=2.0)
+    for text in ("", "4", "4*2"):
+        await hop(client, text, service_code="*384#")
+    own_redis.stop()
+    _, body = await hop(client, "4*2*1", service_code="*384#")
+    assert body == "END Samahani, kuna hitilafu. Tafadhali jaribu tena baadaye."

@@ -15,6 +15,7 @@ import redis
 from aiohttp import web
 
 from gateway import logs
+from gateway.appkeys import PSEUDONYM, REDIS, SETTINGS
 from gateway.channels.africastalking import sms as at_sms
 from gateway.channels.base import authorize
 from gateway.config import Settings
@@ -45,8 +46,6 @@ ROUTER = web.AppKey("sms_router", KeywordRouter)
 
 def setup_sms(app: web.Application) -> None:
     """Add the SMS routes and lifecycle; loads the keyword file now (``ConfigError`` if bad)."""
-    from gateway.app import SETTINGS
-
     app[ROUTER] = load_router(app[SETTINGS].sms_keywords)
     app.cleanup_ctx.append(_sms_context)
     app.router.add_post("/sms/africastalking/inbound", inbound)
@@ -67,8 +66,6 @@ def build_worker(settings: Settings, client: redis.asyncio.Redis, ledger: Consen
 
 
 async def _sms_context(app: web.Application) -> AsyncIterator[None]:
-    from gateway.app import PSEUDONYM, REDIS, SETTINGS
-
     settings, client, pseudonym = app[SETTINGS], app[REDIS], app[PSEUDONYM]
     ledger = ConsentLedger(client, settings.sms_consent_mode)
     policy = OutboxPolicy(settings.sms_max_segments, settings.sms_sender_id,
@@ -95,8 +92,6 @@ def _bad(request: web.Request, status: int, reason: str) -> web.Response:
 
 
 async def _body(request: web.Request) -> bytes | web.Response:
-    from gateway.app import SETTINGS
-
     denied = authorize(request, request.app[SETTINGS])
     if denied:
         return _bad(request, 403, denied)
@@ -104,8 +99,6 @@ async def _body(request: web.Request) -> bytes | web.Response:
 
 
 def _pseudonym(request: web.Request) -> Pseudonymizer:
-    from gateway.app import PSEUDONYM
-
     return request.app[PSEUDONYM]
 
 

@@ -22,7 +22,8 @@ from typing import TextIO
 import aiohttp
 from aiohttp import web
 
-from gateway.app import REGISTRY, create_app
+from gateway.app import create_app
+from gateway.appkeys import REGISTRY
 from gateway.config import Settings
 from gateway.errors import MenuError
 from gateway.menu.registry import MenuRegistry
