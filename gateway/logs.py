@@ -12,8 +12,8 @@ import atexit
 import logging
 import re
 import sys
+import time
 from collections.abc import MutableMapping
-from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 import orjson
@@ -108,6 +108,19 @@ class BatchedLoggerFactory:
 _state: dict[str, Any] = {"writer": None}
 
 
+_second: list[Any] = [-1, ""]
+
+
+def iso_now() -> str:
+    """``2026-11-23T18:53:46.550135Z``, as structlog's TimeStamper writes it, in ~1/4 of the
+    time: the part up to the second is formatted once per second."""
+    now = time.time()
+    second = int(now)
+    if second != _second[0]:
+        _second[0], _second[1] = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+    return f"{_second[1]}.{int((now - second) * 1_000_000):06d}Z"
+
+
 def emit(event: str, **fields: Any) -> None:
     """Log one info event on the hot path (the per-hop line).
 
@@ -124,7 +137,7 @@ def emit(event: str, **fields: Any) -> None:
             fields[key] = _PHONE.sub("<redacted>", value)
     fields["event"] = event
     fields["level"] = "info"
-    fields["timestamp"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    fields["timestamp"] = iso_now()
     writer.write(orjson.dumps(fields))
 
 

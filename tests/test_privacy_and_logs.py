@@ -62,3 +62,14 @@ async def test_numbers_are_redacted_even_when_logged_by_mistake(log_stream: io.B
     assert b"254711222333" not in text and b"0711222333" not in text
     assert b"2348031234567" not in text
     assert text.count(b"<redacted>") == 3
+
+
+def test_hop_line_timestamp_is_iso_utc() -> None:
+    """The fast timestamp has structlog's shape and tracks the clock."""
+    import re
+    from datetime import UTC, datetime
+
+    stamp = logs.iso_now()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", stamp)
+    parsed = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    assert abs((datetime.now(UTC) - parsed).total_seconds()) < 1

@@ -12,19 +12,28 @@ MAX_FIELDS = 64
 _PHONE = re.compile(r"^\+?\d{6,15}$")
 
 
+# What AT escapes in practice; handled with bytes.replace before the general (slow) decoder.
+# A replacement never yields "%", so what is left to decode is unchanged by it.
+_COMMON_ESCAPES = ((b"%2A", b"*"), (b"%2a", b"*"), (b"%23", b"#"), (b"%2B", b"+"),
+                   (b"%2b", b"+"), (b"%20", b" "))  # fmt: skip
+
+
 def parse_form(body: bytes) -> dict[str, str]:
     """Decode a form body (``a=1&b=%2A``); ~3x faster than ``parse_qsl`` on hop-sized bodies."""
-    pairs = body.split(b"&")
+    pairs = body.replace(b"+", b" ").split(b"&")
     if len(pairs) > MAX_FIELDS:
         raise BadRequest(f"more than {MAX_FIELDS} form fields")
     fields: dict[str, str] = {}
     try:
         for pair in pairs:
             name, _, value = pair.partition(b"=")
-            if b"%" in value or b"+" in value:
-                value = unquote_to_bytes(value.replace(b"+", b" "))
-            if b"%" in name or b"+" in name:
-                name = unquote_to_bytes(name.replace(b"+", b" "))
+            if b"%" in value:
+                for code, char in _COMMON_ESCAPES:
+                    value = value.replace(code, char)
+                if b"%" in value:
+                    value = unquote_to_bytes(value)
+            if b"%" in name:
+                name = unquote_to_bytes(name)
             fields[name.decode()] = value.decode()
     except UnicodeDecodeError:
         raise BadRequest("body is not UTF-8") from None

@@ -52,3 +52,18 @@ def test_overlong_text_is_refused() -> None:
     body = b"sessionId=a&serviceCode=*1%23&phoneNumber=%2B254700000001&text=" + b"1" * 4001
     with pytest.raises(BadRequest, match="longer than"):
         ussd.parse_hop(body)
+
+
+def test_form_decoding_matches_the_standard_decoder() -> None:
+    """The fast form decoder agrees with urllib on escapes, '+', literal '%' and UTF-8."""
+    from urllib.parse import parse_qsl
+
+    from gateway.channels.africastalking.forms import parse_form
+
+    bodies = [
+        b"text=100%252A&x=%2B&y=a+b&z=%E1%BA%B9%2a%23",
+        b"text=%25%2A%2523&n=%2b254&s=%20lead",
+        b"a=&b=%&c=%2&d=%zz&e=%%2A",
+    ]
+    for body in bodies:
+        assert parse_form(body) == dict(parse_qsl(body.decode(), keep_blank_values=True))
