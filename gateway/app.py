@@ -17,9 +17,9 @@ from redis.typing import EncodableT, FieldT
 from gateway import logs
 from gateway.appkeys import PIPELINE, PSEUDONYM, REDIS, REGISTRY, RELOADER, SETTINGS
 from gateway.channels.africastalking import ussd as at_ussd
-from gateway.channels.base import UssdSessionEnd, authorize
+from gateway.channels.base import Refusal, UssdSessionEnd, read_callback
 from gateway.config import Settings
-from gateway.errors import BadRequest, MenuError
+from gateway.errors import MenuError
 from gateway.menu.engine import Engine
 from gateway.menu.findings import has_errors
 from gateway.menu.registry import MenuRegistry, load_registry
@@ -28,7 +28,7 @@ from gateway.privacy import Pseudonymizer
 from gateway.sessions import HopPipeline, HopResult
 from gateway.sms.web import setup_sms
 from gateway.store import keys
-from gateway.store.connection import EmbeddedRedis, connect
+from gateway.store.connection import connect, redis_for
 from gateway.store.pipelined import PipelinedRedis
 from gateway.store.session_store import SessionStore
 from gateway.text import Budget
@@ -62,12 +62,8 @@ def create_app(settings: Settings, registry: MenuRegistry | None = None) -> web.
 
 async def _redis_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    embedded = None
-    url = settings.redis_url
-    if url is None:
-        embedded = EmbeddedRedis(settings.data_dir)
-        embedded.start()
-        url = embedded.url
+    url, embedded = redis_for(settings.redis_url, settings.data_dir)
+    if embedded is not None:
         log.info("embedded_redis_started", data_dir=str(settings.data_dir))
     client = connect(url, socket_timeout=min(2.0, settings.hop_deadline))
     app[REDIS] = client
@@ -156,24 +152,22 @@ async def admin_reload(request: web.Request) -> web.Response:
     return web.json_response(report.as_dict(), status=200 if report.ok else 422)
 
 
-def _refuse(request: web.Request, status: int, reason: str) -> web.Response:
-    log.warning("callback_refused", path=request.path, status=status, reason=reason)
-    label = "Unauthorized" if status == 403 else "Bad request"
-    return web.Response(status=status, text=f"END {label}: {reason}", content_type="text/plain")
+def _refuse(request: web.Request, refusal: Refusal) -> web.Response:
+    """A refused USSD callback: the status, and a readable END naming the reason."""
+    log.warning("callback_refused", path=request.path, status=refusal.status, reason=refusal.reason)
+    label = "Unauthorized" if refusal.status == 403 else "Bad request"
+    return web.Response(
+        status=refusal.status, text=f"END {label}: {refusal.reason}", content_type="text/plain"
+    )
 
 
 async def ussd_africastalking(request: web.Request) -> web.Response:
     """One USSD hop from Africa's Talking: form in, ``CON …``/``END …`` out."""
     started = time.perf_counter()
     app = request.app
-    settings = app[SETTINGS]
-    denied = authorize(request, settings)
-    if denied:
-        return _refuse(request, 403, denied)
-    try:
-        hop = at_ussd.parse_hop(await request.read())
-    except BadRequest as exc:
-        return _refuse(request, 400, str(exc))
+    hop = await read_callback(request, app[SETTINGS], at_ussd.parse_hop)
+    if isinstance(hop, Refusal):
+        return _refuse(request, hop)
     try:
         result = await app[PIPELINE].handle(hop)
     except Exception:  # the boundary: a subscriber always gets a readable END
@@ -210,14 +204,9 @@ def _log_hop(
 async def ussd_africastalking_events(request: web.Request) -> web.Response:
     """The end-of-session notification: kept 30 days and streamed for funnel reports."""
     app = request.app
-    settings = app[SETTINGS]
-    denied = authorize(request, settings)
-    if denied:
-        return _refuse(request, 403, denied)
-    try:
-        end = at_ussd.parse_session_end(await request.read())
-    except BadRequest as exc:
-        return _refuse(request, 400, str(exc))
+    end = await read_callback(request, app[SETTINGS], at_ussd.parse_session_end)
+    if isinstance(end, Refusal):
+        return _refuse(request, end)
     try:
         await _store_session_end(app[REDIS], app[PSEUDONYM](end.phone_number), end)
     except (redis.RedisError, OSError) as exc:

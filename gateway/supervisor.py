@@ -14,19 +14,14 @@ import time
 from types import FrameType
 
 from gateway.config import Settings
-from gateway.store.connection import EmbeddedRedis
+from gateway.store.connection import redis_for
 
 POLL_S = 0.2
 
 
 def run_workers(settings: Settings, workers: int, passthrough: list[str]) -> int:
     """Run ``workers`` serve processes until a signal or a worker's exit; their exit code."""
-    embedded = None
-    url = settings.redis_url
-    if url is None:
-        embedded = EmbeddedRedis(settings.data_dir)
-        embedded.start()
-        url = embedded.url
+    url, embedded = redis_for(settings.redis_url, settings.data_dir)
     command = [
         sys.executable,
         "-m",

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from aiohttp import web
 
 from gateway.config import Settings
+from gateway.errors import BadRequest
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,27 @@ class UssdSessionEnd:
     last_response: str
     error_message: str
     date: str
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a callback is not processed: 403 (auth) or 400 (malformed), with a reason."""
+
+    status: int
+    reason: str
+
+
+async def read_callback(
+    request: web.Request, settings: Settings, parse: Callable[[bytes], T]
+) -> T | Refusal:
+    """Authorize a callback, read its body and parse it; a ``Refusal`` says why not."""
+    denied = authorize(request, settings)
+    if denied:
+        return Refusal(403, denied)
+    try:
+        return parse(await request.read())
+    except BadRequest as exc:
+        return Refusal(400, str(exc))
 
 
 def authorize(request: web.Request, settings: Settings) -> str | None:

@@ -17,10 +17,9 @@ from aiohttp import web
 from gateway import logs
 from gateway.appkeys import PSEUDONYM, REDIS, SETTINGS
 from gateway.channels.africastalking import sms as at_sms
-from gateway.channels.base import authorize
+from gateway.channels.base import Refusal, read_callback
 from gateway.config import Settings
 from gateway.consent import PURPOSES, ConsentLedger
-from gateway.errors import BadRequest
 from gateway.privacy import Pseudonymizer
 from gateway.sms.errors import SendRefused
 from gateway.sms.inbound import InboundHandler
@@ -91,27 +90,17 @@ def _bad(request: web.Request, status: int, reason: str) -> web.Response:
     return web.Response(status=status, text=reason, content_type="text/plain")
 
 
-async def _body(request: web.Request) -> bytes | web.Response:
-    denied = authorize(request, request.app[SETTINGS])
-    if denied:
-        return _bad(request, 403, denied)
-    return await request.read()
-
-
 def _pseudonym(request: web.Request) -> Pseudonymizer:
     return request.app[PSEUDONYM]
 
 
 async def inbound(request: web.Request) -> web.Response:
     """An SMS from a subscriber: idempotent on AT's ``id``; keywords act and reply."""
-    body = await _body(request)
-    if isinstance(body, web.Response):
-        return body
+    sms = await read_callback(request, request.app[SETTINGS], at_sms.parse_inbound)
+    if isinstance(sms, Refusal):
+        return _bad(request, sms.status, sms.reason)
     try:
-        sms = at_sms.parse_inbound(body)
         route = await request.app[SMS].inbound.handle(sms)
-    except BadRequest as exc:
-        return _bad(request, 400, str(exc))
     except SendRefused as exc:  # a keyword reply we cannot send (e.g. too long): still handled
         log.error("sms_reply_refused", reason=exc.reason)
         return web.Response(text="OK")
@@ -126,11 +115,10 @@ async def inbound(request: web.Request) -> web.Response:
 
 async def delivery(request: web.Request) -> web.Response:
     """A delivery report: moves a message's status forward only; blacklisting is an opt-out."""
-    body = await _body(request)
-    if isinstance(body, web.Response):
-        return body
+    report = await read_callback(request, request.app[SETTINGS], at_sms.parse_delivery_report)
+    if isinstance(report, Refusal):
+        return _bad(request, report.status, report.reason)
     try:
-        report = at_sms.parse_delivery_report(body)
         outcome = await request.app[SMS].outbox.apply_delivery_report(
             report.at_message_id, report.status, report.failure_reason
         )
@@ -139,8 +127,6 @@ async def delivery(request: web.Request) -> web.Response:
                 _pseudonym(request)(report.phone_number), PURPOSES, "revoked",
                 source="at_dlr_UserInBlackList", channel="sms",
             )  # fmt: skip
-    except BadRequest as exc:
-        return _bad(request, 400, str(exc))
     except (redis.RedisError, OSError) as exc:
         log.error("sms_delivery_not_stored", error=str(exc))
         return web.Response(status=503, text="store unavailable; retry later")
@@ -151,18 +137,15 @@ async def delivery(request: web.Request) -> web.Response:
 
 async def optout(request: web.Request) -> web.Response:
     """AT's bulk SMS opt-out notification: recorded in the consent ledger at once."""
-    body = await _body(request)
-    if isinstance(body, web.Response):
-        return body
+    notice = await read_callback(request, request.app[SETTINGS], at_sms.parse_opt_out)
+    if isinstance(notice, Refusal):
+        return _bad(request, notice.status, notice.reason)
     try:
-        notice = at_sms.parse_opt_out(body)
         subscriber = _pseudonym(request)(notice.phone_number)
         await request.app[SMS].ledger.record(
             subscriber, PURPOSES, "revoked", source=f"at_optout:{notice.sender_id}",
             channel="sms",
         )  # fmt: skip
-    except BadRequest as exc:
-        return _bad(request, 400, str(exc))
     except (redis.RedisError, OSError) as exc:
         log.error("sms_optout_not_stored", error=str(exc))
         return web.Response(status=503, text="store unavailable; retry later")

@@ -121,6 +121,15 @@ class EmbeddedRedis:
             self._lock_file = None
 
 
+def redis_for(url: str | None, data_dir: Path) -> tuple[str, EmbeddedRedis | None]:
+    """``url`` itself, or a started embedded Redis under ``data_dir`` and its URL."""
+    if url is not None:
+        return url, None
+    embedded = EmbeddedRedis(data_dir)
+    embedded.start()
+    return embedded.url, embedded
+
+
 def connect(url: str, *, socket_timeout: float = 2.0) -> redis.asyncio.Redis:
     """An asyncio client for ``url`` (``redis://``, ``rediss://`` or ``unix://``), bytes in/out."""
     try:
