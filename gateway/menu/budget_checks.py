@@ -10,14 +10,23 @@ Variables take the value declared under ``samples:`` in the file, else ``DEFAULT
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
 from gateway.menu.findings import Finding
 from gateway.menu.messages import message
-from gateway.menu.model import EndScreen, InputScreen, LanguageScreen, Menu, MenuScreen, Text
+from gateway.menu.model import (
+    EndScreen,
+    InputScreen,
+    LanguageScreen,
+    Menu,
+    MenuScreen,
+    Screen,
+    Text,
+)
 from gateway.menu.yamlsource import Locations
-from gateway.text import Budget, ItemTooLong, encoding_of, length, paginate
+from gateway.text import Budget, ItemTooLong, encoding_of, length, non_gsm_characters, paginate
 
 DEFAULT_SAMPLE = "X" * 12
 
@@ -44,6 +53,7 @@ def check_budget(
         base = ("screens", screen.id, screen.kind)
         paged: list[str] = []
         for language in menu.languages:
+            _check_stray_characters(screen, menu, language, values, budget, locations, findings)
             if isinstance(screen, EndScreen):
                 text = _render(screen.text, language, menu, values)
                 if not budget.fits("END " + text):
@@ -69,6 +79,38 @@ def check_budget(
                     "warning",
                 )
             )
+
+
+def _check_stray_characters(
+    screen: Screen,
+    menu: Menu,
+    language: str,
+    values: Mapping[str, Any],
+    budget: Budget,
+    locations: Locations,
+    findings: list[Finding],
+) -> None:
+    """Warn when stray punctuation turns a GSM-7 screen into a much smaller UCS-2 one."""
+    texts = [getattr(screen, "text", None)]
+    if isinstance(screen, MenuScreen):
+        texts += [option.label for option in screen.options]
+    rendered = " ".join(_render(t, language, menu, values) for t in texts if t is not None)
+    strays = sorted(set(non_gsm_characters(rendered)))
+    # Letters outside GSM-7 (Yoruba ẹ, Amharic) need UCS-2; punctuation, symbols and odd
+    # spaces (an em dash, smart quotes from a word processor, emoji) do not.
+    if strays and all(unicodedata.category(c)[0] in "PSZ" for c in strays):
+        shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in strays)
+        findings.append(
+            locations.finding(
+                ("screens", screen.id, screen.kind),
+                (
+                    f"screen {screen.id!r} in {language!r} uses {shown}, outside GSM-7: the whole "
+                    f"screen becomes UCS-2 and holds {budget.ucs2} characters instead of "
+                    f"{budget.gsm7}; replace with plain characters"
+                ),
+                "warning",
+            )
+        )
 
 
 def _pages(

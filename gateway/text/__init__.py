@@ -14,6 +14,7 @@ from gateway.text.gsm import (
     encoding_of,
     is_gsm7,
     length,
+    non_gsm_characters,
     sms_info,
     units,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "encoding_of",
     "is_gsm7",
     "length",
+    "non_gsm_characters",
     "paginate",
     "sms_info",
     "units",

@@ -39,6 +39,11 @@ class SmsInfo:
     segments: int
 
 
+def non_gsm_characters(text: str) -> list[str]:
+    """The characters of ``text`` outside GSM 03.38 (basic and extension tables), in order."""
+    return _NON_GSM.findall(text)
+
+
 def is_gsm7(text: str) -> bool:
     """True if every character is in the GSM 03.38 basic or extension table."""
     return _NON_GSM.search(text) is None
