@@ -51,6 +51,9 @@ class WorkerConfig:
     max_attempts: int = 5
     retry_base: float = 5.0
     claim_idle: float = 60.0
+    dead_consumer_idle: float = 3600.0
+    """A consumer with nothing pending and silent this long is a dead worker: removed from the
+    group (live workers poll every few seconds; names carry the pid, so restarts leave them)."""
 
 
 def default_name() -> str:
@@ -110,6 +113,7 @@ class Worker:
                         last_reclaim = time.monotonic()
                         for entry in await self._reclaim():
                             self._spawn(*entry)
+                        await self.forget_dead_consumers()
                     free = self.config.concurrency - len(self._inflight)
                     if free <= 0:
                         await asyncio.wait(self._inflight, timeout=0.5,
@@ -161,6 +165,24 @@ class Worker:
         if entries:
             log.warning("sms_reclaimed", worker=self.name, count=len(entries))
         return entries
+
+    async def forget_dead_consumers(self) -> list[str]:
+        """Remove consumers that hold nothing and have been silent ``dead_consumer_idle``."""
+        idle_ms = self.config.dead_consumer_idle * 1000
+        consumers: Any = await self._redis.xinfo_consumers(keys.sms_queue(), keys.SMS_GROUP)
+        removed = []
+        for consumer in consumers:
+            name = (
+                consumer["name"].decode()
+                if isinstance(consumer["name"], bytes)
+                else str(consumer["name"])
+            )
+            if name != self.name and consumer["pending"] == 0 and consumer["idle"] > idle_ms:
+                await self._redis.xgroup_delconsumer(keys.sms_queue(), keys.SMS_GROUP, name)
+                removed.append(name)
+        if removed:
+            log.info("sms_dead_consumers_removed", worker=self.name, consumers=removed)
+        return removed
 
     def _spawn(self, entry_id: str, message_id: str) -> None:
         task = asyncio.create_task(self._process(entry_id, message_id))

@@ -179,3 +179,19 @@ async def test_record_keeps_the_number_but_ledger_only_the_pseudonym(sms: Sms, a
         kind = await aredis.type(key)
         dump = str(await (aredis.hgetall(key) if kind == b"hash" else aredis.xrange(key)))
         assert KE.lstrip("+") not in dump and KE.lstrip("+") not in key.decode()
+
+
+async def test_dead_worker_consumers_are_forgotten(sms: Sms, aredis: Any) -> None:
+    """Consumers left by dead workers (idle, nothing pending) leave the group; live ones stay."""
+    import asyncio
+    import dataclasses
+
+    await sms.worker.ensure_group()
+    for name in ("ghost:123", "t1"):
+        await aredis.xgroup_createconsumer(keys.sms_queue(), keys.SMS_GROUP, name)
+    sms.worker.config = dataclasses.replace(sms.worker.config, dead_consumer_idle=0.05)
+    await asyncio.sleep(0.1)
+    await aredis.xgroup_createconsumer(keys.sms_queue(), keys.SMS_GROUP, "live:456")
+    assert await sms.worker.forget_dead_consumers() == ["ghost:123"]
+    names = {c["name"] for c in await aredis.xinfo_consumers(keys.sms_queue(), keys.SMS_GROUP)}
+    assert names == {b"t1", b"live:456"}, "itself and recently active workers stay"
