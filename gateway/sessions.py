@@ -3,8 +3,11 @@
 Round trips per hop (see docs/architecture.md):
 - one on the common path: the compare-and-set write, which also creates the session on a first
   hop, with any side effects (resume point, remembered language) pipelined in the same trip;
-- two when this process has not seen an ongoing session before (a read first), or on the first
-  hop of a menu that needs the subscriber's remembered language or resume point.
+- two when this process has not seen an ongoing session before (a read first, which for menus
+  that remember subscribers also fetches their language and resume point), or on the first
+  hop of such a menu;
+- one more, rarely, when a compare-and-set loses to a concurrent copy of the hop on another
+  process: the loser rewrites the side effects it sent from the winning value.
 
 A small in-process cache holds the last value this process wrote for each live session; it is
 only a guess — the Lua compare-and-set checks the stored version, and on a mismatch the hop is
@@ -55,6 +58,8 @@ class HopResult:
     state_after: str = ""
     round_trips: int = 0
     language: str = "en"
+    language_before: str | None = None
+    """The session's language before this hop (for a new session: the one it started in)."""
 
 
 @dataclass(slots=True)
@@ -169,17 +174,23 @@ class HopPipeline:
                 start = await self._start_context(request)
                 round_trips += start is not None
             else:
-                raw = await self.store.load(key)
+                # Not seen here: read the session, and (in the same round trip) what a new
+                # session would need, in case this is a first hop carrying a shortcut.
+                raw, start = await self._load_with_start(request, key)
                 round_trips += 1
+        effects_sent: list[Command] = []
         for _ in range(MAX_ATTEMPTS):
             session = SessionState.decode(raw) if raw is not None else None
-            language_before = session.language if session else None
             result, changed = self._step(request, session, start)
             result.round_trips = round_trips
             if changed is None:
+                if effects_sent and session is not None:
+                    round_trips += await self._repair_effects(request, session, effects_sent)
+                    result.round_trips = round_trips
                 return result
             read_rev = session.rev if session is not None else 0
             value = changed.encode(read_rev + 1)
+            language_before = None if _writes_language(effects_sent) else result.language_before
             effects = self._effects(request, changed, language_before, start)
             saved = await self.store.save(key, read_rev, value, effects)
             round_trips += 1
@@ -187,8 +198,39 @@ class HopPipeline:
             if saved == SAVED:
                 self._cache.put(key, value)
                 return result
+            effects_sent += effects
             raw = None if saved == EXPIRED else saved  # type: ignore[assignment]
+            if raw is None and start is None:
+                start = await self._start_context(request)
+                round_trips += start is not None
         raise SessionConflict(f"session {request.session_id} kept changing")
+
+    async def _load_with_start(
+        self, request: UssdRequest, key: str
+    ) -> tuple[bytes | None, StartContext | None]:
+        """The stored session and, for menus that remember subscribers, the start context."""
+        if not self._start_needs_lookup(request):
+            return await self.store.load(key), None
+        return await asyncio.gather(self.store.load(key), self._start_context(request))
+
+    async def _repair_effects(
+        self, request: UssdRequest, stored: SessionState, sent: list[Command]
+    ) -> int:
+        """Undo side effects of a hop that lost its compare-and-set to a concurrent copy.
+
+        The loser's effects may have reached Redis after the winner's; rewrite what the
+        stored (winning) session implies. Costs a round trip, only on a lost race.
+        """
+        language_before = None if _writes_language(sent) else stored.language
+        effects = self._effects(request, stored, language_before, None, force=True)
+        if not effects:
+            return 0
+        await self.store.apply(effects)
+        return 1
+
+    def _start_needs_lookup(self, request: UssdRequest) -> bool:
+        resolved = self.registry.resolve(request.service_code)
+        return resolved is not None and _needs_subscriber(resolved[0])
 
     async def _start_context(self, request: UssdRequest) -> StartContext | None:
         resolved = self.registry.resolve(request.service_code)
@@ -208,30 +250,35 @@ class HopPipeline:
         session: SessionState,
         language_before: str | None,
         start: StartContext | None,
+        force: bool = False,
     ) -> list[Command]:
-        """Writes that go with this save: the remembered language, the resume point."""
+        """Writes that go with this save: the remembered language, the resume point.
+
+        The language is written when it differs from ``language_before`` (``None``: always).
+        ``force`` rewrites the resume point even while a resume offer is pending.
+        """
         menu = self.registry.version(session.menu_id, session.version)
         if menu is None or not _needs_subscriber(menu):
             return []
         pseudonym = start.pseudonym if start else self.pseudonym(request.phone_number)
         effects: list[Command] = []
-        if (
-            len(menu.languages) > 1
-            and language_before is not None
-            and session.language != language_before
-        ):
+        if len(menu.languages) > 1 and session.language != language_before:
             subscriber = keys.subscriber(pseudonym)
             effects += [
                 (b"HSET", subscriber, b"lang", session.language),
                 (b"EXPIRE", subscriber, keys.SUBSCRIBER_TTL),
             ]
-        if menu.resume.policy != "restart" and session.offer is None:
+        if menu.resume.policy != "restart" and (session.offer is None or force):
             point = keys.resume_point(pseudonym, menu.id)
             if session.ended:
                 effects.append((b"DEL", point))
-            else:
+            elif session.offer is None:
                 snapshot = SessionState(menu.id, session.version, session.language, 0.0)
                 snapshot.restore(session.snapshot())
+                effects.append((b"SET", point, snapshot.encode(0), b"EX", menu.resume.within))
+            else:
+                snapshot = SessionState(menu.id, session.offer["v"], session.language, 0.0)
+                snapshot.restore(session.offer)
                 effects.append((b"SET", point, snapshot.encode(0), b"EX", menu.resume.within))
         return effects
 
@@ -245,7 +292,13 @@ class HopPipeline:
         before = session.state
         stored = Reply(session.reply[4:], session.reply.startswith("END"))
         result = HopResult(
-            stored, "duplicate", session.menu_id, before, before, language=session.language
+            stored,
+            "duplicate",
+            session.menu_id,
+            before,
+            before,
+            language=session.language,
+            language_before=session.language,
         )
         text = request.text
         if request.cumulative:
@@ -262,6 +315,8 @@ class HopPipeline:
             return result, None
         if menu is None:
             raise HopError(f"menu {session.menu_id!r} is no longer loaded")
+        if session.state not in menu.screens:  # its version was dropped and the screen renamed
+            raise HopError(f"screen {session.state!r} is gone from menu {menu.id!r}")
         engine = self._engine(request)
         if session.offer is not None:
             reply, result.outcome = self._answer_offer(menu, session, engine, answer.strip())
@@ -287,6 +342,7 @@ class HopPipeline:
         if start and start.language in menu.languages:
             language = start.language
         session = SessionState(menu.id, menu.version, language, time.time())
+        language_before = language  # a shortcut that picks a language is remembered
         engine = self._engine(request)
         outcome = "new"
         inputs = shortcut + (request.text.split("*") if request.text else [])
@@ -300,7 +356,13 @@ class HopPipeline:
         if reply.end:
             outcome = "end"
         return HopResult(
-            reply, outcome, menu.id, "", session.state, language=session.language
+            reply,
+            outcome,
+            menu.id,
+            "",
+            session.state,
+            language=session.language,
+            language_before=language_before,
         ), session
 
     def _offer_or_resume(
@@ -351,6 +413,10 @@ class HopPipeline:
     def _finish(session: SessionState, reply: Reply) -> None:
         session.reply = reply.prefix + reply.text
         session.hops += 1
+
+
+def _writes_language(effects: list[Command]) -> bool:
+    return any(command[0] == b"HSET" for command in effects)
 
 
 def _append(transcript: str, text: str) -> str:

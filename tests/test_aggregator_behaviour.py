@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import redis
-from conftest import GatewayFactory, hop, journey
+import yaml
+from conftest import PHONE, GatewayFactory, hop, journey
 
 from gateway.menu.state import SessionState
+from gateway.privacy import pseudonymize
 from gateway.store import keys
 
 
@@ -102,3 +105,37 @@ async def test_sessions_are_independent(make_gateway: GatewayFactory) -> None:
         *(journey(client, ["2", str(i % 5 + 1), f"c{i}"], session_id=f"many{i}") for i in range(50))
     )
     assert all(r[-1] == "END Thanks" for r in results)
+
+
+async def test_a_hop_that_loses_the_race_does_not_undo_the_end(
+    make_gateway: GatewayFactory, tmp_path: Path, redis_client: redis.Redis
+) -> None:
+    """A stale gateway's losing hop must not leave a resume point behind an ended session."""
+    write_menu(tmp_path / "signup.yaml")
+    a = await make_gateway(menus_dir=tmp_path)
+    b = await make_gateway(menus_dir=tmp_path)
+    await journey(b, ["Amina"], service_code="*800#", session_id="race")  # b caches "at Town"
+    await hop(a, "Amina*Kisumu", service_code="*800#", session_id="race")
+    assert (await hop(a, "Amina*Kisumu*30", service_code="*800#", session_id="race"))[1] == (
+        "END Amina from Kisumu, 30"
+    )
+    # b still believes the session is at Town; its answer loses the compare-and-set
+    _, late = await hop(b, "Amina*Lagos", service_code="*800#", session_id="race")
+    assert late == "END Amina from Kisumu, 30"
+    point = keys.resume_point(pseudonymize(b"test-pseudonym-key", PHONE), "signup")
+    assert redis_client.exists(point) == 0
+    _, redial = await hop(a, "", service_code="*800#", session_id="race2")
+    assert redial == "CON Name?", "an ended session never resumes"
+
+
+def write_menu(path: Path) -> None:
+    path.write_text(yaml.safe_dump({
+        "id": "signup", "service_codes": ["*800#"], "start": "name",
+        "resume": {"policy": "resume", "within": "10m"},
+        "screens": {
+            "name": {"input": {"text": "Name?", "save": "name", "next": "town"}},
+            "town": {"input": {"text": "Town?", "save": "town", "next": "age"}},
+            "age": {"input": {"text": "Age?", "save": "age", "next": "done"}},
+            "done": {"end": "{name} from {town}, {age}"},
+        },
+    }))  # fmt: skip

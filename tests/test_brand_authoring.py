@@ -18,23 +18,27 @@ from gateway.text import Budget, encoding_of
 KEY = b"test-pseudonym-key"
 
 
-def forty_option_menu(path: Path) -> None:
+def forty_option_menu(path: Path, invalid: str = "") -> None:
     options = [
         {"label": {"en": f"Product {i}", "yo": f"Ọja {i}"}, "next": "picked"} for i in range(1, 41)
     ]
+    extra = {"invalid": invalid} if invalid else {}
     path.write_text(yaml.safe_dump({
         "id": "shop", "service_codes": ["*600#"], "languages": ["en", "yo"], "start": "main",
         "screens": {
             "main": {"menu": {"text": {"en": "Pick a product", "yo": "Yan ọja kan"},
-                              "options": options, "save": "product"}},
+                              "options": options, "save": "product", **extra}},
             "picked": {"end": {"en": "You picked {product}", "yo": "O yan {product}"}},
         },
     }, allow_unicode=True))  # fmt: skip
 
 
-async def page_through(client, session_id: str) -> list[str]:  # type: ignore[no-untyped-def]
-    pages = [(await hop(client, "", session_id=session_id, service_code="*600#"))[1]]
-    inputs: list[str] = []
+async def page_through(  # type: ignore[no-untyped-def]
+    client, session_id: str, first: str = ""
+) -> list[str]:
+    """Every page of the shop menu from the screen shown after ``first`` (e.g. a bad answer)."""
+    inputs: list[str] = [first] if first else []
+    pages = [(await hop(client, first, session_id=session_id, service_code="*600#"))[1]]
     while "98. " in pages[-1]:
         inputs.append("98")
         pages.append(
@@ -84,6 +88,20 @@ async def test_forty_options_page_in_yoruba_ucs2(
     assert shown == [f"{i}. Ọja {i}" for i in range(1, 41)]
 
 
+async def test_paging_after_a_wrong_answer_shows_every_option_once(
+    make_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    """A long 'invalid' text shifts page breaks; More after the re-prompt keeps those breaks."""
+    invalid = "That number is not on the list. Please pick one of the products below"
+    forty_option_menu(tmp_path / "shop.yaml", invalid=invalid)
+    client = await make_gateway(menus_dir=tmp_path)
+    await hop(client, "", session_id="bad40", service_code="*600#")
+    pages = await page_through(client, "bad40", first="77")
+    assert pages[0].startswith(f"CON {invalid}")
+    shown = [line for line in options_in(pages) if line[0].isdigit()]
+    assert shown == [f"{i}. Product {i}" for i in range(1, 41)]
+
+
 async def test_network_specific_budget(make_gateway: GatewayFactory, tmp_path: Path) -> None:
     """Airtel Kenya (63903) allows 182 characters: a 170-character screen fits it in one page."""
     long_text = "x" * 150
@@ -111,6 +129,29 @@ async def test_language_choice_is_remembered(
     stored = redis_client.hget(keys.subscriber(pseudonymize(KEY, PHONE)), "lang")
     assert stored == b"sw"
     assert not [k for k in redis_client.keys("*") if b"254700000001" in k]
+
+
+async def test_language_picked_by_a_dialled_shortcut_is_remembered(
+    make_gateway: GatewayFactory, redis_client: redis.Redis
+) -> None:
+    """*384*4*2# picks Kiswahili on the first hop; the next session starts in Kiswahili."""
+    client = await make_gateway()
+    _, picked = await hop(client, "", service_code="*384*4*2#", session_id="short1")
+    _, next_session = await hop(client, "", service_code="*384#", session_id="short2")
+    assert next_session.startswith("CON Karibu Jumbe"), (picked, next_session)
+    stored = redis_client.hget(keys.subscriber(pseudonymize(KEY, PHONE)), "lang")
+    assert stored == b"sw"
+
+
+async def test_remembered_language_applies_when_the_first_hop_carries_text(
+    make_gateway: GatewayFactory, tmp_path: Path, redis_client: redis.Redis
+) -> None:
+    """Aggregators that put shortcut digits in the first hop's text still get the language."""
+    resumable_menu(tmp_path / "s.yaml", "restart", "1m")
+    redis_client.hset(keys.subscriber(pseudonymize(KEY, PHONE)), "lang", "sw")
+    client = await make_gateway(menus_dir=tmp_path)
+    _, first = await hop(client, "Juma", service_code="*800#", session_id="txt1")
+    assert first == "CON Mji?\n0. Rudi"
 
 
 def resumable_menu(path: Path, policy: str, within: str) -> None:

@@ -111,6 +111,31 @@ async def test_runtime_menu_error_gives_readable_end(
     assert (status, body) == (200, "END Samahani, kuna hitilafu. Tafadhali jaribu tena baadaye.")
 
 
+async def test_session_on_a_version_no_longer_loaded_ends_politely(
+    make_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    """A session whose screen vanished with its menu version (a restart) gets a readable END."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    menu = (
+        "id: shop\nservice_codes: ['*501#']\nstart: main\nscreens:\n"
+        "  main:\n    menu:\n      text: Choose\n      options: [{label: One, next: %s}]\n"
+        "  %s:\n    input: {text: 'Name?', save: name, next: done}\n"
+        "  done:\n    end: Thanks {name}\n"
+    )
+    (old / "shop.yaml").write_text(menu % ("ask", "ask"))
+    (new / "shop.yaml").write_text(menu % ("ask_name", "ask_name"))
+    before = await make_gateway(menus_dir=old)
+    after = await make_gateway(menus_dir=new)
+    await hop(before, "", service_code="*501#", session_id="gone")
+    assert (await hop(before, "1", service_code="*501#", session_id="gone"))[
+        1
+    ] == "CON Name?\n0. Back"
+    status, body = await hop(after, "1*Ann", service_code="*501#", session_id="gone")
+    assert (status, body) == (200, ERROR_EN)
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [

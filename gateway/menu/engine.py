@@ -67,10 +67,10 @@ class Engine:
             nav.enabled
             and screen.navigation
             and raw.strip() == nav.more
-            and session.page + 1 < len(self._pages(menu, session))
+            and session.page + 1 < len(self._pages(menu, session, session.invalid))
         ):
             session.page += 1
-            return self.render(menu, session)
+            return self.render(menu, session, invalid=session.invalid)
         value = screen.validate(raw)
         if value is None:
             moved = self._navigate(menu, session, screen, raw.strip())
@@ -100,11 +100,13 @@ class Engine:
         nav = menu.navigation
         if not nav.enabled or not getattr(screen, "navigation", False):
             return None
-        if key == nav.more and session.page + 1 < len(self._pages(menu, session)):
+        if key == nav.more and session.page + 1 < len(self._pages(menu, session, session.invalid)):
             session.page += 1
-        elif key == nav.back and session.page > 0:
+            return self.render(menu, session, invalid=session.invalid)
+        if key == nav.back and session.page > 0:
             session.page -= 1
-        elif key == nav.back and session.history:
+            return self.render(menu, session, invalid=session.invalid)
+        if key == nav.back and session.history:
             session.state = session.history.pop()
             session.page = 0
         elif key == nav.home and session.state != menu.start:
@@ -194,9 +196,14 @@ class Engine:
         return text[:low] + "…"
 
     def render(self, menu: Menu, session: SessionState, invalid: bool = False) -> Reply:
-        """The reply for the session's current screen and page."""
+        """The reply for the session's current screen and page.
+
+        ``invalid`` shows the screen's ``invalid`` text; paging keeps that pagination so that
+        "More" after a re-prompt neither skips nor repeats an option.
+        """
         screen = menu.screens[session.state]
         pages = self._pages(menu, session, invalid)
+        session.invalid = invalid
         session.page = min(session.page, len(pages) - 1)
         end = isinstance(screen, EndScreen)
         session.ended = end

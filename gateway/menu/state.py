@@ -19,6 +19,7 @@ class SessionState:
         "ended",
         "history",
         "hops",
+        "invalid",
         "language",
         "menu_id",
         "offer",
@@ -44,6 +45,8 @@ class SessionState:
         self.ended = False
         self.history: list[str] = []
         self.page = 0
+        self.invalid = False
+        """The screen shows its ``invalid`` text: paging stays in that pagination."""
         self.hops = 0
         self.rev = 0
         self.offer: dict[str, Any] | None = None
@@ -77,7 +80,8 @@ class SessionState:
         body = orjson.dumps({
             "m": self.menu_id, "v": self.version, "l": self.language, "t0": self.started,
             "s": self.state, "d": self.vars, "t": self.transcript, "r": self.reply,
-            "e": self.ended, "h": self.history, "p": self.page, "n": self.hops, "o": self.offer,
+            "e": self.ended, "h": self.history, "p": self.page, "i": self.invalid, "n": self.hops,
+            "o": self.offer,
         })  # fmt: skip
         return b"%d\n" % rev + body
 
@@ -93,6 +97,7 @@ class SessionState:
         state.ended = data["e"]
         state.history = data["h"]
         state.page = data["p"]
+        state.invalid = data.get("i", False)
         state.hops = data["n"]
         state.offer = data.get("o")
         state.rev = int(head)

@@ -51,8 +51,9 @@ class SessionStore:
         """Write ``value`` if the stored version is still ``read_version``.
 
         ``effects`` (e.g. a resume point, a remembered language) are sent in the same round
-        trip, after the compare-and-set on the same connection. If the compare-and-set loses to
-        a concurrent hop, the winner's effects follow and overwrite them.
+        trip, after the compare-and-set on the same connection, and run whatever its outcome
+        (they live in another Cluster slot, so one script cannot guard them). A caller whose
+        compare-and-set lost therefore rewrites them from the winning value with ``apply``.
         Returns ``SAVED``; ``EXPIRED`` when the session vanished; else the value now stored.
         """
         cas = self.client.run_script(CAS_SCRIPT, [key], [read_version, value, self.ttl_ms])
@@ -68,6 +69,13 @@ class SessionStore:
         if isinstance(result, bytes):
             return result
         return SAVED if result == 1 else EXPIRED
+
+    async def apply(self, commands: Sequence[Command]) -> None:
+        """Send ``commands`` in one round trip (pipelined on the hop-path connection)."""
+        try:
+            await asyncio.gather(*(self.client.execute(*command) for command in commands))
+        except RedisReplyError as exc:
+            raise StoreUnavailable(f"redis write failed: {exc}") from exc
 
 
 async def _none() -> None:
