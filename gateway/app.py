@@ -24,7 +24,7 @@ from gateway.menu.engine import Engine
 from gateway.menu.findings import has_errors
 from gateway.menu.registry import MenuRegistry, load_registry
 from gateway.menu.reloader import MenuReloader, ReloadReport
-from gateway.privacy import Pseudonymizer
+from gateway.privacy import Pseudonymizer, redact_numbers
 from gateway.sessions import HopPipeline, HopResult
 from gateway.sms.web import setup_sms
 from gateway.store import keys
@@ -226,13 +226,16 @@ async def ussd_africastalking_events(request: web.Request) -> web.Response:
 async def _store_session_end(
     client: redis.asyncio.Redis, subscriber: str, end: UssdSessionEnd
 ) -> None:
+    # Funnel reports are exports: a number typed into a menu (and echoed in the last screen)
+    # or named in an error is redacted like in the logs.
     fields: dict[FieldT, EncodableT] = {
         "provider": end.provider, "session_id": end.session_id,
         "subscriber": subscriber,
-        "service_code": end.service_code, "network": end.network_code, "status": end.status,
-        "duration_ms": end.duration_ms if end.duration_ms is not None else "",
-        "hops": end.hops if end.hops is not None else "", "last_response": end.last_response,
-        "error": end.error_message, "date": end.date,
+        "service_code": redact_numbers(end.service_code), "network": end.network_code,
+        "status": end.status, "duration_ms": end.duration_ms if end.duration_ms is not None else "",
+        "hops": end.hops if end.hops is not None else "",
+        "last_response": redact_numbers(end.last_response),
+        "error": redact_numbers(end.error_message), "date": end.date,
     }  # fmt: skip
     key = keys.session_end(end.provider, end.session_id)
     async with client.pipeline(transaction=False) as pipe:

@@ -20,7 +20,8 @@ import orjson
 import structlog
 
 _PHONE = re.compile(r"(?<![\w+])\+?\d{9,15}(?!\w)")
-_PHONE_BYTES = re.compile(rb"(?<![\w+])\+?\d{9,15}(?!\w)")
+_PHONE_BYTES = re.compile(rb"(?:(?<![\w+])|(?<=\\[nrt]))\+?\d{9,15}(?!\w)")
+"""In a rendered JSON line a number may follow an escaped newline or tab (``\\n2547…``)."""
 _LEVELS = {
     "debug": logging.DEBUG,
     "info": logging.INFO,

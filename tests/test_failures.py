@@ -196,7 +196,9 @@ async def test_session_end_notification_is_stored(
     response = await client.post("/ussd/africastalking/events", data={
         "sessionId": "ATUid_e1", "serviceCode": "*384*123#", "networkCode": "63902",
         "phoneNumber": "+254711000111", "status": "Incomplete", "durationInMillis": "31000",
-        "hopsCount": "2", "lastAppResponse": "CON Rate us 1-5", "date": "2026-11-23 10:00:00",
+        "hopsCount": "2", "date": "2026-11-23 10:00:00",
+        "lastAppResponse": "CON Send airtime to 0722333444?\n1. Yes",
+        "errorMessage": "subscriber +254711000111 timed out",
     })  # fmt: skip
     assert response.status == 200
     stored = redis_client.hgetall("j:se:{africastalking:ATUid_e1}")
@@ -204,8 +206,9 @@ async def test_session_end_notification_is_stored(
     assert stored[b"duration_ms"] == b"31000"
     assert 0 < redis_client.ttl("j:se:{africastalking:ATUid_e1}") <= 30 * 24 * 3600
     assert redis_client.xlen("j:ussd:ends") == 1
+    assert stored[b"last_response"] == b"CON Send airtime to <redacted>?\n1. Yes"
     dump = repr(stored) + repr(redis_client.xrange("j:ussd:ends"))
-    assert "254711000111" not in dump
+    assert "254711000111" not in dump and "0722333444" not in dump
 
 
 async def test_events_refused_while_redis_down(

@@ -64,6 +64,24 @@ async def test_numbers_are_redacted_even_when_logged_by_mistake(log_stream: io.B
     assert text.count(b"<redacted>") == 3
 
 
+def test_numbers_after_escaped_newlines_and_in_tracebacks_are_redacted(
+    log_stream: io.BytesIO,
+) -> None:
+    """A number on its own line inside a nested value, or in an exception, never gets out."""
+    log = logs.get_logger("test")
+    log.warning("screen", lines=["Send to:\n254711222333", {"to": "\t0711222333"}])
+    try:
+        raise ValueError("no route for\n+2348031234567")
+    except ValueError:
+        log.exception("failed")
+    logs.flush()
+    text = log_stream.getvalue()
+    assert b"254711222333" not in text and b"0711222333" not in text
+    assert b"2348031234567" not in text
+    assert b"Send to:\\n<redacted>" in text
+    assert [line["event"] for line in _lines(log_stream)] == ["screen", "failed"]
+
+
 def test_hop_line_timestamp_is_iso_utc() -> None:
     """The fast timestamp has structlog's shape and tracks the clock."""
     import re
