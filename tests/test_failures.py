@@ -93,6 +93,32 @@ async def test_redis_stopped_mid_journey(
     assert (await client.get("/readyz")).status == 200
 
 
+async def test_unresponsive_redis_costs_one_connect_attempt_per_burst(
+    make_gateway: GatewayFactory,
+) -> None:
+    """Twenty hops during an outage share one connect attempt; each still gets an END."""
+    connections: list[asyncio.StreamWriter] = []
+    hop_path_attempts: list[bytes] = []
+
+    async def accept_and_ignore(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)  # accepts, never answers: a hung Redis
+        first = await reader.read(1024)
+        if first == b"*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n":  # the hop-path client's handshake
+            hop_path_attempts.append(first)
+
+    server = await asyncio.start_server(accept_and_ignore, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        client = await make_gateway(redis_url=f"redis://:pw@127.0.0.1:{port}", hop_deadline=0.5)
+        replies = await asyncio.gather(*(hop(client, "", session_id=f"down{i}") for i in range(20)))
+        assert set(replies) == {(200, ERROR_EN)}
+        assert len(hop_path_attempts) == 1
+    finally:
+        for writer in connections:
+            writer.close()
+        server.close()
+
+
 async def test_runtime_menu_error_gives_readable_end(
     make_gateway: GatewayFactory, tmp_path: Path
 ) -> None:

@@ -88,21 +88,32 @@ class PipelinedRedis:
         self.timeout = timeout
         self._parts = _parse_url(url)
         self._protocol: _Protocol | None = None
-        self._connecting: asyncio.Lock | None = None
+        self._opening: asyncio.Future[_Protocol] | None = None
         self._sweeper: asyncio.TimerHandle | None = None
         self._scripts: dict[str, bytes] = {}
         self._closed = False
 
     async def _connection(self) -> _Protocol:
+        """The live connection; while there is none, every caller shares one connect attempt.
+
+        With Redis hung, a burst of hops thus waits for one connect timeout together, not one
+        each in turn (and Redis sees one connection attempt, not a storm).
+        """
         protocol = self._protocol
         if protocol is not None:
             return protocol
-        if self._connecting is None:
-            self._connecting = asyncio.Lock()
-        async with self._connecting:
-            if self._protocol is None:
-                self._protocol = await self._open()
-        return self._protocol
+        if self._opening is None:
+            self._opening = asyncio.ensure_future(self._open_shared())
+            self._opening.add_done_callback(_consume_exception)
+        return await asyncio.shield(self._opening)
+
+    async def _open_shared(self) -> _Protocol:
+        try:
+            protocol = await self._open()
+        finally:
+            self._opening = None
+        self._protocol = protocol
+        return protocol
 
     async def _open(self) -> _Protocol:
         if self._closed:
@@ -195,6 +206,12 @@ class PipelinedRedis:
             protocol.transport.close()
             with contextlib.suppress(Exception):
                 await asyncio.sleep(0)
+
+
+def _consume_exception(future: asyncio.Future[Any]) -> None:
+    """Mark a shared connect's failure as seen even if every waiter was cancelled."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _parse_url(url: str) -> dict[str, Any]:
