@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import redis
 from conftest import GatewayFactory, hop, journey
+
+from gateway.menu.state import SessionState
+from gateway.store import keys
 
 WELCOME = "CON Welcome\n1. Balance\n2. Survey\n3. Rewards"
 
@@ -35,11 +41,16 @@ async def test_invalid_menu_choice_reprompts(make_gateway: GatewayFactory) -> No
     assert bodies[2] == "CON Rate us 1-5"
 
 
-async def test_free_text_may_contain_star(make_gateway: GatewayFactory) -> None:
+async def test_free_text_may_contain_star(
+    make_gateway: GatewayFactory, redis_client: redis.Redis
+) -> None:
     """A comment typed with '*' is taken whole: the transcript, not splitting, finds the input."""
     client = await make_gateway()
-    bodies = await journey(client, ["2", "5", "5*stars*really"])
+    bodies = await journey(client, ["2", "5", "5*stars*really"], session_id="star")
     assert bodies[-1] == "END Thanks"
+    raw = redis_client.get(keys.session("africastalking", "star"))
+    assert isinstance(raw, bytes)
+    assert SessionState.decode(raw).vars == {"rating": 5, "comment": "5*stars*really"}
 
 
 async def test_shortcut_digits_in_service_code(make_gateway: GatewayFactory) -> None:
@@ -124,6 +135,24 @@ async def test_input_answer_beats_navigation_key(make_gateway: GatewayFactory) -
     client = await make_gateway()
     bodies = await journey(client, ["1", "0"], service_code="*384#")
     assert bodies[2].startswith("CON Welcome to Jumbe")
+
+
+async def test_valid_answer_that_equals_a_navigation_key_is_an_answer(
+    make_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    """On a 0-10 scale '0' is a score, not Back."""
+    (tmp_path / "nps.yaml").write_text(
+        "id: nps\nservice_codes: ['*900#']\nstart: main\nscreens:\n"
+        "  main:\n    menu:\n      text: Survey\n      options: [{label: Start, next: score}]\n"
+        "  score:\n    input:\n      text: 'How likely are you to recommend us (0-10)?'\n"
+        "      validate: {integer: {min: 0, max: 10}}\n      save: score\n      next: done\n"
+        "  done:\n    end: 'You gave {score}'\n"
+    )
+    client = await make_gateway(menus_dir=tmp_path)
+    bodies = await journey(client, ["1", "0"], service_code="*900#", session_id="nps0")
+    assert bodies[-1] == "END You gave 0"
+    retried = await journey(client, ["1", "11", "0"], service_code="*900#", session_id="nps1")
+    assert retried[-1] == "END You gave 0", "an invalid answer then 0 is still a score"
 
 
 async def test_demo_yes_no_answer(make_gateway: GatewayFactory) -> None:
