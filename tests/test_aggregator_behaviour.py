@@ -139,3 +139,22 @@ def write_menu(path: Path) -> None:
             "done": {"end": "{name} from {town}, {age}"},
         },
     }))  # fmt: skip
+
+
+async def test_duplicate_first_hop_on_two_gateways_keeps_the_resume_point(
+    make_gateway: GatewayFactory, tmp_path: Path, redis_client: redis.Redis
+) -> None:
+    """A redial delivered to two gateways at once resumes once, where the drop left off."""
+    write_menu(tmp_path / "signup.yaml")
+    a = await make_gateway(menus_dir=tmp_path)
+    b = await make_gateway(menus_dir=tmp_path)
+    await journey(a, ["Amina"], service_code="*800#", session_id="drop")
+    replies = await asyncio.gather(
+        hop(a, "", service_code="*800#", session_id="redial"),
+        hop(b, "", service_code="*800#", session_id="redial"),
+    )
+    assert set(replies) == {(200, "CON Town?\n0. Back")}
+    assert stored(redis_client, "redial").hops == 1
+    _, age = await hop(b, "Kisumu", service_code="*800#", session_id="redial")
+    assert age == "CON Age?\n0. Back"
+    assert stored(redis_client, "redial").vars == {"name": "Amina", "town": "Kisumu"}
