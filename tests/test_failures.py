@@ -119,6 +119,29 @@ async def test_unresponsive_redis_costs_one_connect_attempt_per_burst(
         server.close()
 
 
+async def test_connection_dropped_right_after_connect_still_gets_an_end(
+    make_gateway: GatewayFactory,
+) -> None:
+    """Redis accepts the login, then drops the connection (a restart, CLIENT KILL, a proxy):
+    hops waiting on that connect get an END within the deadline instead of hanging."""
+
+    async def login_then_drop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1024)
+        writer.write(b"+OK\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(login_then_drop, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        client = await make_gateway(redis_url=f"redis://:pw@127.0.0.1:{port}", hop_deadline=0.5)
+        burst = asyncio.gather(*(hop(client, "", session_id=f"drop{i}") for i in range(5)))
+        replies = await asyncio.wait_for(burst, timeout=10)
+        assert set(replies) == {(200, ERROR_EN)}
+    finally:
+        server.close()
+
+
 async def test_runtime_menu_error_gives_readable_end(
     make_gateway: GatewayFactory, tmp_path: Path
 ) -> None:

@@ -43,6 +43,7 @@ class _Protocol(asyncio.Protocol):
         self.pending: list[bytes] = []
         self.flush_scheduled = False
         self.on_lost = on_lost
+        self.lost = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -63,6 +64,7 @@ class _Protocol(asyncio.Protocol):
                 future.set_result(reply)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
         self.fail(StoreUnavailable(f"redis connection lost: {exc or 'closed by server'}"))
         self.on_lost(self)
 
@@ -112,6 +114,10 @@ class PipelinedRedis:
             protocol = await self._open()
         finally:
             self._opening = None
+        if self._closed and protocol.transport is not None:
+            protocol.transport.close()  # close() ran while this connect was in flight
+        if protocol.lost or self._closed:
+            raise StoreUnavailable(f"redis at {self._describe()} closed the new connection")
         self._protocol = protocol
         return protocol
 
@@ -159,6 +165,10 @@ class PipelinedRedis:
 
     def _send(self, protocol: _Protocol, *args: Any) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if protocol.lost:
+            # Lost between the connect and this caller waking up: nothing would answer or sweep.
+            future.set_exception(StoreUnavailable("redis connection lost"))
+            return future
         protocol.pending.append(hiredis.pack_command(args))
         protocol.waiters.append((future, time.monotonic() + self.timeout))
         if not protocol.flush_scheduled:
