@@ -102,6 +102,20 @@ async def test_paging_after_a_wrong_answer_shows_every_option_once(
     assert shown == [f"{i}. Product {i}" for i in range(1, 41)]
 
 
+async def test_wrong_answer_on_a_later_page_says_so_from_the_first_page(
+    make_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    """A wrong answer on page 2 re-prompts with the 'invalid' text and the list from option 1."""
+    invalid = "That number is not on the list"
+    forty_option_menu(tmp_path / "shop.yaml", invalid=invalid)
+    client = await make_gateway(menus_dir=tmp_path)
+    await hop(client, "", session_id="late", service_code="*600#")
+    _, second = await hop(client, "98", session_id="late", service_code="*600#")
+    assert "1. Product 1\n" not in second
+    _, reprompt = await hop(client, "98*77", session_id="late", service_code="*600#")
+    assert reprompt.startswith(f"CON {invalid}\n1. Product 1\n")
+
+
 async def test_network_specific_budget(make_gateway: GatewayFactory, tmp_path: Path) -> None:
     """Airtel Kenya (63903) allows 182 characters: a 170-character screen fits it in one page."""
     long_text = "x" * 150

@@ -74,7 +74,7 @@ class Engine:
         value = screen.validate(raw)
         if value is None:
             moved = self._navigate(menu, session, screen, raw.strip())
-            return moved or self.render(menu, session, invalid=True)
+            return moved or self._reprompt(menu, session)
         self._advance(menu, session, SUBMIT, value=value)
         return self.render(menu, session)
 
@@ -92,6 +92,11 @@ class Engine:
         elif any(o.key == key for o in self._visible_options(screen, session)):
             self._advance(menu, session, SELECT + key)
             return self.render(menu, session)
+        return self._reprompt(menu, session)
+
+    def _reprompt(self, menu: Menu, session: SessionState) -> Reply:
+        """A wrong answer: the screen again from its first page, which opens with ``invalid``."""
+        session.page = 0
         return self.render(menu, session, invalid=True)
 
     def _navigate(
