@@ -388,8 +388,11 @@ class HopPipeline:
         assert snapshot is not None
         if choice == RESUME_YES:
             session.offer = None
+            resumed = self.registry.version(menu.id, snapshot["v"])
+            if resumed is None or snapshot["s"] not in resumed.screens:
+                # Offered by a gateway that still had that version (a rolling deploy).
+                return engine.begin(menu, session), "restarted"
             session.restore(snapshot)
-            resumed = self.registry.version(menu.id, snapshot["v"]) or menu
             return engine.render(resumed, session), "resumed"
         if choice == RESUME_RESTART:
             session.offer = None

@@ -185,6 +185,33 @@ async def test_session_on_a_version_no_longer_loaded_ends_politely(
     assert (status, body) == (200, ERROR_EN)
 
 
+async def test_resume_accepted_on_a_gateway_without_the_old_version_starts_afresh(
+    make_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    """A resume offer made by a gateway on the old menu and accepted on one that only has the
+    new menu (a rolling deploy) starts the new menu instead of failing."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    menu = (
+        "id: shop\nservice_codes: ['*502#']\nstart: main\n"
+        "resume: {policy: confirm, within: 10m}\nscreens:\n"
+        "  main:\n    menu:\n      text: Choose\n      options: [{label: One, next: %s}]\n"
+        "  %s:\n    input: {text: 'Name?', save: name, next: done}\n"
+        "  done:\n    end: Thanks {name}\n"
+    )
+    (old / "shop.yaml").write_text(menu % ("ask", "ask"))
+    (new / "shop.yaml").write_text(menu % ("ask_name", "ask_name"))
+    before = await make_gateway(menus_dir=old)
+    after = await make_gateway(menus_dir=new)
+    await hop(before, "", service_code="*502#", session_id="dropped")
+    await hop(before, "1", service_code="*502#", session_id="dropped")
+    _, offer = await hop(before, "", service_code="*502#", session_id="redial")
+    assert offer.startswith("CON Continue where you left off?")
+    status, body = await hop(after, "1", service_code="*502#", session_id="redial")
+    assert (status, body) == (200, "CON Choose\n1. One")
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
