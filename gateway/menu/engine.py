@@ -95,8 +95,10 @@ class Engine:
         return self._reprompt(menu, session)
 
     def _reprompt(self, menu: Menu, session: SessionState) -> Reply:
-        """A wrong answer: the screen again from its first page, which opens with ``invalid``."""
-        session.page = 0
+        """A wrong answer: the screen again. With an ``invalid`` text, from the first page, which
+        opens with it; without one, the subscriber stays on the page they were reading."""
+        if getattr(menu.screens[session.state], "invalid", None) is not None:
+            session.page = 0
         return self.render(menu, session, invalid=True)
 
     def _navigate(
