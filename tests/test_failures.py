@@ -160,21 +160,26 @@ async def test_runtime_menu_error_gives_readable_end(
     assert (status, body) == (200, "END Samahani, kuna hitilafu. Tafadhali jaribu tena baadaye.")
 
 
-async def test_session_on_a_version_no_longer_loaded_ends_politely(
-    make_gateway: GatewayFactory, tmp_path: Path
-) -> None:
-    """A session whose screen vanished with its menu version (a restart) gets a readable END."""
+def write_two_versions(tmp_path: Path, extra: str = "") -> tuple[Path, Path]:
+    """The same menu before and after a deploy that renamed its ``ask`` screen."""
     old, new = tmp_path / "old", tmp_path / "new"
-    old.mkdir()
-    new.mkdir()
     menu = (
-        "id: shop\nservice_codes: ['*501#']\nstart: main\nscreens:\n"
+        "id: shop\nservice_codes: ['*501#']\nstart: main\n%sscreens:\n"
         "  main:\n    menu:\n      text: Choose\n      options: [{label: One, next: %s}]\n"
         "  %s:\n    input: {text: 'Name?', save: name, next: done}\n"
         "  done:\n    end: Thanks {name}\n"
     )
-    (old / "shop.yaml").write_text(menu % ("ask", "ask"))
-    (new / "shop.yaml").write_text(menu % ("ask_name", "ask_name"))
+    for folder, screen in ((old, "ask"), (new, "ask_name")):
+        folder.mkdir()
+        (folder / "shop.yaml").write_text(menu % (extra, screen, screen))
+    return old, new
+
+
+async def test_session_on_a_version_no_longer_loaded_ends_politely(
+    make_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    """A session whose screen vanished with its menu version (a restart) gets a readable END."""
+    old, new = write_two_versions(tmp_path)
     before = await make_gateway(menus_dir=old)
     after = await make_gateway(menus_dir=new)
     await hop(before, "", service_code="*501#", session_id="gone")
@@ -190,25 +195,14 @@ async def test_resume_accepted_on_a_gateway_without_the_old_version_starts_afres
 ) -> None:
     """A resume offer made by a gateway on the old menu and accepted on one that only has the
     new menu (a rolling deploy) starts the new menu instead of failing."""
-    old, new = tmp_path / "old", tmp_path / "new"
-    old.mkdir()
-    new.mkdir()
-    menu = (
-        "id: shop\nservice_codes: ['*502#']\nstart: main\n"
-        "resume: {policy: confirm, within: 10m}\nscreens:\n"
-        "  main:\n    menu:\n      text: Choose\n      options: [{label: One, next: %s}]\n"
-        "  %s:\n    input: {text: 'Name?', save: name, next: done}\n"
-        "  done:\n    end: Thanks {name}\n"
-    )
-    (old / "shop.yaml").write_text(menu % ("ask", "ask"))
-    (new / "shop.yaml").write_text(menu % ("ask_name", "ask_name"))
+    old, new = write_two_versions(tmp_path, extra="resume: {policy: confirm, within: 10m}\n")
     before = await make_gateway(menus_dir=old)
     after = await make_gateway(menus_dir=new)
-    await hop(before, "", service_code="*502#", session_id="dropped")
-    await hop(before, "1", service_code="*502#", session_id="dropped")
-    _, offer = await hop(before, "", service_code="*502#", session_id="redial")
+    await hop(before, "", service_code="*501#", session_id="dropped")
+    await hop(before, "1", service_code="*501#", session_id="dropped")
+    _, offer = await hop(before, "", service_code="*501#", session_id="redial")
     assert offer.startswith("CON Continue where you left off?")
-    status, body = await hop(after, "1", service_code="*502#", session_id="redial")
+    status, body = await hop(after, "1", service_code="*501#", session_id="redial")
     assert (status, body) == (200, "CON Choose\n1. One")
 
 
