@@ -30,6 +30,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from gateway.channels.base import UssdRequest
 from gateway.errors import HopError, SessionConflict, StoreUnavailable
@@ -369,8 +370,8 @@ class HopPipeline:
         self, menu: Menu, session: SessionState, engine: Engine, point: bytes
     ) -> tuple[Reply, str]:
         snapshot = SessionState.decode(point).snapshot()
-        resumed = self.registry.version(menu.id, snapshot["v"])
-        if resumed is None or snapshot["s"] not in resumed.screens:
+        resumed = self._resumable(menu, snapshot)
+        if resumed is None:
             return engine.begin(menu, session), "new"
         if menu.resume.policy == "resume":
             session.restore(snapshot)
@@ -381,6 +382,13 @@ class HopPipeline:
         prompt = message("resume_prompt", session.language, menu.messages)
         return Reply(prompt, end=False), "resume_offered"
 
+    def _resumable(self, menu: Menu, snapshot: dict[str, Any]) -> Menu | None:
+        """The menu version a snapshot can resume on, if this gateway has it and its screen."""
+        resumed = self.registry.version(menu.id, snapshot["v"])
+        if resumed is None or snapshot["s"] not in resumed.screens:
+            return None
+        return resumed
+
     def _answer_offer(
         self, menu: Menu, session: SessionState, engine: Engine, choice: str
     ) -> tuple[Reply, str]:
@@ -388,9 +396,8 @@ class HopPipeline:
         assert snapshot is not None
         if choice == RESUME_YES:
             session.offer = None
-            resumed = self.registry.version(menu.id, snapshot["v"])
-            if resumed is None or snapshot["s"] not in resumed.screens:
-                # Offered by a gateway that still had that version (a rolling deploy).
+            resumed = self._resumable(menu, snapshot)
+            if resumed is None:  # offered by a gateway that still had it (a rolling deploy)
                 return engine.begin(menu, session), "restarted"
             session.restore(snapshot)
             return engine.render(resumed, session), "resumed"
