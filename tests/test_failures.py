@@ -12,7 +12,9 @@ import pytest
 import redis
 from conftest import GatewayFactory, hop
 
+from gateway.errors import StoreUnavailable
 from gateway.store.connection import redis_server_binary
+from gateway.store.pipelined import PipelinedRedis
 
 ERROR_EN = "END Sorry, something went wrong. Please try again later."
 
@@ -138,6 +140,35 @@ async def test_connection_dropped_right_after_connect_still_gets_an_end(
         burst = asyncio.gather(*(hop(client, "", session_id=f"drop{i}") for i in range(5)))
         replies = await asyncio.wait_for(burst, timeout=10)
         assert set(replies) == {(200, ERROR_EN)}
+    finally:
+        server.close()
+
+
+async def test_shutdown_during_a_slow_login_leaves_no_connection_open() -> None:
+    """A gateway stopping while Redis is slow to answer the login closes that connection."""
+    login_seen, answer_login, closed_by_client = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def slow_login(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1024)
+        login_seen.set()
+        await answer_login.wait()
+        writer.write(b"+OK\r\n")
+        await writer.drain()
+        if await reader.read(1024) == b"":
+            closed_by_client.set()
+        writer.close()
+
+    server = await asyncio.start_server(slow_login, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = PipelinedRedis(f"redis://:pw@127.0.0.1:{port}", timeout=5)
+    try:
+        command = asyncio.ensure_future(client.execute(b"GET", b"k"))
+        await asyncio.wait_for(login_seen.wait(), 5)
+        await client.close()
+        answer_login.set()
+        with pytest.raises(StoreUnavailable, match="closed"):
+            await asyncio.wait_for(command, 5)
+        await asyncio.wait_for(closed_by_client.wait(), 5)
     finally:
         server.close()
 

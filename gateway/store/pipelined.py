@@ -114,9 +114,11 @@ class PipelinedRedis:
             protocol = await self._open()
         finally:
             self._opening = None
-        if self._closed and protocol.transport is not None:
-            protocol.transport.close()  # close() ran while this connect was in flight
-        if protocol.lost or self._closed:
+        if self._closed:  # close() ran while this connect was in flight
+            if protocol.transport is not None:
+                protocol.transport.close()
+            raise StoreUnavailable("redis client is closed")
+        if protocol.lost:
             raise StoreUnavailable(f"redis at {self._describe()} closed the new connection")
         self._protocol = protocol
         return protocol
