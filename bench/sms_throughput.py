@@ -25,7 +25,7 @@ from typing import Any
 
 from gateway import logs
 from gateway.channels.africastalking.sms import AtSms
-from gateway.consent import ConsentLedger
+from gateway.consent.ledger import ConsentLedger
 from gateway.privacy import Pseudonymizer
 from gateway.sms.outbox import Outbox
 from gateway.sms.worker import Worker, WorkerConfig

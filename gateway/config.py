@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from gateway.consent.purposes import MODES, PURPOSES, ConsentMode, Purpose
 from gateway.errors import ConfigError
 from gateway.text import Budget
 
@@ -76,8 +77,12 @@ class Settings:
     """Registered promotional sender id (domain C4); ``None`` = ``sms_sender_id``."""
     sms_keywords: Path = Path("sms/keywords.yaml")
     """Keyword routes for inbound SMS (missing file = only the built-in STOP/START/HELP)."""
-    sms_consent_mode: str = "opt_in"
-    """``opt_in``: marketing needs recorded consent (domain C1); ``opt_out``: only STOP blocks."""
+    consent_modes: Mapping[Purpose, ConsentMode] = field(
+        default_factory=lambda: dict.fromkeys(PURPOSES, "opt_in")
+    )
+    """Per marketing purpose: ``opt_in`` needs recorded consent (domain C1); ``opt_out`` sends
+    unless the subscriber revoked it (``JUMBE_CONSENT_MODE`` and ``JUMBE_CONSENT_MODE_<PURPOSE>``).
+    """
     sms_worker_name: str | None = None
     """Stable consumer name of this worker (a restart resumes its own claims); default host:pid."""
 
@@ -174,15 +179,45 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         admin_token=env.get("JUMBE_ADMIN_TOKEN") or None,
         screen_limits=_screen_limits(env.get("JUMBE_SCREEN_LIMITS", "")),
         reload_interval=_float(env, "JUMBE_RELOAD_INTERVAL", 1.0),
+        consent_modes=consent_modes_from_env(env),
         **_sms_from_env(env),
     )
 
 
+def _mode(env: Mapping[str, str], name: str) -> ConsentMode | None:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return None
+    for mode in MODES:
+        if raw == mode:
+            return mode
+    raise ConfigError(f"{name}={raw!r}: expected opt_in or opt_out")
+
+
+def consent_modes_from_env(env: Mapping[str, str]) -> dict[Purpose, ConsentMode]:
+    """``JUMBE_CONSENT_MODE`` for every purpose, overridden per purpose by
+    ``JUMBE_CONSENT_MODE_PROMO_SMS|_ADS|_SURVEYS``; ``JUMBE_SMS_CONSENT_MODE`` is an alias of
+    the first (conflicting values are an error, not a silent choice)."""
+    default = _mode(env, "JUMBE_CONSENT_MODE") or "opt_in"
+    modes: dict[Purpose, ConsentMode] = dict.fromkeys(PURPOSES, default)
+    for purpose in PURPOSES:
+        name = f"JUMBE_CONSENT_MODE_{purpose.upper()}"
+        specific = _mode(env, name)
+        if purpose == "promo_sms":
+            alias = _mode(env, "JUMBE_SMS_CONSENT_MODE")
+            if alias is not None and specific is not None and alias != specific:
+                raise ConfigError(
+                    f"JUMBE_SMS_CONSENT_MODE={alias} contradicts {name}={specific} "
+                    "(the first is an old alias of the second; set only one)"
+                )
+            specific = specific or alias
+        if specific is not None:
+            modes[purpose] = specific
+    return modes
+
+
 def _sms_from_env(env: Mapping[str, str]) -> dict[str, Any]:
     """The ``JUMBE_SMS_*`` settings."""
-    mode = env.get("JUMBE_SMS_CONSENT_MODE", "opt_in").lower()
-    if mode not in {"opt_in", "opt_out"}:
-        raise ConfigError(f"JUMBE_SMS_CONSENT_MODE={mode!r}: expected opt_in or opt_out")
     worker = env.get("JUMBE_SMS_WORKER", "1").lower()
     if worker not in {"0", "1", "true", "false", "yes", "no"}:
         raise ConfigError(f"JUMBE_SMS_WORKER={worker!r}: expected 1 or 0")
@@ -198,7 +233,6 @@ def _sms_from_env(env: Mapping[str, str]) -> dict[str, Any]:
         "sms_sender_id": env.get("JUMBE_SMS_SENDER_ID") or None,
         "sms_promo_sender_id": env.get("JUMBE_SMS_PROMO_SENDER_ID") or None,
         "sms_keywords": Path(env.get("JUMBE_SMS_KEYWORDS", "sms/keywords.yaml")),
-        "sms_consent_mode": mode,
         "sms_worker_name": env.get("JUMBE_SMS_WORKER_NAME") or None,
     }
     for name in ("sms_concurrency", "sms_max_attempts", "sms_max_segments"):

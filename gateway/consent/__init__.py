@@ -1,5 +1,5 @@
-"""Consent ledger: who agreed to what marketing, from where, and the full history."""
+"""Consent: the purposes and modes (here, dependency-free) and the ledger (``consent.ledger``)."""
 
-from gateway.consent.ledger import PURPOSES, ConsentLedger, ConsentState, Purpose
+from gateway.consent.purposes import MODES, PURPOSES, ConsentMode, Purpose
 
-__all__ = ["PURPOSES", "ConsentLedger", "ConsentState", "Purpose"]
+__all__ = ["MODES", "PURPOSES", "ConsentMode", "Purpose"]

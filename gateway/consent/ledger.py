@@ -1,23 +1,54 @@
 """The consent ledger, per (pseudonym, purpose) with source, channel, country and time (C1, C2).
 
 Current state lives in one hash per subscriber; every change is also appended to the
-subscriber's history stream, in the same MULTI transaction, so the two never disagree. Only
-pseudonyms are stored. Transactional messages never ask the ledger.
+subscriber's history stream by the same Lua script, so the two never disagree. Only pseudonyms
+are stored. Transactional messages never ask the ledger.
+
+Recording is idempotent, so that a callback retried after a failed attempt records once:
+- a decision equal to the current one (same state, same source) changes nothing;
+- with an ``event_id`` (e.g. the aggregator's message id), a second recording of that event is
+  a no-op for ``CONSENT_EVENT_TTL``, even if the subscriber changed their mind in between (a
+  retried old STOP never overrides a later START).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import redis.asyncio
 
+from gateway.consent.purposes import PURPOSES, ConsentMode, Purpose
 from gateway.store import keys
 
-Purpose = Literal["promo_sms", "ads", "surveys"]
-PURPOSES: tuple[Purpose, ...] = ("promo_sms", "ads", "surveys")
+ALREADY_APPLIED = -1
+
+# KEYS consent hash, history stream[, event marker]
+# ARGV state, now, source, channel, country, event ttl, purpose…
+# → purposes changed, or -1 when the event was already applied
+_RECORD = """
+if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
+local value = ARGV[1] .. '|' .. ARGV[2] .. '|' .. ARGV[3]
+local changed = 0
+for i = 7, #ARGV do
+  local old = redis.call('HGET', KEYS[1], ARGV[i])
+  local same = false
+  if old then
+    local state, _, source = string.match(old, '^([^|]*)|([^|]*)|(.*)$')
+    same = state == ARGV[1] and source == ARGV[3]
+  end
+  if not same then
+    redis.call('HSET', KEYS[1], ARGV[i], value)
+    redis.call('XADD', KEYS[2], '*', 'purpose', ARGV[i], 'state', ARGV[1], 'source', ARGV[3],
+      'channel', ARGV[4], 'country', ARGV[5], 'at', ARGV[2])
+    changed = changed + 1
+  end
+end
+if KEYS[3] then redis.call('SET', KEYS[3], '1', 'EX', ARGV[6]) end
+return changed
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,17 +67,25 @@ class ConsentState:
 
 
 class ConsentLedger:
-    """Records and answers consent; ``mode`` ``opt_in`` needs a grant, ``opt_out`` only a STOP."""
+    """Records and answers consent. ``modes`` per purpose (or one for all): ``opt_in`` needs a
+    recorded grant, ``opt_out`` only a recorded revocation blocks."""
 
     def __init__(
         self,
         client: redis.asyncio.Redis,
-        mode: str = "opt_in",
+        modes: Mapping[Purpose, ConsentMode] | ConsentMode = "opt_in",
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._redis = client
-        self._mode = mode
+        self._modes: dict[Purpose, ConsentMode] = (
+            {purpose: modes for purpose in PURPOSES} if isinstance(modes, str) else dict(modes)
+        )
         self._clock = clock
+        self._record = client.register_script(_RECORD)
+
+    def mode(self, purpose: Purpose) -> ConsentMode:
+        """The consent mode that applies to ``purpose``."""
+        return self._modes.get(purpose, "opt_in")
 
     async def record(
         self,
@@ -57,26 +96,32 @@ class ConsentLedger:
         source: str,
         channel: str,
         country: str = "",
-    ) -> None:
-        """Grant or revoke ``purposes`` now; the change takes effect at once."""
-        now = self._clock()
-        current = f"{state}|{now:.3f}|{source}"
-        async with self._redis.pipeline(transaction=True) as pipe:
-            for purpose in purposes:
-                pipe.hset(keys.consent(pseudonym), purpose, current)
-                pipe.xadd(keys.consent_history(pseudonym), {
-                    "purpose": purpose, "state": state, "source": source, "channel": channel,
-                    "country": country, "at": f"{now:.3f}",
-                })  # fmt: skip
-            await pipe.execute()
+        event_id: str | None = None,
+    ) -> int:
+        """Grant or revoke ``purposes`` now; the change takes effect at once.
+
+        Returns how many purposes changed (0: the same decision was already current), or
+        ``ALREADY_APPLIED`` when ``event_id`` was recorded before.
+        """
+        script_keys = [keys.consent(pseudonym), keys.consent_history(pseudonym)]
+        if event_id is not None:
+            script_keys.append(keys.consent_event(pseudonym, event_id))
+        changed: Any = await self._record(
+            keys=script_keys,
+            args=[state, f"{self._clock():.3f}", source, channel, country,
+                  keys.CONSENT_EVENT_TTL, *purposes],
+        )  # fmt: skip
+        return int(changed)
 
     async def state(self, pseudonym: str, purpose: Purpose) -> ConsentState:
         """The current consent of one subscriber for one purpose."""
         raw: Any = await self._redis.hget(keys.consent(pseudonym), purpose)
-        if raw is None:
-            return ConsentState(purpose, "unknown", 0.0, "")
-        state, at, source = raw.decode().split("|", 2)
-        return ConsentState(purpose, state, float(at), source)
+        return _decode(purpose, raw)
+
+    async def states(self, pseudonym: str) -> dict[str, ConsentState]:
+        """Every purpose with a recorded decision (purposes never decided are left out)."""
+        raw: Any = await self._redis.hgetall(keys.consent(pseudonym))
+        return {k.decode(): _decode(k.decode(), v) for k, v in sorted(raw.items())}
 
     async def refusal(self, pseudonym: str, purpose: Purpose) -> str | None:
         """``None`` when a marketing send for ``purpose`` may go, else the reason it may not."""
@@ -85,7 +130,7 @@ class ConsentLedger:
             return None
         if current.state == "revoked":
             return f"subscriber opted out of {purpose} ({current.description})"
-        if self._mode == "opt_out":
+        if self.mode(purpose) == "opt_out":
             return None
         return f"no recorded consent for {purpose}"
 
@@ -93,3 +138,10 @@ class ConsentLedger:
         """Every change for one subscriber, oldest first."""
         entries: Any = await self._redis.xrange(keys.consent_history(pseudonym))
         return [{k.decode(): v.decode() for k, v in fields.items()} for _id, fields in entries]
+
+
+def _decode(purpose: str, raw: bytes | None) -> ConsentState:
+    if raw is None:
+        return ConsentState(purpose, "unknown", 0.0, "")
+    state, at, source = raw.decode().split("|", 2)
+    return ConsentState(purpose, state, float(at), source)

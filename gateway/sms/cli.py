@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _work(settings: config.Settings) -> None:
-    from gateway.consent import ConsentLedger
+    from gateway.consent.ledger import ConsentLedger
     from gateway.sms.web import build_worker
     from gateway.store.connection import connect
 
@@ -57,7 +57,7 @@ async def _work(settings: config.Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        ledger = ConsentLedger(client, settings.sms_consent_mode)
+        ledger = ConsentLedger(client, settings.consent_modes)
         await build_worker(settings, client, ledger).run(stop)
     finally:
         await client.aclose()

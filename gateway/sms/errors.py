@@ -1,4 +1,5 @@
-"""SMS errors: a send that failed (``SendError``) and a send we refuse to make (``SendRefused``).
+"""SMS errors: a send that failed (``SendError``) and a send we refuse to make (``SendRefused``;
+``NoConsent`` when the consent ledger is the reason).
 
 ``SendError`` is the only exception the Africa's Talking SDK wrapper lets out
 (``gateway.channels.africastalking.sms`` translates the SDK's and ``requests``' errors into it).
@@ -25,3 +26,7 @@ class SendRefused(JumbeError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class NoConsent(SendRefused):
+    """A marketing send refused by the consent ledger (opted out, or no recorded consent)."""

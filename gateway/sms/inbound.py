@@ -7,7 +7,8 @@ from typing import Literal
 import redis.asyncio
 
 from gateway.channels.africastalking.sms import InboundSms
-from gateway.consent import PURPOSES, ConsentLedger
+from gateway.consent import PURPOSES
+from gateway.consent.ledger import ConsentLedger
 from gateway.privacy import Pseudonymizer
 from gateway.sms.countries import country_of
 from gateway.sms.keywords import KeywordRouter, Route

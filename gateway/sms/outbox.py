@@ -7,6 +7,7 @@ promotes it. Promotional messages ask the consent ledger first and carry the opt
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import time
@@ -16,11 +17,12 @@ from typing import Any, Literal
 
 import redis.asyncio
 
-from gateway.consent import ConsentLedger, Purpose
+from gateway.consent import Purpose
+from gateway.consent.ledger import ConsentLedger
 from gateway.privacy import Pseudonymizer
 from gateway.sms import quiet
 from gateway.sms.countries import country_of, with_footer
-from gateway.sms.errors import SendRefused
+from gateway.sms.errors import NoConsent, SendRefused
 from gateway.sms.scripts import Scripts
 from gateway.store import keys
 from gateway.text import sms_info
@@ -41,6 +43,11 @@ class OutboxPolicy:
 def new_message_id() -> str:
     """A unique, roughly time-ordered message id."""
     return f"m{int(time.time() * 1000):x}{secrets.token_hex(6)}"
+
+
+def keyed_message_id(idempotency_key: str) -> str:
+    """The message id that an idempotency key always maps to."""
+    return "k" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
 
 
 class Outbox:
@@ -70,8 +77,21 @@ class Outbox:
         purpose: Purpose = "promo_sms",
         sender_id: str | None = None,
         send_at: float | None = None,
+        idempotency_key: str | None = None,
     ) -> str:
-        """Enqueue one SMS and return its id; ``SendRefused`` says why one may not go."""
+        """Enqueue one SMS and return its id; ``SendRefused`` says why one may not go.
+
+        With an ``idempotency_key`` (an API caller's retry, the reply to an inbound message
+        that the aggregator may deliver twice) the message is enqueued once: a repeat returns
+        the first message's id, whatever happened since; the same key for a different request
+        is refused.
+        """
+        message_id, request = new_message_id(), ""
+        if idempotency_key is not None:
+            message_id = keyed_message_id(idempotency_key)
+            request = _fingerprint(to, text, category, purpose, sender_id, send_at)
+            if await self._already_enqueued(message_id, request):
+                return message_id
         to = to.replace(" ", "")
         if not _E164.match(to):
             raise SendRefused("recipient is not an E.164 number (+<country code><number>)")
@@ -86,7 +106,7 @@ class Outbox:
         if category == "promotional":
             refusal = await self._ledger.refusal(subscriber, purpose)
             if refusal is not None:
-                raise SendRefused(refusal)
+                raise NoConsent(refusal)
             text = with_footer(text, country)
             due = quiet.next_allowed(country, due)
             sender_id = sender_id or self._policy.promo_sender_id or self._policy.sender_id
@@ -98,7 +118,6 @@ class Outbox:
                 f"message needs {info.segments} SMS segments ({info.encoding}); "
                 f"the maximum is {self._policy.max_segments}"
             )
-        message_id = new_message_id()
         fields = {
             "id": message_id, "to": to, "text": text, "category": category,
             "purpose": purpose if category == "promotional" else "",
@@ -106,13 +125,23 @@ class Outbox:
             "segments": info.segments, "encoding": info.encoding, "attempts": 0,
             "created": f"{now:.3f}", "due": int(due * 1000), "subscriber": subscriber,
             "country": country.code, "at_id": "", "cost": "", "reason": "", "updated": f"{now:.3f}",
+            "request": request,
         }  # fmt: skip
         flat = [item for pair in fields.items() for item in pair]
-        await self._scripts.enqueue(
+        stored: Any = await self._scripts.enqueue(
             keys=[keys.sms_message(message_id), keys.sms_due(), keys.sms_queue()],
             args=[message_id, int(due * 1000), int(now * 1000), *flat],
         )
+        if stored != 1:  # a concurrent copy of this keyed request won the race
+            _check_same_request(stored, request)
         return message_id
+
+    async def _already_enqueued(self, message_id: str, request: str) -> bool:
+        stored: Any = await self._redis.hget(keys.sms_message(message_id), "request")
+        if stored is None:
+            return False
+        _check_same_request(stored, request)
+        return True
 
     async def get(self, message_id: str) -> dict[str, str] | None:
         """The stored record of one message, or ``None``."""
@@ -132,3 +161,17 @@ class Outbox:
             args=[status, reason, f"{self._clock():.3f}", keys.SMS_RECORD_TTL],
         )
         return "applied" if applied else "ignored"
+
+
+def _fingerprint(
+    to: str, text: str, category: str, purpose: str, sender: str | None, send_at: float | None
+) -> str:
+    """What identifies a send request for idempotency (the caller's inputs, before shaping)."""
+    raw = "\x1f".join((to, text, category, purpose, sender or "", repr(send_at)))
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def _check_same_request(stored: bytes | str, request: str) -> None:
+    found = stored.decode() if isinstance(stored, bytes) else str(stored)
+    if found != request:
+        raise SendRefused("this idempotency key was already used for a different message")

@@ -19,7 +19,8 @@ from gateway.appkeys import PSEUDONYM, REDIS, SETTINGS
 from gateway.channels.africastalking import sms as at_sms
 from gateway.channels.base import Refusal, read_callback
 from gateway.config import Settings
-from gateway.consent import PURPOSES, ConsentLedger
+from gateway.consent import PURPOSES
+from gateway.consent.ledger import ConsentLedger
 from gateway.privacy import Pseudonymizer
 from gateway.sms.errors import SendRefused
 from gateway.sms.inbound import InboundHandler
@@ -66,7 +67,7 @@ def build_worker(settings: Settings, client: redis.asyncio.Redis, ledger: Consen
 
 async def _sms_context(app: web.Application) -> AsyncIterator[None]:
     settings, client, pseudonym = app[SETTINGS], app[REDIS], app[PSEUDONYM]
-    ledger = ConsentLedger(client, settings.sms_consent_mode)
+    ledger = ConsentLedger(client, settings.consent_modes)
     policy = OutboxPolicy(settings.sms_max_segments, settings.sms_sender_id,
                           settings.sms_promo_sender_id)  # fmt: skip
     outbox = Outbox(client, ledger, pseudonym, policy)

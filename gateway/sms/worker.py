@@ -26,7 +26,8 @@ import redis.asyncio
 
 from gateway import logs
 from gateway.channels.africastalking.sms import OPT_OUT_CODES, Accepted
-from gateway.consent import PURPOSES, ConsentLedger
+from gateway.consent import PURPOSES
+from gateway.consent.ledger import ConsentLedger
 from gateway.sms import quiet
 from gateway.sms.countries import country_of
 from gateway.sms.errors import SendError

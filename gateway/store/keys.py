@@ -34,6 +34,8 @@ touch a record, the due set and the stream together) run on one Cluster slot.
 - ``j:tags:{<pseudonym>}`` (set, no TTL): tags a keyword put on a subscriber.
 - ``j:c:{<pseudonym>}`` (hash, no TTL): current consent per purpose (``state|time|source``).
 - ``j:c:h:{<pseudonym>}`` (stream, no TTL): the full consent history of one subscriber.
+- ``j:c:ev:{<pseudonym>}:<event id>`` (string, ``CONSENT_EVENT_TTL`` = 48 h): a callback's
+  consent change already applied (its retry records nothing).
 """
 
 from __future__ import annotations
@@ -158,3 +160,12 @@ def consent(pseudonym: str) -> str:
 def consent_history(pseudonym: str) -> str:
     """Every consent change of one subscriber, oldest first (no TTL)."""
     return f"{PREFIX}:c:h:{{{pseudonym}}}"
+
+
+CONSENT_EVENT_TTL = 48 * 3600
+"""A consent change made by a callback event is remembered 48 h (AT retries for about 12 h)."""
+
+
+def consent_event(pseudonym: str, event_id: str) -> str:
+    """Marks one event's consent change as applied (same slot as ``consent``)."""
+    return f"{PREFIX}:c:ev:{{{pseudonym}}}:{event_id}"

@@ -18,7 +18,7 @@ import redis.asyncio
 from aiohttp.test_utils import TestServer
 
 from gateway.channels.africastalking.sms import AtSms
-from gateway.consent import ConsentLedger
+from gateway.consent.ledger import ConsentLedger
 from gateway.devtools.fake_at import FakeAT
 from gateway.privacy import Pseudonymizer
 from gateway.sms.outbox import Outbox

@@ -195,3 +195,14 @@ async def test_dead_worker_consumers_are_forgotten(sms: Sms, aredis: Any) -> Non
     assert await sms.worker.forget_dead_consumers() == ["ghost:123"]
     names = {c["name"] for c in await aredis.xinfo_consumers(keys.sms_queue(), keys.SMS_GROUP)}
     assert names == {b"t1", b"live:456"}, "itself and recently active workers stay"
+
+
+async def test_an_idempotency_key_enqueues_once(sms: Sms, fake_at: FakeServer) -> None:
+    """The same keyed request twice is one message; the key reused for another text is refused."""
+    first = await sms.outbox.send(KE, "Your code is 4411", idempotency_key="api:abc")
+    again = await sms.outbox.send(KE, "Your code is 4411", idempotency_key="api:abc")
+    assert first == again
+    with pytest.raises(SendRefused, match="already used for a different message"):
+        await sms.outbox.send(KE, "Your code is 9999", idempotency_key="api:abc")
+    await sms.worker.run_once()
+    assert [r.message for r in fake_at.fake.received] == ["Your code is 4411"]
