@@ -30,7 +30,8 @@ from gateway.privacy import Pseudonymizer
 from gateway.sms.outbox import Outbox
 from gateway.sms.worker import Worker, WorkerConfig
 from gateway.store import keys
-from gateway.store.connection import EmbeddedRedis, connect
+from gateway.store.connection import connect
+from gateway.store.embedded import EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,6 +15,8 @@ from aiohttp import web
 
 from gateway import logs
 from gateway.appkeys import (
+    DATA_GUARD,
+    EMBEDDED,
     PIPELINE,
     PSEUDONYM,
     REDIS,
@@ -26,7 +28,7 @@ from gateway.appkeys import (
 from gateway.channels.africastalking import ussd as at_ussd
 from gateway.channels.base import Refusal, read_callback
 from gateway.config import Settings
-from gateway.errors import MenuError
+from gateway.errors import ConfigError, MenuError
 from gateway.menu.engine import Engine
 from gateway.menu.findings import has_errors
 from gateway.menu.registry import MenuRegistry, load_registry
@@ -34,7 +36,9 @@ from gateway.menu.reloader import MenuReloader, ReloadReport
 from gateway.privacy import Pseudonymizer
 from gateway.sessions import HopPipeline, HopResult
 from gateway.sms.web import setup_sms
-from gateway.store.connection import connect, redis_for
+from gateway.store.connection import connect
+from gateway.store.embedded import EmbeddedRedis, supervise
+from gateway.store.meta import DataGuard
 from gateway.store.pipelined import PipelinedRedis
 from gateway.store.session_ends import SessionEnds
 from gateway.store.session_store import SessionStore
@@ -43,8 +47,19 @@ from gateway.text import Budget
 log = logs.get_logger("gateway")
 
 
-def create_app(settings: Settings, registry: MenuRegistry | None = None) -> web.Application:
-    """The gateway application. Loads menus now (raising ``MenuError`` on errors)."""
+def create_app(
+    settings: Settings,
+    registry: MenuRegistry | None = None,
+    embedded: EmbeddedRedis | None = None,
+) -> web.Application:
+    """The gateway application. Loads menus now (raising ``MenuError`` on errors).
+
+    ``settings`` name the Redis and the pseudonym key (``serve`` resolves both first, see
+    ``gateway.store.connection.prepared_store``); ``embedded`` is the embedded Redis this
+    process owns, which the app then restarts whenever it dies.
+    """
+    if settings.redis_url is None or not settings.pseudonym_key:
+        raise ConfigError("create_app needs a Redis URL and the pseudonym key (see prepared_store)")
     if registry is None:
         registry, findings = load_registry(settings.menus_dir, settings.strictest_budget)
         if has_errors(findings):
@@ -54,7 +69,9 @@ def create_app(settings: Settings, registry: MenuRegistry | None = None) -> web.
     app = web.Application(client_max_size=64 * 1024)
     app[SETTINGS] = settings
     app[REGISTRY] = registry
-    app[PSEUDONYM] = Pseudonymizer(settings.effective_pseudonym_key)
+    app[PSEUDONYM] = Pseudonymizer(settings.pseudonym_key)
+    if embedded is not None:
+        app[EMBEDDED] = embedded
     app[RELOADER] = MenuReloader(registry, settings.menus_dir, settings.strictest_budget)
     app.cleanup_ctx.append(_redis_context)
     app.cleanup_ctx.append(_reload_context)
@@ -69,12 +86,12 @@ def create_app(settings: Settings, registry: MenuRegistry | None = None) -> web.
 
 async def _redis_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    url, embedded = redis_for(settings.redis_url, settings.data_dir)
-    if embedded is not None:
-        log.info("embedded_redis_started", data_dir=str(settings.data_dir))
+    url = settings.redis_url
+    assert url is not None
     client = connect(url, socket_timeout=min(2.0, settings.hop_deadline))
     app[REDIS] = client
     app[SESSION_ENDS] = SessionEnds(client)
+    app[DATA_GUARD] = DataGuard(client, settings.pseudonym_key)
     hop_client = PipelinedRedis(url, timeout=min(2.0, settings.hop_deadline))
     store = SessionStore(hop_client, settings.session_ttl)
     engines = {
@@ -89,14 +106,17 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
         deadline=settings.hop_deadline,
         network_engines=engines,
     )
+    stop = asyncio.Event()
+    watchers = [asyncio.create_task(app[DATA_GUARD].watch(stop))]
+    if EMBEDDED in app:
+        watchers.append(asyncio.create_task(supervise(app[EMBEDDED], stop)))
     try:
         yield
     finally:
+        stop.set()
+        await asyncio.gather(*watchers, return_exceptions=True)
         await hop_client.close()
         await client.aclose()
-        if embedded is not None:
-            embedded.stop()
-            log.info("embedded_redis_stopped")
 
 
 def reload_menus(app: web.Application, trigger: str) -> ReloadReport:
@@ -239,14 +259,22 @@ async def healthz(_request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Readiness: Redis answers PING and at least one menu is loaded."""
+    """Readiness: Redis answers PING and at least one menu is loaded. A recorded, not yet
+    acknowledged Redis data loss is reported (hops are still served, so still ready)."""
     problems = {}
+    body: dict[str, object] = {}
     try:
         await request.app[REDIS].ping()
+        lost = await request.app[DATA_GUARD].loss()
+        if lost is not None:
+            body["data_loss"] = lost
     except (redis.RedisError, OSError) as exc:
         problems["redis"] = f"down: {exc}"
     menus = request.app[REGISTRY].menus
     if not menus:
         problems["menus"] = "no menu loaded"
-    body = {"status": "ready" if not problems else "not ready", "menus": len(menus), **problems}
+    if EMBEDDED in request.app:
+        body["embedded_redis_restarts"] = request.app[EMBEDDED].restarts
+    body = {"status": "ready" if not problems else "not ready", "menus": len(menus),
+            **body, **problems}  # fmt: skip
     return web.json_response(body, status=200 if not problems else 503)

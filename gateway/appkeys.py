@@ -11,6 +11,8 @@ from gateway.menu.registry import MenuRegistry
 from gateway.menu.reloader import MenuReloader
 from gateway.privacy import Pseudonymizer
 from gateway.sessions import HopPipeline
+from gateway.store.embedded import EmbeddedRedis
+from gateway.store.meta import DataGuard
 from gateway.store.session_ends import SessionEnds
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -21,3 +23,7 @@ PIPELINE = web.AppKey("pipeline", HopPipeline)
 PSEUDONYM = web.AppKey("pseudonym", Pseudonymizer)
 RELOADER = web.AppKey("reloader", MenuReloader)
 SESSION_ENDS = web.AppKey("session_ends", SessionEnds)
+DATA_GUARD = web.AppKey("data_guard", DataGuard)
+"""Says whether Redis lost its data (marketing that needs remembered opt-outs waits)."""
+EMBEDDED = web.AppKey("embedded", EmbeddedRedis)
+"""The embedded Redis this process owns, when it owns one."""

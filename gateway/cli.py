@@ -1,19 +1,22 @@
-"""The ``jumbe`` command: serve · check · worker · fake-at · graph · simulate."""
+"""The ``jumbe`` command: serve · check · worker · fake-at · graph · simulate · ack-data-loss."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import gc
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from gateway import __version__, config, logs
-from gateway.errors import ConfigError, MenuError
+from gateway.errors import ConfigError, MenuError, StoreUnavailable
 from gateway.menu.findings import has_errors
 from gateway.menu.registry import check_files
 from gateway.sms import cli as sms_cli
-from gateway.supervisor import run_workers
+from gateway.store import cli as store_cli
+from gateway.store.urls import describe
 from gateway.tools import cli as tools_cli
 
 
@@ -43,9 +46,13 @@ def _parser() -> argparse.ArgumentParser:
         default=[Path("menus")],
         help="files or folders (default: menus)",
     )
-    sms_cli.add_commands(commands)
-    tools_cli.add_commands(commands)
+    for module in _COMMAND_MODULES:
+        module.add_commands(commands)
     return parser
+
+
+_COMMAND_MODULES = (sms_cli, tools_cli, store_cli)
+"""Modules that register subcommands: each has ``add_commands``, ``COMMANDS`` and ``run``."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,14 +60,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "check":
             return run_check(args.paths)
-        if args.command in sms_cli.COMMANDS:
-            return sms_cli.run(args)
-        if args.command in ("graph", "simulate"):
-            return tools_cli.run(args) or 0
+        for module in _COMMAND_MODULES:
+            if args.command in module.COMMANDS:
+                return module.run(args) or 0
         return run_serve(args)
     except ConfigError as exc:
         print(f"jumbe: {exc}", file=sys.stderr)
         return 2
+    except StoreUnavailable as exc:
+        print(f"jumbe: {exc}", file=sys.stderr)
+        return 1
 
 
 def run_check(paths: list[Path]) -> int:
@@ -79,53 +88,82 @@ def run_check(paths: list[Path]) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
-
-    from gateway.app import create_app
+    from gateway.store.connection import prepared_store
 
     settings = config.from_env().with_overrides(
         menus_dir=args.menus, host=args.host, port=args.port, redis_url=args.redis_url,
         data_dir=args.data_dir, session_ttl=args.session_ttl, log_format=args.log_format,
     )  # fmt: skip
     logs.configure(settings.log_format, settings.log_level)
-    log = logs.get_logger("gateway")
+    if args.port is not None:
+        config.check_port(args.port, "--port")
     if args.workers < 1:
         raise ConfigError(f"--workers {args.workers}: must be at least 1")
-    try:
-        app = create_app(settings)
-    except MenuError as exc:
-        print("jumbe: menus have errors; not starting:", file=sys.stderr)
-        for finding in exc.findings:
-            print(finding, file=sys.stderr)
-        return 1
     if settings.callback_token is None:
-        log.warning(
+        logs.get_logger("gateway").warning(
             "no_callback_token",
             hint="set JUMBE_CALLBACK_TOKEN: anyone who can reach this port can drive sessions",
         )
-    if args.workers > 1:
-        print(
-            f"jumbe {__version__}: {args.workers} workers on http://{settings.host}:"
-            f"{settings.port}",
-            file=sys.stderr,
-        )
-        return run_workers(settings, args.workers, _passthrough(args))
+    with prepared_store(settings) as (settings, embedded):
+        if args.workers > 1:
+            if not _menus_ok(settings):
+                return 1
+            print(f"jumbe {__version__}: {args.workers} workers on http://{settings.host}:"
+                  f"{settings.port}", file=sys.stderr)  # fmt: skip
+            from gateway.supervisor import run_workers
+
+            return run_workers(settings, embedded, args.workers, _passthrough(args))
+        return _serve_one(settings, embedded, args.reuse_port)
+
+
+def _menus_ok(settings: config.Settings) -> bool:
+    """Check the content folder before starting anything; print the errors if not."""
+    from gateway.menu.registry import load_registry
+
+    _registry, findings = load_registry(settings.menus_dir, settings.strictest_budget)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        _print_menu_errors(errors)
+    return not errors
+
+
+def _print_menu_errors(findings: list[Any]) -> None:
+    print("jumbe: menus have errors; not starting:", file=sys.stderr)
+    for finding in findings:
+        print(finding, file=sys.stderr)
+
+
+def _serve_one(settings: config.Settings, embedded: Any, reuse_port: bool) -> int:
+    """Serve in this process until a signal; the exit code."""
+    from aiohttp import web
+
+    from gateway.app import create_app
+
+    try:
+        app = create_app(settings, embedded=embedded)
+    except MenuError as exc:
+        _print_menu_errors(exc.findings)
+        return 1
     _use_uvloop()
     _tune_gc()
-    redis_desc = settings.redis_url or f"embedded, data in {settings.data_dir}"
-    print(
-        f"jumbe {__version__}: serving {settings.menus_dir} on "
-        f"http://{settings.host}:{settings.port} (Redis: {redis_desc})",
-        file=sys.stderr,
-    )
-    web.run_app(
-        app,
-        host=settings.host,
-        port=settings.port,
-        access_log=None,
-        print=None,
-        reuse_port=args.reuse_port or None,
-    )
+    where = f"http://{settings.host}:{settings.port}"
+    redis_desc = (
+        f"embedded, data in {embedded.data_dir}" if embedded is not None
+        else describe(settings.redis_url or "")
+    )  # fmt: skip
+
+    def banner(_aiohttp_message: str) -> None:  # called once every socket is bound
+        print(f"jumbe {__version__}: serving {settings.menus_dir} on {where} "
+              f"(Redis: {redis_desc})", file=sys.stderr, flush=True)  # fmt: skip
+
+    try:
+        web.run_app(app, host=settings.host, port=settings.port, access_log=None,
+                    print=banner, reuse_port=reuse_port or None)  # fmt: skip
+    except OSError as exc:
+        reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+        print(f"jumbe: cannot listen on {settings.host}:{settings.port}: {reason}",
+              file=sys.stderr)  # fmt: skip
+        return 1
     return 0
 
 
@@ -147,8 +185,6 @@ def _passthrough(args: argparse.Namespace) -> list[str]:
 def _tune_gc() -> None:
     """Start-up objects (menus, machines, modules) never die: move them out of the collector's
     sight, and collect the young generation less often (hops allocate many short-lived objects)."""
-    import os
-
     if os.environ.get("JUMBE_GC_TUNING", "1") == "0":
         return
     gc.collect()

@@ -6,7 +6,6 @@ Every field is documented where it is declared; README's configuration table mir
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -38,7 +37,9 @@ class Settings:
     allowed_ips: tuple[str, ...] = ()
     """Optional allow-list of callback source addresses (exact IPs); empty = any."""
     pseudonym_key: bytes = field(default=b"", repr=False)
-    """HMAC key for phone-number pseudonyms in logs and exports. Empty = random per process."""
+    """HMAC key of subscriber pseudonyms (``JUMBE_PSEUDONYM_KEY``). Empty: ``serve`` takes the
+    embedded data dir's key, or refuses to start with an external Redis
+    (``gateway.store.identity``)."""
     log_format: str = "auto"
     """``json``, ``console`` or ``auto`` (console on a TTY, JSON otherwise)."""
     log_level: str = "info"
@@ -102,12 +103,11 @@ class Settings:
             min(u for _, u in self.screen_limits.values()),
         )
 
-    @property
-    def effective_pseudonym_key(self) -> bytes:
-        return self.pseudonym_key or _PROCESS_KEY
 
-
-_PROCESS_KEY = secrets.token_bytes(32)
+def check_port(port: int, source: str) -> None:
+    """``ConfigError`` unless ``port`` can be listened on (0 = any free port)."""
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"{source} {port}: a port is a number from 1 to 65535")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -156,6 +156,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     log_format = env.get("JUMBE_LOG_FORMAT", "auto").lower()
     if log_format not in {"auto", "json", "console"}:
         raise ConfigError(f"JUMBE_LOG_FORMAT={log_format!r}: expected json, console or auto")
+    port = _int(env, "JUMBE_PORT", 8000)
+    check_port(port, "JUMBE_PORT")
     ttl = _int(env, "JUMBE_SESSION_TTL", 180)
     if ttl <= 0:
         raise ConfigError(f"JUMBE_SESSION_TTL={ttl}: must be positive")
@@ -163,7 +165,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         menus_dir=Path(env.get("JUMBE_MENUS", "menus")),
         host=env.get("JUMBE_HOST", "127.0.0.1"),
-        port=_int(env, "JUMBE_PORT", 8000),
+        port=port,
         redis_url=env.get("JUMBE_REDIS_URL") or env.get("REDIS_URL") or None,
         data_dir=Path(env.get("JUMBE_DATA_DIR", "var")),
         session_ttl=ttl,

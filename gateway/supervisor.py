@@ -1,12 +1,15 @@
 """``jumbe serve --workers N``: N gateway processes sharing one port (``SO_REUSEPORT``).
 
-The parent checks the menus once, owns the embedded Redis when no URL is given (one
-redis-server for all workers), starts the workers with ``--redis <url> --reuse-port``, forwards
-SIGTERM/SIGINT/SIGHUP to them, and stops everything if one worker dies.
+The parent has already started the embedded Redis when no URL is given (one redis-server for
+all workers) and resolved the pseudonym key (``prepared_store``). It starts the workers with
+``--redis <url> --reuse-port`` and the key in their environment (every worker must use the
+same one), forwards SIGTERM/SIGINT/SIGHUP to them, restarts the embedded Redis if it dies,
+and stops everything if one worker dies.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -14,25 +17,22 @@ import time
 from types import FrameType
 
 from gateway.config import Settings
-from gateway.store.connection import redis_for
+from gateway.store.embedded import EmbeddedRedis, restart_if_dead
 
 POLL_S = 0.2
 
 
-def run_workers(settings: Settings, workers: int, passthrough: list[str]) -> int:
+def run_workers(
+    settings: Settings, embedded: EmbeddedRedis | None, workers: int, passthrough: list[str]
+) -> int:
     """Run ``workers`` serve processes until a signal or a worker's exit; their exit code."""
-    url, embedded = redis_for(settings.redis_url, settings.data_dir)
+    assert settings.redis_url is not None
     command = [
-        sys.executable,
-        "-m",
-        "gateway",
-        "serve",
-        *passthrough,
-        "--redis",
-        url,
-        "--reuse-port",
-    ]
-    children = [subprocess.Popen(command) for _ in range(workers)]
+        sys.executable, "-m", "gateway", "serve", *passthrough,
+        "--redis", settings.redis_url, "--reuse-port",
+    ]  # fmt: skip
+    env = {**os.environ, "JUMBE_PSEUDONYM_KEY": settings.pseudonym_key.decode()}
+    children = [subprocess.Popen(command, env=env) for _ in range(workers)]
     stopping: list[int] = []
 
     def forward(signum: int, _frame: FrameType | None) -> None:
@@ -45,9 +45,13 @@ def run_workers(settings: Settings, workers: int, passthrough: list[str]) -> int
     previous = {
         sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
     }
+    pause, next_try = 0.0, 0.0
     try:
         while all(child.poll() is None for child in children):
             time.sleep(POLL_S)
+            if embedded is not None and not stopping and time.monotonic() >= next_try:
+                pause = restart_if_dead(embedded, pause)
+                next_try = time.monotonic() + pause
         if not stopping:  # a worker died on its own: take the rest down with a clear code
             forward(signal.SIGTERM, None)
         codes = [child.wait(timeout=30) for child in children]
@@ -61,5 +65,3 @@ def run_workers(settings: Settings, workers: int, passthrough: list[str]) -> int
         for child in children:
             if child.poll() is None:
                 child.kill()
-        if embedded is not None:
-            embedded.stop()

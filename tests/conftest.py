@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -17,7 +18,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.app import create_app
 from gateway.config import Settings
-from gateway.store.connection import EmbeddedRedis, redis_server_binary
+from gateway.store.embedded import EmbeddedRedis, redis_server_binary
+from gateway.store.meta import open_data
 
 ROOT = Path(__file__).resolve().parent.parent
 MENUS = ROOT / "menus"
@@ -61,11 +63,18 @@ def settings_for(redis_url: str, **overrides: Any) -> Settings:
 
 @pytest.fixture
 async def make_gateway(redis_client: redis.Redis, redis_url: str) -> AsyncIterator[GatewayFactory]:
-    """Start the real app on a real port; ``await make_gateway(**settings_overrides)``."""
+    """Start the real app on a real port; ``await make_gateway(**settings_overrides)``.
+
+    Like ``serve``, it first initialises the data's metadata (``prepare_data=False`` skips
+    that, for tests whose "Redis" is a fake that never answers)."""
     clients: list[TestClient[Any, Any]] = []
 
-    async def start(**overrides: Any) -> TestClient[Any, Any]:
+    async def start(*, prepare_data: bool = True, **overrides: Any) -> TestClient[Any, Any]:
         settings = settings_for(overrides.pop("redis_url", redis_url), **overrides)
+        assert settings.redis_url is not None
+        if prepare_data:  # what `serve` does before it listens (not with a fake Redis)
+            with redis.Redis.from_url(settings.redis_url) as store:
+                open_data(store, settings.pseudonym_key)
         client: TestClient[Any, Any] = TestClient(TestServer(create_app(settings)))
         await client.start_server()
         clients.append(client)
@@ -172,3 +181,12 @@ def own_redis(tmp_path: Path) -> Iterator[RedisProcess]:
     if server.process and server.process.poll() is None:
         server.resume()
         server.stop()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
+    """Poll ``check`` (without blocking the event loop) until true; fail after ``within`` s."""
+    deadline = time.monotonic() + within
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within}s")
+        await asyncio.sleep(0.02)

@@ -49,7 +49,9 @@ async def test_unresponsive_redis_costs_one_connect_attempt_per_burst(
     server = await asyncio.start_server(accept_and_ignore, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
-        client = await make_gateway(redis_url=f"redis://:pw@127.0.0.1:{port}", hop_deadline=0.5)
+        client = await make_gateway(
+            redis_url=f"redis://:pw@127.0.0.1:{port}", hop_deadline=0.5, prepare_data=False
+        )
         replies = await asyncio.gather(*(hop(client, "", session_id=f"down{i}") for i in range(20)))
         assert set(replies) == {(200, ERROR_EN)}
         assert len(hop_path_attempts) == 1
@@ -74,7 +76,9 @@ async def test_connection_dropped_right_after_connect_still_gets_an_end(
     server = await asyncio.start_server(login_then_drop, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
-        client = await make_gateway(redis_url=f"redis://:pw@127.0.0.1:{port}", hop_deadline=0.5)
+        client = await make_gateway(
+            redis_url=f"redis://:pw@127.0.0.1:{port}", hop_deadline=0.5, prepare_data=False
+        )
         burst = asyncio.gather(*(hop(client, "", session_id=f"drop{i}") for i in range(5)))
         replies = await asyncio.wait_for(burst, timeout=10)
         assert set(replies) == {(200, ERROR_EN)}

@@ -9,6 +9,10 @@ Recording is idempotent, so that a callback retried after a failed attempt recor
 - with an ``event_id`` (e.g. the aggregator's message id), a second recording of that event is
   a no-op for ``CONSENT_EVENT_TTL``, even if the subscriber changed their mind in between (a
   retried old STOP never overrides a later START).
+
+In ``opt_out`` mode a subscriber with no recorded decision may be marketed to — unless Redis
+lost its data (``gateway.store.meta``): their opt-out may have been lost with it, so until an
+operator acknowledges the loss, such sends are refused.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import redis.asyncio
 
 from gateway.consent.purposes import PURPOSES, ConsentMode, Purpose
 from gateway.store import keys
+from gateway.store.meta import DataGuard
 
 ALREADY_APPLIED = -1
 
@@ -75,8 +80,10 @@ class ConsentLedger:
         client: redis.asyncio.Redis,
         modes: Mapping[Purpose, ConsentMode] | ConsentMode = "opt_in",
         clock: Callable[[], float] = time.time,
+        guard: DataGuard | None = None,
     ) -> None:
         self._redis = client
+        self._guard = guard
         self._modes: dict[Purpose, ConsentMode] = (
             {purpose: modes for purpose in PURPOSES} if isinstance(modes, str) else dict(modes)
         )
@@ -130,9 +137,15 @@ class ConsentLedger:
             return None
         if current.state == "revoked":
             return f"subscriber opted out of {purpose} ({current.description})"
-        if self.mode(purpose) == "opt_out":
-            return None
-        return f"no recorded consent for {purpose}"
+        if self.mode(purpose) == "opt_in":
+            return f"no recorded consent for {purpose}"
+        lost = await self._guard.loss() if self._guard is not None else None
+        if lost is not None:
+            return (
+                f"opt_out mode needs the remembered opt-outs, which may be lost ({lost}); "
+                "an operator must run `jumbe ack-data-loss` once they are restored"
+            )
+        return None
 
     async def history(self, pseudonym: str) -> list[dict[str, str]]:
         """Every change for one subscriber, oldest first."""

@@ -49,6 +49,7 @@ async def _work(settings: config.Settings) -> None:
     from gateway.consent.ledger import ConsentLedger
     from gateway.sms.web import build_worker
     from gateway.store.connection import connect
+    from gateway.store.meta import DataGuard
 
     assert settings.redis_url is not None
     client = connect(settings.redis_url, socket_timeout=5.0)
@@ -57,7 +58,7 @@ async def _work(settings: config.Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        ledger = ConsentLedger(client, settings.consent_modes)
+        ledger = ConsentLedger(client, settings.consent_modes, guard=DataGuard(client, b""))
         await build_worker(settings, client, ledger).run(stop)
     finally:
         await client.aclose()

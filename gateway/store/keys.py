@@ -10,6 +10,9 @@ to one slot. Names are short because they are written on every hop.
 - ``j:ussd:ends:{ends:<shard>}`` (stream, trimmed to ``USSD_ENDS_MAXLEN`` / shards): one entry
   per ended session, for funnel reports. A notification and its stream entry share a shard
   (``USSD_ENDS_SHARDS`` of them, by CRC32 of provider and session) so one script writes both.
+- ``j:meta:{meta}`` (hash, no TTL): this Redis's data epoch, when it was created, a check value
+  of the pseudonym key, and an unacknowledged data loss (``gateway.store.meta``).
+- ``j:meta:log:{meta}`` (stream, no TTL): data losses acknowledged by an operator.
 - ``j:sub:{<pseudonym>}`` (hash, ``SUBSCRIBER_TTL`` = 400 days, refreshed on write): what Jumbe
   remembers of a subscriber across sessions (``lang``: the chosen language).
 - ``j:r:{<pseudonym>}:<menu id>`` (string, the menu's ``resume.within``): the last state of a
@@ -77,6 +80,16 @@ def session_end(provider: str, session_id: str) -> str:
 def ussd_ends_stream(shard: int) -> str:
     """One shard's stream of ended sessions, newest last."""
     return f"{PREFIX}:ussd:ends:{{ends:{shard}}}"
+
+
+def meta() -> str:
+    """This Redis's Jumbe metadata: data epoch, key check, recorded data loss (no TTL)."""
+    return f"{PREFIX}:meta:{{meta}}"
+
+
+def meta_log() -> str:
+    """Audit trail of acknowledged data losses (no TTL)."""
+    return f"{PREFIX}:meta:log:{{meta}}"
 
 
 SUBSCRIBER_TTL = 400 * 24 * 3600

@@ -10,7 +10,8 @@ commands, ``EVALSHA`` with ``NOSCRIPT`` fallback, AUTH/SELECT, a per-command dea
 reconnection. Everything else (admin, streams, SMS) uses redis-py.
 
 Errors are translated here, once: connection problems and timeouts become ``StoreUnavailable``;
-Redis error replies become ``RedisReplyError``.
+Redis error replies become ``RedisReplyError``. Losing Redis is logged once at warning with the
+reason (``redis_unavailable``), and getting it back once at info (``redis_available_again``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import hiredis
 
+from gateway import logs
 from gateway.errors import ConfigError, StoreUnavailable
+from gateway.store.urls import describe
+
+log = logs.get_logger("gateway.store")
 
 SWEEP_INTERVAL_S = 0.1
 
@@ -65,8 +70,9 @@ class _Protocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
-        self.fail(StoreUnavailable(f"redis connection lost: {exc or 'closed by server'}"))
-        self.on_lost(self)
+        reason = f"redis connection lost: {exc or 'closed by server'}"
+        self.fail(StoreUnavailable(reason))
+        self.on_lost(self, reason)
 
     def fail(self, error: Exception) -> None:
         while self.waiters:
@@ -94,6 +100,21 @@ class PipelinedRedis:
         self._sweeper: asyncio.TimerHandle | None = None
         self._scripts: dict[str, bytes] = {}
         self._closed = False
+        self._down_since: float | None = None
+
+    def _down(self, reason: str) -> None:
+        """Note that Redis cannot be used (logged once per outage, with the reason)."""
+        if self._down_since is None and not self._closed:
+            self._down_since = time.monotonic()
+            log.warning("redis_unavailable", client="hop_path", redis=describe(self.url),
+                        reason=reason)  # fmt: skip
+
+    def _up(self) -> None:
+        if self._down_since is not None:
+            down_s = round(time.monotonic() - self._down_since, 3)
+            self._down_since = None
+            log.info("redis_available_again", client="hop_path", redis=describe(self.url),
+                     down_s=down_s)  # fmt: skip
 
     async def _connection(self) -> _Protocol:
         """The live connection; while there is none, every caller shares one connect attempt.
@@ -112,6 +133,9 @@ class PipelinedRedis:
     async def _open_shared(self) -> _Protocol:
         try:
             protocol = await self._open()
+        except StoreUnavailable as exc:
+            self._down(str(exc))
+            raise
         finally:
             self._opening = None
         if self._closed:  # close() ran while this connect was in flight
@@ -119,8 +143,10 @@ class PipelinedRedis:
                 protocol.transport.close()
             raise StoreUnavailable("redis client is closed")
         if protocol.lost:
+            self._down(f"redis at {self._describe()} closed the new connection")
             raise StoreUnavailable(f"redis at {self._describe()} closed the new connection")
         self._protocol = protocol
+        self._up()
         return protocol
 
     async def _open(self) -> _Protocol:
@@ -161,9 +187,10 @@ class PipelinedRedis:
         parts = self._parts
         return str(parts["path"] or f"{parts['host']}:{parts['port']}")
 
-    def _lost(self, protocol: _Protocol) -> None:
+    def _lost(self, protocol: _Protocol, reason: str) -> None:
         if self._protocol is protocol:
             self._protocol = None
+            self._down(reason)
 
     def _send(self, protocol: _Protocol, *args: Any) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -183,8 +210,10 @@ class PipelinedRedis:
         self._sweeper = None
         protocol = self._protocol
         if protocol is not None and protocol.waiters and protocol.waiters[0][1] < time.monotonic():
-            protocol.fail(StoreUnavailable(f"redis did not answer within {self.timeout}s"))
+            reason = f"redis did not answer within {self.timeout}s"
+            protocol.fail(StoreUnavailable(reason))
             self._protocol = None
+            self._down(reason)
             if protocol.transport is not None:
                 protocol.transport.abort()
         if not self._closed:

@@ -28,7 +28,8 @@ from gateway.config import Settings
 from gateway.errors import MenuError
 from gateway.menu.registry import MenuRegistry
 from gateway.privacy import pseudonymize
-from gateway.store.connection import EmbeddedRedis, connect
+from gateway.store.connection import connect
+from gateway.store.embedded import EmbeddedRedis
 from gateway.subscribers import set_language
 from gateway.text import Budget, encoding_of, length
 
@@ -196,7 +197,7 @@ async def in_process(options: Options, err: TextIO) -> AsyncIterator[str | None]
             host, port = runner.addresses[0][:2]
             if options.lang:
                 _check_language(app[REGISTRY], options, err)
-                await _remember_language(redis_url, settings.effective_pseudonym_key, options)
+                await _remember_language(redis_url, settings.pseudonym_key, options)
             yield f"http://{host}:{port}/ussd/africastalking"
         finally:
             await runner.cleanup()

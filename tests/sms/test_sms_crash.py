@@ -92,3 +92,24 @@ async def _received_at_least(fake_at: FakeServer, n: int) -> bool:
 
 async def _unique_at_least(fake_at: FakeServer, n: int) -> bool:
     return len(fake_at.fake.counts()) >= n
+
+
+async def test_worker_recovers_its_queue_after_redis_loses_its_data(
+    make_gateway: GatewayFactory, fake_at: FakeServer, aredis: Any
+) -> None:
+    """Redis loses everything (FLUSHALL) under a running worker: the worker recreates its
+    consumer group and the next message is delivered (it logged NOGROUP forever before)."""
+    client = await make_gateway(at_base_url=fake_at.url, sms_rate_per_sender=0,
+                                sms_send_timeout=2.0)  # fmt: skip
+    outbox = client.server.app[SMS].outbox
+    await outbox.send("+254711000333", "Before the loss")
+    await eventually(lambda: _received(fake_at, 1))
+    await aredis.flushall()
+    await asyncio.sleep(0.5)  # the worker hits NOGROUP at least once
+    await outbox.send("+254711000333", "After the loss")
+    await eventually(lambda: _received(fake_at, 2))
+    assert fake_at.fake.received[-1].message == "After the loss"
+
+
+async def _received(fake_at: FakeServer, n: int) -> bool:
+    return len(fake_at.fake.received) >= n
