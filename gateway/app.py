@@ -20,6 +20,7 @@ from gateway.channels.africastalking import ussd as at_ussd
 from gateway.channels.base import Refusal, UssdSessionEnd, read_callback
 from gateway.config import Settings
 from gateway.errors import MenuError
+from gateway.http import setup_api
 from gateway.menu.engine import Engine
 from gateway.menu.findings import has_errors
 from gateway.menu.registry import MenuRegistry, load_registry
@@ -57,6 +58,7 @@ def create_app(settings: Settings, registry: MenuRegistry | None = None) -> web.
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     setup_sms(app)
+    setup_api(app)
     return app
 
 
