@@ -20,7 +20,7 @@ from gateway.channels.africastalking import ussd as at_ussd
 from gateway.channels.base import Refusal, UssdSessionEnd, read_callback
 from gateway.config import Settings
 from gateway.errors import MenuError
-from gateway.http import setup_api
+from gateway.http.routes import setup_api
 from gateway.menu.engine import Engine
 from gateway.menu.findings import has_errors
 from gateway.menu.registry import MenuRegistry, load_registry

@@ -1,4 +1,4 @@
-"""The ``jumbe`` command: serve · check · worker · fake-at · graph · simulate."""
+"""The ``jumbe`` command: serve · check · worker · fake-at · sms · graph · simulate."""
 
 from __future__ import annotations
 

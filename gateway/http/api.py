@@ -1,7 +1,7 @@
 """The ``/v1`` JSON API machinery: routes with a scope, bearer auth, JSON in, JSON errors out.
 
 Every ``/v1`` route is an ``ApiRoute`` (method, path, scope, view) in a module's ``ROUTES``
-table; ``register(app, routes)`` (called by ``gateway.http.setup_api``) puts them behind one
+table; ``register(app, routes)`` (called by ``gateway.http.routes.setup_api``) puts them behind one
 guard that
 
 - checks ``Authorization: Bearer <token>`` for the route's scope: no token configured → 403,
