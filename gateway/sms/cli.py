@@ -25,7 +25,12 @@ def add_commands(commands: Any) -> None:
     worker.add_argument("--name", help="stable consumer name (default: host:pid)")
     worker.add_argument("--log-format", choices=["auto", "json", "console"])
 
-    fake = commands.add_parser("fake-at", help="run a local fake Africa's Talking SMS API")
+    fake = commands.add_parser(
+        "fake-at",
+        help="run a local fake Africa's Talking SMS API",
+        description="A local fake of Africa's Talking's SMS API that prints every message it "
+        "'sends' (time, to, sender, text) and posts delivery reports to --callback.",
+    )
     fake.add_argument("--host", default="127.0.0.1")
     fake.add_argument("--port", type=int, default=8900)
     fake.add_argument("--callback", help="delivery report URL, e.g. http://127.0.0.1:8000/"
@@ -97,7 +102,8 @@ def _run_fake(args: argparse.Namespace) -> int:
         if not code.isdigit():
             raise ConfigError(f"--fail {item!r}: expected NUMBER=CODE")
         always[number] = int(code)
-    run(args.host, args.port, FakeAT(args.callback, always=always, out_of_order=args.out_of_order))
+    fake = FakeAT(args.callback, always=always, out_of_order=args.out_of_order, echo=sys.stdout)
+    run(args.host, args.port, fake)
     return 0
 
 
