@@ -12,12 +12,19 @@ from collections.abc import AsyncIterator
 import redis
 import redis.asyncio
 from aiohttp import web
-from redis.typing import EncodableT, FieldT
 
 from gateway import logs
-from gateway.appkeys import PIPELINE, PSEUDONYM, REDIS, REGISTRY, RELOADER, SETTINGS
+from gateway.appkeys import (
+    PIPELINE,
+    PSEUDONYM,
+    REDIS,
+    REGISTRY,
+    RELOADER,
+    SESSION_ENDS,
+    SETTINGS,
+)
 from gateway.channels.africastalking import ussd as at_ussd
-from gateway.channels.base import Refusal, UssdSessionEnd, read_callback
+from gateway.channels.base import Refusal, read_callback
 from gateway.config import Settings
 from gateway.errors import MenuError
 from gateway.http.routes import setup_api
@@ -25,12 +32,12 @@ from gateway.menu.engine import Engine
 from gateway.menu.findings import has_errors
 from gateway.menu.registry import MenuRegistry, load_registry
 from gateway.menu.reloader import MenuReloader, ReloadReport
-from gateway.privacy import Pseudonymizer, redact_numbers
+from gateway.privacy import Pseudonymizer
 from gateway.sessions import HopPipeline, HopResult
 from gateway.sms.web import setup_sms
-from gateway.store import keys
 from gateway.store.connection import connect, redis_for
 from gateway.store.pipelined import PipelinedRedis
+from gateway.store.session_ends import SessionEnds
 from gateway.store.session_store import SessionStore
 from gateway.text import Budget
 
@@ -69,6 +76,7 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
         log.info("embedded_redis_started", data_dir=str(settings.data_dir))
     client = connect(url, socket_timeout=min(2.0, settings.hop_deadline))
     app[REDIS] = client
+    app[SESSION_ENDS] = SessionEnds(client)
     hop_client = PipelinedRedis(url, timeout=min(2.0, settings.hop_deadline))
     store = SessionStore(hop_client, settings.session_ttl)
     engines = {
@@ -204,13 +212,14 @@ def _log_hop(
 
 
 async def ussd_africastalking_events(request: web.Request) -> web.Response:
-    """The end-of-session notification: kept 30 days and streamed for funnel reports."""
+    """The end-of-session notification: kept 30 days and streamed for funnel reports, once."""
     app = request.app
     end = await read_callback(request, app[SETTINGS], at_ussd.parse_session_end)
     if isinstance(end, Refusal):
         return _refuse(request, end)
+    subscriber = app[PSEUDONYM](end.phone_number)
     try:
-        await _store_session_end(app[REDIS], app[PSEUDONYM](end.phone_number), end)
+        stored = await app[SESSION_ENDS].store(end, subscriber)
     except (redis.RedisError, OSError) as exc:
         log.error("ussd_session_end_not_stored", session_id=end.session_id, error=str(exc))
         return web.Response(status=503, text="store unavailable; retry later")
@@ -220,31 +229,10 @@ async def ussd_africastalking_events(request: web.Request) -> web.Response:
         status=end.status,
         duration_ms=end.duration_ms,
         hops=end.hops,
-        subscriber=app[PSEUDONYM](end.phone_number),
+        subscriber=subscriber,
+        duplicate=not stored,
     )
     return web.Response(text="OK")
-
-
-async def _store_session_end(
-    client: redis.asyncio.Redis, subscriber: str, end: UssdSessionEnd
-) -> None:
-    # Funnel reports are exports: a number typed into a menu (and echoed in the last screen)
-    # or named in an error is redacted like in the logs.
-    fields: dict[FieldT, EncodableT] = {
-        "provider": end.provider, "session_id": end.session_id,
-        "subscriber": subscriber,
-        "service_code": redact_numbers(end.service_code), "network": end.network_code,
-        "status": end.status, "duration_ms": end.duration_ms if end.duration_ms is not None else "",
-        "hops": end.hops if end.hops is not None else "",
-        "last_response": redact_numbers(end.last_response),
-        "error": redact_numbers(end.error_message), "date": end.date,
-    }  # fmt: skip
-    key = keys.session_end(end.provider, end.session_id)
-    async with client.pipeline(transaction=False) as pipe:
-        pipe.hset(key, mapping=fields)
-        pipe.expire(key, keys.USSD_EVENT_TTL)
-        pipe.xadd(keys.ussd_ends_stream(), fields, maxlen=keys.USSD_ENDS_MAXLEN, approximate=True)
-        await pipe.execute()
 
 
 async def healthz(_request: web.Request) -> web.Response:

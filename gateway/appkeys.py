@@ -11,6 +11,7 @@ from gateway.menu.registry import MenuRegistry
 from gateway.menu.reloader import MenuReloader
 from gateway.privacy import Pseudonymizer
 from gateway.sessions import HopPipeline
+from gateway.store.session_ends import SessionEnds
 
 SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", MenuRegistry)
@@ -19,3 +20,4 @@ REDIS = web.AppKey("redis", redis.asyncio.Redis)
 PIPELINE = web.AppKey("pipeline", HopPipeline)
 PSEUDONYM = web.AppKey("pseudonym", Pseudonymizer)
 RELOADER = web.AppKey("reloader", MenuReloader)
+SESSION_ENDS = web.AppKey("session_ends", SessionEnds)

@@ -3,79 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 import redis
-from conftest import GatewayFactory, hop
+from conftest import GatewayFactory, RedisProcess, hop
 
 from gateway.errors import StoreUnavailable
-from gateway.store.connection import redis_server_binary
+from gateway.store import keys
 from gateway.store.pipelined import PipelinedRedis
 
 ERROR_EN = "END Sorry, something went wrong. Please try again later."
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class RedisProcess:
-    """A redis-server on a TCP port that a test can stop and start again."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.port = _free_port()
-        self.data_dir = data_dir
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                redis_server_binary(),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(self.data_dir),
-                "--appendonly",
-                "yes",
-                "--save",
-                "",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url)
-        for _ in range(200):
-            try:
-                if client.ping():
-                    return
-            except redis.ConnectionError:
-                time.sleep(0.02)
-        raise RuntimeError("redis did not start")
-
-    def stop(self) -> None:
-        assert self.process is not None
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> RedisProcess:
-    server = RedisProcess(tmp_path)
-    server.start()
-    yield server
-    if server.process and server.process.poll() is None:
-        server.stop()
 
 
 async def test_redis_stopped_mid_journey(
@@ -302,13 +240,15 @@ async def test_session_end_notification_is_stored(
         "errorMessage": "subscriber +254711000111 timed out",
     })  # fmt: skip
     assert response.status == 200
-    stored = redis_client.hgetall("j:se:{africastalking:ATUid_e1}")
+    key = keys.session_end("africastalking", "ATUid_e1")
+    stream = keys.ussd_ends_stream(keys.ussd_ends_shard("africastalking", "ATUid_e1"))
+    stored = redis_client.hgetall(key)
     assert stored[b"status"] == b"incomplete"
     assert stored[b"duration_ms"] == b"31000"
-    assert 0 < redis_client.ttl("j:se:{africastalking:ATUid_e1}") <= 30 * 24 * 3600
-    assert redis_client.xlen("j:ussd:ends") == 1
+    assert 0 < redis_client.ttl(key) <= 30 * 24 * 3600
+    assert redis_client.xlen(stream) == 1
     assert stored[b"last_response"] == b"CON Send airtime to <redacted>?\n1. Yes"
-    dump = repr(stored) + repr(redis_client.xrange("j:ussd:ends"))
+    dump = repr(stored) + repr(redis_client.xrange(stream))
     assert "254711000111" not in dump and "0722333444" not in dump
 
 

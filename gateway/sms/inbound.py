@@ -1,19 +1,32 @@
-"""Handle one inbound SMS: once per AT id, route by keyword, act, reply, keep it in the inbox."""
+"""Handle one inbound SMS: once per aggregator id, route by keyword, act, reply, keep it.
+
+The rule for every callback (docs/architecture.md, "Idempotent callbacks"): an "already seen"
+marker becomes final only together with the work it guards. Here the effects run first, each
+idempotent on its own (the consent change keyed by the message id, tags as a set, the reply
+enqueued under an idempotency key); then one script writes the inbox entry, the flow start
+and the marker together. An attempt that fails half-way (a Redis stall) leaves no marker, so
+the aggregator's retry runs again and completes what is missing, without doing anything twice.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import redis.asyncio
 
+from gateway import logs
 from gateway.channels.africastalking.sms import InboundSms
 from gateway.consent import PURPOSES
 from gateway.consent.ledger import ConsentLedger
 from gateway.privacy import Pseudonymizer
 from gateway.sms.countries import country_of
+from gateway.sms.errors import SendRefused
 from gateway.sms.keywords import KeywordRouter, Route
 from gateway.sms.outbox import Outbox
+from gateway.sms.scripts import Scripts
 from gateway.store import keys
+
+log = logs.get_logger("gateway.sms")
 
 
 class InboundHandler:
@@ -29,6 +42,7 @@ class InboundHandler:
         provider: str = "africastalking",
     ) -> None:
         self._redis = client
+        self._scripts = Scripts.register(client)
         self._router = router
         self._ledger = ledger
         self._outbox = outbox
@@ -36,36 +50,44 @@ class InboundHandler:
         self._provider = provider
 
     async def handle(self, sms: InboundSms) -> Route | None:
-        """The route taken, or ``None`` for a retry of an SMS already handled."""
+        """The route taken, or ``None`` for a message already handled in full."""
         seen = keys.sms_inbound_seen(self._provider, sms.inbound_id)
-        if not await self._redis.set(seen, "1", nx=True, ex=keys.SMS_INBOUND_TTL):
+        if await self._redis.exists(seen):
             return None
-        try:
-            route = self._router.route(sms.text)
-            await self._act(sms, route)
-        except BaseException:
-            await self._redis.delete(seen)  # let AT's retry run it again
-            raise
-        return route
-
-    async def _act(self, sms: InboundSms, route: Route) -> None:
+        route = self._router.route(sms.text)
         subscriber = self._pseudonym(sms.phone_number)
-        country = country_of(sms.phone_number).code
-        source = f"keyword:{route.keyword}"
+        event = f"sms:{self._provider}:{sms.inbound_id}"
+        await self._act(sms, route, subscriber, event)
+        done: Any = await self._scripts.inbound_done(
+            keys=[seen, keys.sms_inbox(), keys.sms_flows()],
+            args=[keys.SMS_INBOUND_TTL, keys.SMS_INBOX_MAXLEN, route.flow, subscriber,
+                  sms.inbound_id, "", *_inbox_fields(self._provider, sms, subscriber, route)],
+        )  # fmt: skip
+        return route if done else None
+
+    async def _act(self, sms: InboundSms, route: Route, subscriber: str, event: str) -> None:
+        """The message's effects; each one is idempotent, so a retry may run them again."""
         if route.kind in ("stop", "start"):
             state: Literal["granted", "revoked"] = "revoked" if route.kind == "stop" else "granted"
-            await self._ledger.record(subscriber, PURPOSES, state, source=source, channel="sms",
-                                      country=country)  # fmt: skip
+            await self._ledger.record(
+                subscriber, PURPOSES, state, source=f"keyword:{route.keyword}", channel="sms",
+                country=country_of(sms.phone_number).code, event_id=event,
+            )  # fmt: skip
         if route.tag:
             await self._redis.sadd(keys.subscriber_tags(subscriber), route.tag)
-        if route.flow:
-            await self._redis.xadd(keys.sms_flows(), {
-                "flow": route.flow, "subscriber": subscriber, "inbound_id": sms.inbound_id,
-            }, maxlen=keys.SMS_INBOX_MAXLEN, approximate=True)  # fmt: skip
-        await self._redis.xadd(keys.sms_inbox(), {
-            "provider": self._provider, "id": sms.inbound_id, "subscriber": subscriber,
-            "to": sms.to, "text": sms.text, "route": route.kind, "keyword": route.keyword,
-            "network": sms.network_code, "date": sms.date,
-        }, maxlen=keys.SMS_INBOX_MAXLEN, approximate=True)  # fmt: skip
         if route.reply:
-            await self._outbox.send(sms.phone_number, route.reply, category="transactional")
+            try:
+                await self._outbox.send(
+                    sms.phone_number, route.reply, category="transactional", idempotency_key=event
+                )
+            except SendRefused as exc:  # e.g. a sender we cannot answer: the rest still counts
+                log.error("sms_reply_refused", inbound_id=sms.inbound_id, reason=exc.reason)
+
+
+def _inbox_fields(provider: str, sms: InboundSms, subscriber: str, route: Route) -> list[str]:
+    fields = {
+        "provider": provider, "id": sms.inbound_id, "subscriber": subscriber, "to": sms.to,
+        "text": sms.text, "route": route.kind, "keyword": route.keyword,
+        "network": sms.network_code, "date": sms.date,
+    }  # fmt: skip
+    return [item for pair in fields.items() for item in pair]

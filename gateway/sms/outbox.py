@@ -148,19 +148,27 @@ class Outbox:
         raw: Any = await self._redis.hgetall(keys.sms_message(message_id))
         return {k.decode(): v.decode() for k, v in raw.items()} if raw else None
 
-    async def apply_delivery_report(self, at_message_id: str, status: str, reason: str) -> str:
-        """``applied``, ``ignored`` (stale or after a final status) or ``stashed`` (early)."""
+    async def apply_delivery_report(
+        self, at_message_id: str, status: str | None, reported: str, reason: str
+    ) -> tuple[str, str | None]:
+        """Apply one delivery report; (outcome, the message's subscriber pseudonym if known).
+
+        Outcomes: ``applied``; ``kept`` (a status word we do not know, stored verbatim, the
+        status unchanged); ``ignored`` (stale, or after a final status); ``stashed`` (the send
+        is not recorded yet: the report waits for it).
+        """
         found: Any = await self._scripts.dlr_lookup(
             keys=[keys.sms_at_id(at_message_id), keys.sms_dlr_stash(at_message_id)],
-            args=[status, reason, keys.SMS_DLR_STASH_TTL],
+            args=[status or "", reported, reason, keys.SMS_DLR_STASH_TTL],
         )
         if not found:
-            return "stashed"
-        applied = await self._scripts.apply(
+            return "stashed", None
+        code, subscriber = await self._scripts.apply(
             keys=[keys.sms_message(found.decode())],
-            args=[status, reason, f"{self._clock():.3f}", keys.SMS_RECORD_TTL],
+            args=[status or "", reported, reason, f"{self._clock():.3f}", keys.SMS_RECORD_TTL],
         )
-        return "applied" if applied else "ignored"
+        outcome = {1: "applied", 2: "kept"}.get(int(code), "ignored")
+        return outcome, subscriber.decode() if subscriber else None
 
 
 def _fingerprint(

@@ -3,6 +3,8 @@
 Statuses rank ``queued/scheduled/retrying`` (0) < ``sending`` (1) < ``sent`` (2) < ``submitted``
 (3) < ``buffered`` (4) < final (9: ``delivered``, ``failed``, ``rejected``, ``dead``,
 ``refused``). A delivery report only ever moves a message up, and never out of a final status.
+A report in a word we do not know is kept verbatim in the record's ``report`` field and leaves
+the status where it is (non-final): a later known report still settles it.
 """
 
 from __future__ import annotations
@@ -18,10 +20,19 @@ _RANK = """
 local RANK = {queued=0, scheduled=0, retrying=0, sending=1, sent=2, submitted=3, buffered=4,
   delivered=9, failed=9, rejected=9, dead=9, refused=9}
 local function rank(s) return RANK[s] or 0 end
-local function apply(key, status, reason, now, ttl)
+-- status '' = a word the aggregator used that we do not know: kept verbatim in 'report',
+-- the status does not move (non-final). Returns 1 applied, 2 kept, 0 ignored.
+local function apply(key, status, reported, reason, now, ttl)
   local cur = redis.call('HGET', key, 'status')
-  if not cur or rank(cur) >= 9 or rank(status) <= rank(cur) then return 0 end
-  redis.call('HSET', key, 'status', status, 'updated', now)
+  if not cur or rank(cur) >= 9 then return 0 end
+  if status == '' then
+    if reported == '' then return 0 end
+    redis.call('HSET', key, 'report', reported, 'updated', now)
+    if reason ~= '' then redis.call('HSET', key, 'reason', reason) end
+    return 2
+  end
+  if rank(status) <= rank(cur) then return 0 end
+  redis.call('HSET', key, 'status', status, 'report', reported, 'updated', now)
   if reason ~= '' then redis.call('HSET', key, 'reason', reason) end
   if rank(status) >= 9 then redis.call('EXPIRE', key, ttl) end
   return 1
@@ -84,9 +95,9 @@ if not cur then return 0 end
 if rank(cur) < 2 then redis.call('HSET', KEYS[1], 'status', 'sent', 'reason', '') end
 redis.call('HSET', KEYS[1], 'at_id', ARGV[2], 'cost', ARGV[3], 'updated', ARGV[7])
 redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[6])
-local early = redis.call('HMGET', KEYS[3], 'status', 'reason')
+local early = redis.call('HMGET', KEYS[3], 'status', 'reported', 'reason')
 if early[1] then
-  apply(KEYS[1], early[1], early[2] or '', ARGV[7], ARGV[6])
+  apply(KEYS[1], early[1], early[2] or '', early[3] or '', ARGV[7], ARGV[6])
   redis.call('DEL', KEYS[3])
 end
 return 1
@@ -125,28 +136,46 @@ return 1
 """
 )
 
-# KEYS at map, dlr stash · ARGV status, reason, stash_ttl → our id, or false (stashed)
+# KEYS at map, dlr stash · ARGV status ('' = unknown word), reported, reason, stash_ttl
+# → our id, or false (stashed: the best report so far waits for the send to be recorded)
 DLR_LOOKUP = (
     _RANK
     + """
 local id = redis.call('GET', KEYS[1])
 if id then return id end
 local early = redis.call('HGET', KEYS[2], 'status')
-if not early or rank(ARGV[1]) > rank(early) then
-  redis.call('HSET', KEYS[2], 'status', ARGV[1], 'reason', ARGV[2])
+local better = not early or (ARGV[1] ~= '' and (early == '' or rank(ARGV[1]) > rank(early)))
+if better then
+  redis.call('HSET', KEYS[2], 'status', ARGV[1], 'reported', ARGV[2], 'reason', ARGV[3])
 end
-redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
 return false
 """
 )
 
-# KEYS record · ARGV status, reason, now, ttl → 1 applied, 0 ignored
+# KEYS record · ARGV status, reported, reason, now, ttl → {1 applied | 2 kept | 0 ignored,
+# the record's subscriber pseudonym or false}
 APPLY = (
     _RANK
     + """
-return apply(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+local result = apply(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+return {result, redis.call('HGET', KEYS[1], 'subscriber')}
 """
 )
+
+# KEYS handled marker, inbox, flows · ARGV marker ttl, maxlen, flow, flow fields (3), inbox
+# field, value, … → 1 recorded now, 0 handled before. Runs last, after the inbound message's
+# other effects (each idempotent), so the marker is never final before they are.
+INBOUND_DONE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 7))
+if ARGV[3] ~= '' then
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '*', 'flow', ARGV[3], 'subscriber', ARGV[4],
+    'inbound_id', ARGV[5], 'language', ARGV[6])
+end
+redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
+return 1
+"""
 
 # KEYS rate counter · ARGV limit → 0 to go, else ms to wait
 RATE = """
@@ -172,9 +201,11 @@ class Scripts:
     dlr_lookup: AsyncScript
     apply: AsyncScript
     rate: AsyncScript
+    inbound_done: AsyncScript
 
     @classmethod
     def register(cls, client: redis.asyncio.Redis) -> Scripts:
         return cls(*(client.register_script(src) for src in (
             ENQUEUE, PROMOTE, CLAIM, RECORD_SENT, REQUEUE, FINISH, DLR_LOOKUP, APPLY, RATE,
+            INBOUND_DONE,
         )))  # fmt: skip

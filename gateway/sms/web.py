@@ -22,7 +22,6 @@ from gateway.config import Settings
 from gateway.consent import PURPOSES
 from gateway.consent.ledger import ConsentLedger
 from gateway.privacy import Pseudonymizer
-from gateway.sms.errors import SendRefused
 from gateway.sms.inbound import InboundHandler
 from gateway.sms.keywords import KeywordRouter, load_router
 from gateway.sms.outbox import Outbox, OutboxPolicy
@@ -96,15 +95,12 @@ def _pseudonym(request: web.Request) -> Pseudonymizer:
 
 
 async def inbound(request: web.Request) -> web.Response:
-    """An SMS from a subscriber: idempotent on AT's ``id``; keywords act and reply."""
+    """An SMS from a subscriber: handled once per AT ``id``; keywords act and reply."""
     sms = await read_callback(request, request.app[SETTINGS], at_sms.parse_inbound)
     if isinstance(sms, Refusal):
         return _bad(request, sms.status, sms.reason)
     try:
         route = await request.app[SMS].inbound.handle(sms)
-    except SendRefused as exc:  # a keyword reply we cannot send (e.g. too long): still handled
-        log.error("sms_reply_refused", reason=exc.reason)
-        return web.Response(text="OK")
     except (redis.RedisError, OSError) as exc:
         log.error("sms_inbound_not_stored", error=str(exc))
         return web.Response(status=503, text="store unavailable; retry later")
@@ -115,34 +111,39 @@ async def inbound(request: web.Request) -> web.Response:
 
 
 async def delivery(request: web.Request) -> web.Response:
-    """A delivery report: moves a message's status forward only; blacklisting is an opt-out."""
+    """A delivery report: moves a message's status forward only (an unknown status word is
+    kept verbatim); ``UserInBlackList`` records an opt-out whatever the status."""
     report = await read_callback(request, request.app[SETTINGS], at_sms.parse_delivery_report)
     if isinstance(report, Refusal):
         return _bad(request, report.status, report.reason)
+    sms = request.app[SMS]
     try:
-        outcome = await request.app[SMS].outbox.apply_delivery_report(
-            report.at_message_id, report.status, report.failure_reason
+        outcome, subscriber = await sms.outbox.apply_delivery_report(
+            report.at_message_id, report.status, report.reported, report.failure_reason
         )
-        if report.failure_reason.lower() == "userinblacklist" and report.phone_number:
-            await request.app[SMS].ledger.record(
-                _pseudonym(request)(report.phone_number), PURPOSES, "revoked",
-                source="at_dlr_UserInBlackList", channel="sms",
+        if report.opted_out:
+            subscriber = subscriber or _pseudonym(request)(report.phone_number)
+            await sms.ledger.record(
+                subscriber, PURPOSES, "revoked", source="at_dlr_UserInBlackList", channel="sms",
+                event_id=f"dlr:{at_sms.PROVIDER}:{report.at_message_id}",
             )  # fmt: skip
     except (redis.RedisError, OSError) as exc:
         log.error("sms_delivery_not_stored", error=str(exc))
         return web.Response(status=503, text="store unavailable; retry later")
     log.info("sms_delivery", at_message_id=report.at_message_id, status=report.status,
-             outcome=outcome, failure_reason=report.failure_reason)  # fmt: skip
+             reported=report.reported, outcome=outcome,
+             failure_reason=report.failure_reason)  # fmt: skip
     return web.Response(text="OK")
 
 
 async def optout(request: web.Request) -> web.Response:
-    """AT's bulk SMS opt-out notification: recorded in the consent ledger at once."""
+    """AT's bulk SMS opt-out notification: recorded in the consent ledger at once (a repeat of
+    the current decision changes nothing, so a retry adds no history)."""
     notice = await read_callback(request, request.app[SETTINGS], at_sms.parse_opt_out)
     if isinstance(notice, Refusal):
         return _bad(request, notice.status, notice.reason)
+    subscriber = _pseudonym(request)(notice.phone_number)
     try:
-        subscriber = _pseudonym(request)(notice.phone_number)
         await request.app[SMS].ledger.record(
             subscriber, PURPOSES, "revoked", source=f"at_optout:{notice.sender_id}",
             channel="sms",

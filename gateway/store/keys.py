@@ -5,10 +5,11 @@ to one slot. Names are short because they are written on every hop.
 
 - ``j:s:{<provider>:<session id>}`` (string, ``session_ttl``, default 180 s): one USSD
   session, ``<version>\n<json>``.
-- ``j:se:{<provider>:<session id>}`` (hash, ``USSD_EVENT_TTL`` = 30 days): the aggregator's
-  end-of-session notification.
-- ``j:ussd:ends`` (stream, trimmed to ``USSD_ENDS_MAXLEN``): one entry per ended session, for
-  funnel reports.
+- ``j:se:{ends:<shard>}:<provider>:<session id>`` (hash, ``USSD_EVENT_TTL`` = 30 days): the
+  aggregator's end-of-session notification; also the marker that it was handled.
+- ``j:ussd:ends:{ends:<shard>}`` (stream, trimmed to ``USSD_ENDS_MAXLEN`` / shards): one entry
+  per ended session, for funnel reports. A notification and its stream entry share a shard
+  (``USSD_ENDS_SHARDS`` of them, by CRC32 of provider and session) so one script writes both.
 - ``j:sub:{<pseudonym>}`` (hash, ``SUBSCRIBER_TTL`` = 400 days, refreshed on write): what Jumbe
   remembers of a subscriber across sessions (``lang``: the chosen language).
 - ``j:r:{<pseudonym>}:<menu id>`` (string, the menu's ``resume.within``): the last state of a
@@ -28,9 +29,12 @@ touch a record, the due set and the stream together) run on one Cluster slot.
 - ``j:sms:dlr:{sms}:<AT messageId>`` (hash, ``SMS_DLR_STASH_TTL`` = 1 day): a delivery report that
   arrived before the send was recorded, applied when it is.
 - ``j:sms:rate:{sms}:<sender>`` (string, 1 s): per-sender send counter for the rate limit.
-- ``j:sms:in:{<AT inbound id>}`` (string, ``SMS_INBOUND_TTL`` = 48 h): inbound SMS idempotency.
-- ``j:sms:inbox`` (stream, trimmed to ``SMS_INBOX_MAXLEN``): inbound SMS (pseudonym, text, route).
-- ``j:sms:flows`` (stream, trimmed to ``SMS_INBOX_MAXLEN``): "start flow" requests from keywords.
+- ``j:sms:in:{inbox}:<provider>:<inbound id>`` (string, ``SMS_INBOUND_TTL`` = 48 h): an inbound
+  SMS fully handled; written by the same script as its inbox entry, after its other effects.
+- ``j:sms:inbox:{inbox}`` (stream, trimmed to ``SMS_INBOX_MAXLEN``): inbound SMS (pseudonym,
+  text, route).
+- ``j:sms:flows:{inbox}`` (stream, trimmed to ``SMS_INBOX_MAXLEN``): "start flow" requests from
+  keywords.
 - ``j:tags:{<pseudonym>}`` (set, no TTL): tags a keyword put on a subscriber.
 - ``j:c:{<pseudonym>}`` (hash, no TTL): current consent per purpose (``state|time|source``).
 - ``j:c:h:{<pseudonym>}`` (stream, no TTL): the full consent history of one subscriber.
@@ -40,13 +44,18 @@ touch a record, the due set and the stream together) run on one Cluster slot.
 
 from __future__ import annotations
 
+import zlib
+
 PREFIX = "j"
 
 USSD_EVENT_TTL = 30 * 24 * 3600
 """End-of-session notifications are kept 30 days for funnel reports."""
 
 USSD_ENDS_MAXLEN = 1_000_000
-"""The ended-sessions stream is trimmed (approximately) to this many entries."""
+"""The ended-sessions streams together are trimmed (approximately) to this many entries."""
+
+USSD_ENDS_SHARDS = 8
+"""End-of-session notifications are spread over this many Cluster slots."""
 
 
 def session(provider: str, session_id: str) -> str:
@@ -54,14 +63,20 @@ def session(provider: str, session_id: str) -> str:
     return f"{PREFIX}:s:{{{provider}:{session_id}}}"
 
 
+def ussd_ends_shard(provider: str, session_id: str) -> int:
+    """The shard an ended session's notification and stream entry live in."""
+    return zlib.crc32(f"{provider}:{session_id}".encode()) % USSD_ENDS_SHARDS
+
+
 def session_end(provider: str, session_id: str) -> str:
     """The aggregator's end-of-session notification for one session (30 days)."""
-    return f"{PREFIX}:se:{{{provider}:{session_id}}}"
+    shard = ussd_ends_shard(provider, session_id)
+    return f"{PREFIX}:se:{{ends:{shard}}}:{provider}:{session_id}"
 
 
-def ussd_ends_stream() -> str:
-    """Stream of ended sessions, newest last, trimmed to ``USSD_ENDS_MAXLEN``."""
-    return f"{PREFIX}:ussd:ends"
+def ussd_ends_stream(shard: int) -> str:
+    """One shard's stream of ended sessions, newest last."""
+    return f"{PREFIX}:ussd:ends:{{ends:{shard}}}"
 
 
 SUBSCRIBER_TTL = 400 * 24 * 3600
@@ -132,19 +147,22 @@ def sms_rate(sender: str) -> str:
     return f"{PREFIX}:sms:rate:{_SMS}:{sender}"
 
 
+_INBOX = "{inbox}"
+
+
 def sms_inbound_seen(provider: str, inbound_id: str) -> str:
-    """Marks an inbound SMS as handled (``SMS_INBOUND_TTL``)."""
-    return f"{PREFIX}:sms:in:{{{provider}:{inbound_id}}}"
+    """Marks an inbound SMS as fully handled (``SMS_INBOUND_TTL``; same slot as the inbox)."""
+    return f"{PREFIX}:sms:in:{_INBOX}:{provider}:{inbound_id}"
 
 
 def sms_inbox() -> str:
     """Stream of inbound SMS (pseudonym, text, route), trimmed to ``SMS_INBOX_MAXLEN``."""
-    return f"{PREFIX}:sms:inbox"
+    return f"{PREFIX}:sms:inbox:{_INBOX}"
 
 
 def sms_flows() -> str:
     """Stream of keyword-started flows for the engines to pick up."""
-    return f"{PREFIX}:sms:flows"
+    return f"{PREFIX}:sms:flows:{_INBOX}"
 
 
 def subscriber_tags(pseudonym: str) -> str:

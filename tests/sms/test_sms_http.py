@@ -102,14 +102,13 @@ async def test_start_keyword_grants_and_tags_and_flows(
     assert await _inbound(client, "join vip", "in-b") == 200
     assert redis_client.smembers(f"j:tags:{{{subscriber}}}") == {b"vip"}
     assert await _inbound(client, "SURVEY", "in-c") == 200
-    flows = redis_client.xrange("j:sms:flows")
+    flows = redis_client.xrange("j:sms:flows:{inbox}")
     assert [(f[b"flow"], f[b"subscriber"].decode()) for _i, f in flows] == [(b"nps", subscriber)]
 
 
 @pytest.mark.parametrize(("path", "form", "reason"), [
     ("inbound", {"from": PHONE, "text": "STOP"}, "missing field id"),
-    ("inbound", {"from": "not-a-number", "text": "STOP", "id": "x"}, "from is not a phone"),
-    ("delivery", {"id": "ATXid_1", "status": "Exploded"}, "unknown status"),
+    ("inbound", {"text": "STOP", "id": "x"}, "missing field from"),
     ("delivery", {"status": "Success"}, "missing field id"),
     ("optout", {"senderId": "JUMBE"}, "missing field phoneNumber"),
 ])  # fmt: skip
@@ -120,7 +119,7 @@ async def test_bad_callbacks_get_400_with_reason(
     form: dict[str, str],
     reason: str,
 ) -> None:
-    """Malformed SMS callbacks get a 400 naming the problem, never a 500."""
+    """SMS callbacks we cannot use at all get a 400 naming the problem, never a 500."""
     client = await _gateway(make_gateway, fake_at)
     response = await client.post(f"/sms/africastalking/{path}", data=form)
     assert response.status == 400
@@ -218,3 +217,57 @@ async def test_stop_is_confirmed_in_the_language_of_the_word(
     await eventually(lambda: _count(fake_at, 1))
     sent = fake_at.fake.received[0]
     assert (sent.to, sent.message.split("\n")[0][: len(confirmation)]) == (phone, confirmation)
+
+
+@pytest.mark.parametrize("word", ["Expired", "AbsentSubscriber", "Queued", "Exploded"])
+async def test_unknown_delivery_status_is_kept_and_a_later_final_still_applies(
+    make_gateway: GatewayFactory, fake_at: FakeServer, word: str
+) -> None:
+    """A status word we do not know gets 200 (AT stops retrying), is kept verbatim, leaves the
+    message non-final, and the final report that follows still settles it."""
+    fake_at.fake.dlr_statuses = ("Submitted",)
+    client = await _gateway(make_gateway, fake_at)
+    sms = client.server.app[SMS]
+    message_id = await sms.outbox.send(PHONE, "Receipt 9")
+    await eventually(lambda: _posted(fake_at, 1))
+    at_id = (await sms.outbox.get(message_id) or {})["at_id"]
+    odd = await client.post("/sms/africastalking/delivery", data={
+        "id": at_id, "status": word, "phoneNumber": "0711-000 111"})  # fmt: skip
+    assert odd.status == 200
+    record = await sms.outbox.get(message_id) or {}
+    assert (record["status"], record["report"]) == ("submitted", word)
+    final = await client.post("/sms/africastalking/delivery", data={
+        "id": at_id, "status": "Success", "phoneNumber": PHONE})  # fmt: skip
+    assert final.status == 200
+    record = await sms.outbox.get(message_id) or {}
+    assert (record["status"], record["report"]) == ("delivered", "Success")
+
+
+async def test_blacklist_reason_opts_out_whatever_the_status(
+    make_gateway: GatewayFactory, fake_at: FakeServer
+) -> None:
+    """failureReason=UserInBlackList on a status we do not know still records the opt-out, for
+    the subscriber the message went to."""
+    client = await _gateway(make_gateway, fake_at)
+    sms = client.server.app[SMS]
+    message_id = await sms.outbox.send(PHONE, "Receipt 10")
+    await eventually(lambda: _posted(fake_at, 2))
+    at_id = (await sms.outbox.get(message_id) or {})["at_id"]
+    response = await client.post("/sms/africastalking/delivery", data={
+        "id": at_id, "status": "Expired", "failureReason": "UserInBlackList"})  # fmt: skip
+    assert response.status == 200
+    state = await sms.ledger.state(pseudonymize(KEY, PHONE), "promo_sms")
+    assert (state.state, state.source) == ("revoked", "at_dlr_UserInBlackList")
+
+
+async def test_inbound_from_an_odd_sender_is_kept(
+    make_gateway: GatewayFactory, fake_at: FakeServer, redis_client: Any
+) -> None:
+    """An inbound SMS whose sender is not E.164 is stored under its pseudonym, not refused;
+    a STOP from it still opts that sender out (the reply cannot be sent and is skipped)."""
+    client = await _gateway(make_gateway, fake_at)
+    assert await _inbound(client, "STOP", "ATXid_odd", phone="Safaricom") == 200
+    inbox = redis_client.xrange("j:sms:inbox:{inbox}")
+    assert [e[b"subscriber"].decode() for _i, e in inbox] == [pseudonymize(KEY, "Safaricom")]
+    state = await client.server.app[SMS].ledger.state(pseudonymize(KEY, "Safaricom"), "ads")
+    assert state.state == "revoked"

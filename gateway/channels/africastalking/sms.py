@@ -15,7 +15,7 @@ import requests
 from africastalking.Service import AfricasTalkingException
 from africastalking.SMS import SMSService
 
-from gateway.channels.africastalking.forms import parse_form, phone, required
+from gateway.channels.africastalking.forms import parse_form, required
 from gateway.errors import BadRequest
 from gateway.privacy import redact_numbers
 from gateway.sms.errors import SendError
@@ -32,7 +32,11 @@ OPT_OUT_CODES = frozenset({406, 409})
 
 DLR_STATUSES = {"sent": "sent", "submitted": "submitted", "buffered": "buffered",
                 "success": "delivered", "failed": "failed", "rejected": "rejected"}  # fmt: skip
+"""AT's delivery statuses we understand → ours. Any other word is kept verbatim, non-final."""
+OPT_OUT_REASON = "userinblacklist"
+"""A ``failureReason`` that means the subscriber opted out (whatever the status says)."""
 MAX_INBOUND_TEXT = 2000
+MAX_NUMBER = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,13 +110,20 @@ class InboundSms:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryReport:
-    """AT's report on one message; ``status`` is ours (``delivered``, ``failed``, …)."""
+    """AT's report on one message; ``status`` is ours (``delivered``, ``failed``, …), or
+    ``None`` for a word we do not know, which ``reported`` keeps verbatim."""
 
     at_message_id: str
-    status: str
+    status: str | None
+    reported: str
     phone_number: str
     network_code: str
     failure_reason: str
+
+    @property
+    def opted_out(self) -> bool:
+        """The subscriber blocked us (``UserInBlackList``), whatever the status says."""
+        return self.failure_reason.lower() == OPT_OUT_REASON
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,15 +134,24 @@ class OptOutNotice:
     sender_id: str
 
 
+def _number(form: dict[str, str], name: str) -> str:
+    """A number as AT sent it (an odd one is kept, not refused); ``+`` restored if lost."""
+    number = form.get(name, "").strip().replace(" ", "")[:MAX_NUMBER]
+    return "+" + number if number.isdigit() else number
+
+
 def parse_inbound(body: bytes) -> InboundSms:
-    """Parse an inbound SMS callback; ``BadRequest`` names the missing or malformed field."""
+    """Parse an inbound SMS callback; only a missing ``id`` or sender is a ``BadRequest``."""
     form = parse_form(body)
     text = form.get("text", "")
     if len(text) > MAX_INBOUND_TEXT:
         raise BadRequest(f"text longer than {MAX_INBOUND_TEXT} characters")
+    sender = _number(form, "from")
+    if not sender:
+        raise BadRequest("missing field from")
     return InboundSms(
         inbound_id=required(form, "id")[:200],
-        phone_number=phone(form, "from"),
+        phone_number=sender,
         to=form.get("to", "").strip()[:64],
         text=text,
         link_id=form.get("linkId", "").strip()[:200],
@@ -141,22 +161,24 @@ def parse_inbound(body: bytes) -> InboundSms:
 
 
 def parse_delivery_report(body: bytes) -> DeliveryReport:
-    """Parse a delivery report; an unknown ``status`` is a ``BadRequest``."""
+    """Parse a delivery report. Liberal: an unknown status or an odd number is kept as sent;
+    only a report without the message ``id`` cannot be used (``BadRequest``)."""
     form = parse_form(body)
-    word = required(form, "status")
-    status = DLR_STATUSES.get(word.lower())
-    if status is None:
-        raise BadRequest(f"unknown status {word[:40]!r}")
+    word = form.get("status", "").strip()[:40]
     return DeliveryReport(
         at_message_id=required(form, "id")[:200],
-        status=status,
-        phone_number=phone(form, "phoneNumber") if form.get("phoneNumber") else "",
+        status=DLR_STATUSES.get(word.lower()),
+        reported=word,
+        phone_number=_number(form, "phoneNumber"),
         network_code=form.get("networkCode", "").strip()[:16],
         failure_reason=form.get("failureReason", "").strip()[:100],
     )
 
 
 def parse_opt_out(body: bytes) -> OptOutNotice:
-    """Parse a bulk SMS opt-out notification (``senderId``, ``phoneNumber``)."""
+    """Parse a bulk SMS opt-out notification (``senderId``, ``phoneNumber``, kept as sent)."""
     form = parse_form(body)
-    return OptOutNotice(phone(form, "phoneNumber"), form.get("senderId", "").strip()[:64])
+    number = _number(form, "phoneNumber")
+    if not number:
+        raise BadRequest("missing field phoneNumber")
+    return OptOutNotice(number, form.get("senderId", "").strip()[:64])

@@ -1,0 +1,47 @@
+"""End-of-session notifications: kept 30 days per session and streamed for funnel reports.
+
+Stored once per session by one Lua script (``session_end.lua``): the notification's hash is
+its own "already handled" marker and is written together with the stream entry, so an
+aggregator's retry after a failed attempt stores it exactly once.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import redis.asyncio
+
+from gateway.channels.base import UssdSessionEnd
+from gateway.privacy import redact_numbers
+from gateway.store import keys
+
+_SCRIPT = resources.files("gateway.store").joinpath("session_end.lua").read_text()
+
+
+class SessionEnds:
+    """Writes end-of-session notifications (redis-py; off the hop path)."""
+
+    def __init__(self, client: redis.asyncio.Redis) -> None:
+        self._store = client.register_script(_SCRIPT)
+
+    async def store(self, end: UssdSessionEnd, subscriber: str) -> bool:
+        """Keep ``end`` under the subscriber's pseudonym; ``False`` if it was kept before."""
+        # Funnel reports are exports: a number typed into a menu (and echoed in the last
+        # screen) or named in an error is redacted like in the logs.
+        fields: dict[str, Any] = {
+            "provider": end.provider, "session_id": end.session_id, "subscriber": subscriber,
+            "service_code": redact_numbers(end.service_code), "network": end.network_code,
+            "status": end.status,
+            "duration_ms": end.duration_ms if end.duration_ms is not None else "",
+            "hops": end.hops if end.hops is not None else "",
+            "last_response": redact_numbers(end.last_response),
+            "error": redact_numbers(end.error_message), "date": end.date,
+        }  # fmt: skip
+        shard = keys.ussd_ends_shard(end.provider, end.session_id)
+        stored: Any = await self._store(
+            keys=[keys.session_end(end.provider, end.session_id), keys.ussd_ends_stream(shard)],
+            args=[keys.USSD_EVENT_TTL, keys.USSD_ENDS_MAXLEN // keys.USSD_ENDS_SHARDS,
+                  *(item for pair in fields.items() for item in pair)],
+        )  # fmt: skip
+        return bool(stored)
