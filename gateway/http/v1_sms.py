@@ -92,6 +92,7 @@ def describe(record: dict[str, str]) -> dict[str, Any]:
         "encoding": record.get("encoding", ""),
         "sender": record.get("sender") or None,
         "reason": record.get("reason") or None,
+        "report": record.get("report") or None,
         "created": iso_utc(_number(record.get("created"))),
         "updated": iso_utc(_number(record.get("updated"))),
         "due": iso_utc(due_ms / 1000) if due_ms else None,

@@ -62,6 +62,7 @@ async def test_a_receipt_is_accepted_sent_and_reported_delivered(
     assert {k: record[k] for k in ("id", "status", "attempts", "segments", "category")} == {
         "id": accepted["id"], "status": "delivered", "attempts": 1, "segments": 1,
         "category": "transactional"}  # fmt: skip
+    assert record["report"] == "Success"  # AT's own word, verbatim
     assert datetime.fromisoformat(record["updated"]) >= datetime.fromisoformat(record["created"])
     assert record["created"].endswith("Z")
     assert "711000444" not in orjson.dumps(record).decode()
