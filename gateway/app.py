@@ -29,6 +29,7 @@ from gateway.channels.africastalking import ussd as at_ussd
 from gateway.channels.base import Refusal, read_callback
 from gateway.config import Settings
 from gateway.errors import ConfigError, MenuError
+from gateway.http.routes import setup_api
 from gateway.menu.engine import Engine
 from gateway.menu.findings import has_errors
 from gateway.menu.registry import MenuRegistry, load_registry
@@ -81,6 +82,7 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     setup_sms(app)
+    setup_api(app)
     return app
 
 

@@ -1,4 +1,5 @@
-"""The ``jumbe`` command: serve · check · worker · fake-at · graph · simulate · ack-data-loss."""
+"""The ``jumbe`` command: serve · check · sms · worker · fake-at · graph · simulate ·
+ack-data-loss."""
 
 from __future__ import annotations
 

@@ -49,6 +49,8 @@ class Settings:
     """Override Africa's Talking's API base (tests point it at the local fake)."""
     admin_token: str | None = field(default=None, repr=False)
     """Bearer token for ``POST /admin/reload``; ``None`` = admin endpoints disabled."""
+    api_token: str | None = field(default=None, repr=False)
+    """Bearer token for the ``/v1`` API, every scope; ``None`` = the API answers 403."""
     screen_limits: Mapping[str, tuple[int, int]] = field(
         default_factory=lambda: {"default": (160, 70), "63903": (182, 80)}
     )
@@ -179,6 +181,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         at_api_key=env.get("JUMBE_AT_API_KEY", ""),
         at_base_url=env.get("JUMBE_AT_BASE_URL") or None,
         admin_token=env.get("JUMBE_ADMIN_TOKEN") or None,
+        api_token=env.get("JUMBE_API_TOKEN") or None,
         screen_limits=_screen_limits(env.get("JUMBE_SCREEN_LIMITS", "")),
         reload_interval=_float(env, "JUMBE_RELOAD_INTERVAL", 1.0),
         consent_modes=consent_modes_from_env(env),

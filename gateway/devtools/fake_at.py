@@ -4,6 +4,8 @@
 ``messageId`` and cost, as ``application/json`` exactly (the SDK returns a ``str`` for any other
 content type, charset included). Accepted messages get delivery reports posted, form-encoded,
 to ``callback_url``, optionally out of order. Failure codes are configurable per number.
+With ``echo`` set (``jumbe fake-at`` sets it to stdout) it prints one line per message it
+"sent": time, to, sender, text.
 Run it with ``jumbe fake-at --port 8900 --callback http://127.0.0.1:8000/sms/africastalking/delivery``.
 """
 
@@ -13,8 +15,10 @@ import asyncio
 import contextlib
 import itertools
 import random
+import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TextIO
 from urllib.parse import parse_qsl
 
 import aiohttp
@@ -57,6 +61,8 @@ class FakeAT:
     """Seconds each send request takes."""
     api_key: str | None = None
     """When set, requests with another ``apiKey`` header get 401."""
+    echo: TextIO | None = None
+    """Where to print one line per message sent (or refused); ``None`` = silent."""
     received: list[Received] = field(default_factory=list)
     attempts: int = 0
     dlr_posted: int = 0
@@ -98,16 +104,27 @@ class FakeAT:
         code = self.always.get(number) or (scripted.pop(0) if scripted else 101)
         if code not in (100, 101, 102):
             name = STATUS_NAMES.get(code, "Failed")
+            self._print(number, form, f"[not sent: {code} {name}] ")
             return {"statusCode": code, "number": number, "status": name, "cost": "0",
                     "messageId": "None"}  # fmt: skip
         at_id = f"ATXid_{next(self._ids):08d}{random.getrandbits(32):08x}"
         self.received.append(Received(number, form["message"], form.get("from", ""), at_id))
+        self._print(number, form)
         if self.callback_url:
             task = asyncio.get_running_loop().create_task(self._report(at_id, number))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return {"statusCode": code, "number": number, "status": STATUS_NAMES[code],
                 "cost": "KES 0.8000", "messageId": at_id}  # fmt: skip
+
+    def _print(self, number: str, form: dict[str, str], note: str = "") -> None:
+        """``12:00:03  +254711000111  JUMBE  text`` (newlines shown as ``⏎``), one line each."""
+        if self.echo is None:
+            return
+        text = form.get("message", "").replace("\r", "").replace("\n", " ⏎ ")
+        sender = form.get("from") or "(default sender)"
+        print(f"{time.strftime('%H:%M:%S')}  {number}  {sender}  {note}{text}",
+              file=self.echo, flush=True)  # fmt: skip
 
     async def _report(self, at_id: str, number: str) -> None:
         statuses = list(self.dlr_statuses)
@@ -153,5 +170,6 @@ class FakeAT:
 def run(host: str, port: int, fake: FakeAT) -> None:
     """Serve the fake until interrupted (``jumbe fake-at``)."""
     print(f"fake Africa's Talking on http://{host}:{port} "
-          f"(set JUMBE_AT_BASE_URL to this); delivery reports to {fake.callback_url}")  # fmt: skip
+          f"(set JUMBE_AT_BASE_URL to this); delivery reports to {fake.callback_url}",
+          flush=True)  # fmt: skip
     web.run_app(fake.app(), host=host, port=port, print=None, access_log=None)

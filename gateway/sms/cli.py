@@ -1,16 +1,20 @@
-"""``jumbe worker`` (the outbox worker on its own) and ``jumbe fake-at`` (a local fake AT)."""
+"""``jumbe worker`` (the outbox worker on its own), ``jumbe fake-at`` (a local fake AT) and
+``jumbe sms send`` (a client of a running gateway's ``POST /v1/sms``)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
+import sys
 from typing import Any
 
 from gateway import config, logs
 from gateway.errors import ConfigError
+from gateway.http.client import DEFAULT_URL
 
-COMMANDS = ("worker", "fake-at")
+COMMANDS = ("worker", "fake-at", "sms")
 
 
 def add_commands(commands: Any) -> None:
@@ -21,7 +25,12 @@ def add_commands(commands: Any) -> None:
     worker.add_argument("--name", help="stable consumer name (default: host:pid)")
     worker.add_argument("--log-format", choices=["auto", "json", "console"])
 
-    fake = commands.add_parser("fake-at", help="run a local fake Africa's Talking SMS API")
+    fake = commands.add_parser(
+        "fake-at",
+        help="run a local fake Africa's Talking SMS API",
+        description="A local fake of Africa's Talking's SMS API that prints every message it "
+        "'sends' (time, to, sender, text) and posts delivery reports to --callback.",
+    )
     fake.add_argument("--host", default="127.0.0.1")
     fake.add_argument("--port", type=int, default=8900)
     fake.add_argument("--callback", help="delivery report URL, e.g. http://127.0.0.1:8000/"
@@ -30,10 +39,31 @@ def add_commands(commands: Any) -> None:
                       help="always answer CODE (e.g. 406) for NUMBER; repeatable")  # fmt: skip
     fake.add_argument("--out-of-order", action="store_true", help="final report first")
 
+    sms = commands.add_parser("sms", help="send SMS through a running gateway's /v1 API")
+    sms_commands = sms.add_subparsers(dest="sms_command", required=True)
+    send = sms_commands.add_parser(
+        "send",
+        help="send one SMS (POST /v1/sms); prints its id and status",
+        description="Send one SMS through a running gateway (consent-checked when "
+        "--promotional). Prints the message id and status; a refusal prints the reason to "
+        "stderr and exits 1.",
+    )
+    send.add_argument("to", metavar="TO", help="E.164 number, e.g. +254711000111")
+    send.add_argument("text", metavar="TEXT", help="the message")
+    send.add_argument("--promotional", action="store_true",
+                      help="marketing: needs consent, gets the opt-out line, waits out quiet "
+                      "hours (default: transactional)")  # fmt: skip
+    send.add_argument("--at", metavar="ISO", help="send later: ISO 8601 with an offset "
+                      "(2025-03-05T09:00:00+03:00) or epoch seconds")  # fmt: skip
+    send.add_argument("--url", default=DEFAULT_URL, help="the gateway (default: %(default)s)")
+    send.add_argument("--token", help="API token (default: JUMBE_API_TOKEN)")
+
 
 def run(args: argparse.Namespace) -> int:
     if args.command == "fake-at":
         return _run_fake(args)
+    if args.command == "sms":
+        return _run_send(args)
     settings = config.from_env().with_overrides(
         redis_url=args.redis_url, sms_concurrency=args.concurrency, sms_worker_name=args.name,
         log_format=args.log_format,
@@ -73,5 +103,38 @@ def _run_fake(args: argparse.Namespace) -> int:
         if not code.isdigit():
             raise ConfigError(f"--fail {item!r}: expected NUMBER=CODE")
         always[number] = int(code)
-    run(args.host, args.port, FakeAT(args.callback, always=always, out_of_order=args.out_of_order))
+    fake = FakeAT(args.callback, always=always, out_of_order=args.out_of_order, echo=sys.stdout)
+    run(args.host, args.port, fake)
     return 0
+
+
+def _run_send(args: argparse.Namespace) -> int:
+    """``POST /v1/sms``: ``<id> <status>`` on stdout, or the reason on stderr and exit 1."""
+    from gateway.http.client import GatewayUnreachable, call
+
+    body: dict[str, Any] = {
+        "to": args.to,
+        "text": args.text,
+        "category": "promotional" if args.promotional else "transactional",
+    }
+    if args.at is not None:
+        body["send_at"] = _epoch_or_text(args.at)
+    token = args.token or os.environ.get("JUMBE_API_TOKEN") or None
+    try:
+        answer = call(args.url, "POST", "/v1/sms", token, body)
+    except GatewayUnreachable as exc:
+        print(f"jumbe: {exc} (is `jumbe serve` running?)", file=sys.stderr)
+        return 1
+    if answer.status != 202:
+        error = answer.body.get("error", "error")
+        print(f"jumbe: {error} (HTTP {answer.status}): {answer.reason}", file=sys.stderr)
+        return 1
+    print(f"{answer.body.get('id')} {answer.body.get('status')}")
+    return 0
+
+
+def _epoch_or_text(value: str) -> float | str:
+    try:
+        return float(value)
+    except ValueError:
+        return value

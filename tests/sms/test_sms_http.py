@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from conftest import GatewayFactory
+from conftest import ROOT, GatewayFactory
 from sms_fixtures import FakeServer, eventually, fake_at_fixture
 
 from gateway.privacy import pseudonymize
@@ -19,9 +19,11 @@ PHONE = "+254711000111"
 KEY = b"test-pseudonym-key"
 
 
-async def _gateway(make_gateway: GatewayFactory, fake_at: FakeServer) -> TestClient[Any, Any]:
+async def _gateway(
+    make_gateway: GatewayFactory, fake_at: FakeServer, **overrides: Any
+) -> TestClient[Any, Any]:
     client = await make_gateway(at_base_url=fake_at.url, sms_send_timeout=2.0,
-                                sms_rate_per_sender=0)  # fmt: skip
+                                sms_rate_per_sender=0, **overrides)  # fmt: skip
     fake_at.fake.callback_url = str(client.make_url("/sms/africastalking/delivery"))
     return client
 
@@ -160,8 +162,12 @@ async def test_delivery_reports_out_of_order_never_downgrade(
     sms = client.server.app[SMS]
     message_id = await sms.outbox.send(PHONE, "Receipt 7")
     await eventually(lambda: _posted(fake_at, 2))
+
+    async def delivered() -> bool:  # both reports may come before the send is recorded
+        return (await sms.outbox.get(message_id) or {}).get("status") == "delivered"
+
+    await eventually(delivered)
     record = await sms.outbox.get(message_id) or {}
-    assert record["status"] == "delivered"
     late = await client.post("/sms/africastalking/delivery", data={
         "id": record["at_id"], "status": "Buffered", "phoneNumber": PHONE})  # fmt: skip
     assert late.status == 200
@@ -195,6 +201,22 @@ async def test_report_for_unknown_message_is_accepted(
     response = await client.post("/sms/africastalking/delivery",
                                  data={"id": "ATXid_unknown", "status": "Success"})  # fmt: skip
     assert response.status == 200
+
+
+@pytest.mark.parametrize(("text", "phone", "confirmation"), [
+    ("SITISHA", "+254711000121", "Hutapokea tena ujumbe wa matangazo kutoka Jumbe Demo."),
+    ("acha tafadhali", "+254711000122", "Hutapokea tena ujumbe wa matangazo kutoka Jumbe Demo."),
+    ("STOP", "+254711000123", "You will no longer get marketing messages from Jumbe Demo."),
+])  # fmt: skip
+async def test_stop_is_confirmed_in_the_language_of_the_word(
+    make_gateway: GatewayFactory, fake_at: FakeServer, text: str, phone: str, confirmation: str
+) -> None:
+    """SITISHA is confirmed in Swahili, STOP in English: the text that reaches AT says so."""
+    client = await _gateway(make_gateway, fake_at, sms_keywords=ROOT / "sms" / "keywords.yaml")
+    assert await _inbound(client, text, f"ATXid_lang_{phone[-3:]}", phone=phone) == 200
+    await eventually(lambda: _count(fake_at, 1))
+    sent = fake_at.fake.received[0]
+    assert (sent.to, sent.message.split("\n")[0][: len(confirmation)]) == (phone, confirmation)
 
 
 @pytest.mark.parametrize("word", ["Expired", "AbsentSubscriber", "Queued", "Exploded"])

@@ -1,0 +1,12 @@
+"""``setup_api(app)``: every ``/v1`` route, each with the scope named in its module's table."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.http import api, v1_consent, v1_sms
+
+
+def setup_api(app: web.Application) -> None:
+    """Add every ``/v1`` route (its scope is in its module's ``ROUTES`` table)."""
+    api.register(app, [*v1_sms.ROUTES, *v1_consent.ROUTES])
