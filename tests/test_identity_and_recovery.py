@@ -293,3 +293,50 @@ def test_redis_going_away_at_run_time_is_logged_with_the_reason(
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)
+
+
+def _api(port: int, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(),
+        headers={"Authorization": "Bearer api-token", "Content-Type": "application/json"},
+    )  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_a_stop_before_a_restart_still_refuses_promotions_after_it(tmp_path: Path) -> None:
+    """Opt-out mode, embedded Redis: STOP, restart, then a promotion to that number is refused
+    (409 with the reason) while a receipt is accepted (202)."""
+    import urllib.request
+
+    port, data_dir = free_port(), tmp_path / "var"
+    env = environment(JUMBE_API_TOKEN="api-token", JUMBE_CONSENT_MODE="opt_out",
+                      JUMBE_SMS_WORKER="0")  # fmt: skip
+    server = start(port, data_dir, env=env)
+    try:
+        stop = urllib.request.Request(
+            f"http://127.0.0.1:{port}/sms/africastalking/inbound",
+            data=b"from=%2B254700000444&to=22384&text=STOP&id=ATXid_restart&networkCode=63902",
+        )
+        with urllib.request.urlopen(stop, timeout=5) as response:
+            assert response.status == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=20) == 0
+    server = start(port, data_dir, env=env)
+    try:
+        promo = {"to": "+254700000444", "text": "2x data today", "category": "promotional"}
+        status, body = _api(port, "/v1/sms", promo)
+        assert status == 409 and "opted out of promo_sms" in body["reason"]
+        receipt = {"to": "+254700000444", "text": "Receipt: KES 50", "category": "transactional"}
+        assert _api(port, "/v1/sms", receipt)[0] == 202
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
