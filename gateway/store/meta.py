@@ -27,7 +27,7 @@ import redis.asyncio
 
 from gateway import logs
 from gateway.errors import ConfigError
-from gateway.store import keys
+from gateway.store import keys, lua
 from gateway.store.identity import key_check
 
 log = logs.get_logger("gateway.store")
@@ -35,14 +35,7 @@ log = logs.get_logger("gateway.store")
 EPOCH_FILE = "epoch"
 WATCH_INTERVAL_S = 1.0
 
-# KEYS meta · ARGV epoch, now, key check, loss reason ('' = none) → {epoch, key check} now stored
-_INIT = """
-local found = redis.call('HMGET', KEYS[1], 'epoch', 'key_check')
-if found[1] then return found end
-redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'created', ARGV[2], 'key_check', ARGV[3])
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'lost_at', ARGV[2], 'lost_reason', ARGV[4]) end
-return {ARGV[1], ARGV[3]}
-"""
+_INIT = lua.source("meta_init")
 
 
 class KeyMismatch(ConfigError):

@@ -7,16 +7,15 @@ aggregator's retry after a failed attempt stores it exactly once.
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any
 
 import redis.asyncio
 
 from gateway.channels.base import UssdSessionEnd
 from gateway.privacy import redact_numbers
-from gateway.store import keys
+from gateway.store import keys, lua
 
-_SCRIPT = resources.files("gateway.store").joinpath("session_end.lua").read_text()
+_SCRIPT = lua.source("session_end")
 
 
 class SessionEnds:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from importlib import resources
 from typing import Any
 
 from gateway.errors import StoreUnavailable
+from gateway.store import lua
 from gateway.store.pipelined import PipelinedRedis, RedisReplyError
 
 SAVED = 1
 EXPIRED = 0
-CAS_SCRIPT = resources.files("gateway.store").joinpath("session_cas.lua").read_text()
+CAS_SCRIPT = lua.source("session_cas")
 
 Command = tuple[Any, ...]
 
