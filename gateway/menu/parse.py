@@ -32,7 +32,7 @@ from gateway.menu.model import (
     SetScreen,
     Text,
 )
-from gateway.menu.yamlsource import Locations, PathKey, load
+from gateway.menu.yamlsource import MAX_BYTES, TOO_LARGE, Locations, PathKey, load
 from gateway.text import Budget
 
 SERVICE_CODE = re.compile(r"^\*\d+(\*\d+)*#$")
@@ -134,9 +134,12 @@ class _Context:
 def parse_file(path: Path, budget: Budget | None = None) -> tuple[Menu | None, list[Finding]]:
     """Read and parse one menu file."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            raw = file.read(MAX_BYTES + 1)  # a huge file is refused without reading it all
     except OSError as exc:
         return None, [Finding(str(path), 1, 1, "error", f"cannot read: {exc.strerror}")]
+    if len(raw) > MAX_BYTES:
+        return None, [Finding(str(path), 1, 1, "error", TOO_LARGE)]
     try:
         source = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
