@@ -343,10 +343,14 @@ def _input(ctx: _Context, key: PathKey, screen_id: str, spec: Any) -> Screen | N
     if body is None:
         return None
     text = ctx.text((*key, "text"), body.get("text"))
+    spec = body.get("validate")
     try:
-        validate = validators.build(body.get("validate"))
+        validate = validators.build(spec)
     except validators.ValidatorError as exc:
-        ctx.error((*key, "validate"), str(exc))
+        where: PathKey = (*key, "validate")
+        if isinstance(spec, dict) and len(spec) == 1 and next(iter(spec)) in validators.KINDS:
+            where = (*where, next(iter(spec)))  # the line of `regex: …`, not of `validate:`
+        ctx.error(where, str(exc))
         validate = validators.text(None)
     invalid = ctx.text((*key, "invalid"), body["invalid"]) if "invalid" in body else None
     nxt = ctx.target((*key, "next"), body.get("next"))
