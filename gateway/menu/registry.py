@@ -91,6 +91,8 @@ class _Snapshot:
     by_code: dict[str, Menu] = field(default_factory=dict)
     by_base: dict[str, Menu] = field(default_factory=dict)
     current: dict[str, Menu] = field(default_factory=dict)
+    longest_base: int = 0
+    """Length of the longest key of ``by_base``: longer prefixes of a dialled code can't match."""
 
 
 class MenuRegistry:
@@ -109,6 +111,7 @@ class MenuRegistry:
             for code in menu.service_codes:
                 snapshot.by_code[code] = menu
                 snapshot.by_base[code[:-1]] = menu
+                snapshot.longest_base = max(snapshot.longest_base, len(code) - 1)
             self._versions[(menu.id, menu.version)] = menu
             self._versions.move_to_end((menu.id, menu.version))
         self._snapshot = snapshot
@@ -135,13 +138,14 @@ class MenuRegistry:
         if menu is not None:
             return menu, []
         base = code[:-1] if code.endswith("#") else code
-        extra: list[str] = []
-        while "*" in base[1:]:
-            base, _, last = base.rpartition("*")
-            extra.insert(0, last)
-            menu = snapshot.by_base.get(base)
+        # Longest known prefix first, trying only prefixes no longer than a known one: linear
+        # in the code's length (splitting from the right one '*' at a time was quadratic).
+        star = base.rfind("*", 1, snapshot.longest_base + 1)
+        while star > 0:
+            menu = snapshot.by_base.get(base[:star])
             if menu is not None:
-                return menu, extra
+                return menu, base[star + 1 :].split("*")
+            star = base.rfind("*", 1, star)
         return None
 
     def version(self, menu_id: str, version: str) -> Menu | None:

@@ -7,28 +7,29 @@ cumulative ``text``; the reply is ``text/plain`` beginning ``CON `` or ``END ``.
 
 from __future__ import annotations
 
-from gateway.channels.africastalking.forms import parse_form, phone, required
+from gateway.channels.africastalking.forms import check_lengths, parse_form, phone, required
 from gateway.channels.base import UssdRequest, UssdSessionEnd
-from gateway.errors import BadRequest
 
 PROVIDER = "africastalking"
 MAX_TEXT = 4000
+HOP_LIMITS = {
+    "serviceCode": 64, "sessionId": 128, "phoneNumber": 32, "networkCode": 16, "text": MAX_TEXT,
+}  # fmt: skip
+"""Longest accepted hop fields, in characters; longer → 400 naming the field."""
 _STATUSES = {"success": "success", "incomplete": "incomplete", "failed": "failed"}
 
 
 def parse_hop(body: bytes) -> UssdRequest:
     """Parse one hop; raises ``BadRequest`` with a reason when fields are missing or malformed."""
     form = parse_form(body)
-    text = form.get("text", "")
-    if len(text) > MAX_TEXT:
-        raise BadRequest(f"text longer than {MAX_TEXT} characters")
+    check_lengths(form, HOP_LIMITS)
     return UssdRequest(
         provider=PROVIDER,
         session_id=required(form, "sessionId"),
         phone_number=phone(form),
         service_code=required(form, "serviceCode").replace(" ", ""),
         network_code=form.get("networkCode", "").strip(),
-        text=text,
+        text=form.get("text", ""),
         cumulative=True,
     )
 
