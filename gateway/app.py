@@ -121,9 +121,9 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
         await client.aclose()
 
 
-def reload_menus(app: web.Application, trigger: str) -> ReloadReport:
-    """Reload the menu folder now and log what changed."""
-    report = app[RELOADER].reload()
+async def reload_menus(app: web.Application, trigger: str) -> ReloadReport:
+    """Reload the menu folder now (parsing off the event loop) and log what changed."""
+    report = await app[RELOADER].reload_async()
     for finding in report.findings:
         log.warning("menu_check", finding=str(finding))
     log.info(
@@ -133,8 +133,16 @@ def reload_menus(app: web.Application, trigger: str) -> ReloadReport:
         kept_previous=report.kept,
         rejected=report.rejected,
         removed=report.removed,
+        parsed=report.parsed,
     )
     return report
+
+
+async def _reload_logged(app: web.Application, trigger: str) -> None:
+    try:
+        await reload_menus(app, trigger)
+    except Exception:  # a reload must survive anything a half-written file does
+        log.exception("menu_reload_failed", trigger=trigger)
 
 
 async def _watch_menus(app: web.Application, interval: float) -> None:
@@ -142,10 +150,12 @@ async def _watch_menus(app: web.Application, interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            if reloader.changed():
-                reload_menus(app, "file change")
-        except Exception:  # a watcher must survive anything a half-written file does
-            log.exception("menu_reload_failed")
+            changed = reloader.changed()  # a stat per file: cheap enough for the loop
+        except OSError:
+            log.exception("menu_reload_failed", trigger="file change")
+            continue
+        if changed:
+            await _reload_logged(app, "file change")
 
 
 async def _reload_context(app: web.Application) -> AsyncIterator[None]:
@@ -153,19 +163,27 @@ async def _reload_context(app: web.Application) -> AsyncIterator[None]:
     loop = asyncio.get_running_loop()
     interval = app[SETTINGS].reload_interval
     watcher = asyncio.create_task(_watch_menus(app, interval)) if interval > 0 else None
+    signalled: set[asyncio.Task[None]] = set()
+
+    def on_sighup() -> None:
+        task = asyncio.create_task(_reload_logged(app, "SIGHUP"))
+        signalled.add(task)
+        task.add_done_callback(signalled.discard)
+
     sighup = False
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-        loop.add_signal_handler(signal.SIGHUP, reload_menus, app, "SIGHUP")
+        loop.add_signal_handler(signal.SIGHUP, on_sighup)
         sighup = True
     try:
         yield
     finally:
-        if watcher is not None:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
         if sighup:
             loop.remove_signal_handler(signal.SIGHUP)
+        for task in [watcher, *signalled]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
 
 async def admin_reload(request: web.Request) -> web.Response:
@@ -178,7 +196,7 @@ async def admin_reload(request: web.Request) -> web.Response:
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     if not hmac.compare_digest(given.encode(), token.encode()):
         return web.json_response({"error": "missing or wrong admin token"}, status=403)
-    report = reload_menus(request.app, "admin")
+    report = await reload_menus(request.app, "admin")
     return web.json_response(report.as_dict(), status=200 if report.ok else 422)
 
 

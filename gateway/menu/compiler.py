@@ -10,6 +10,7 @@ session with ``machine.events[name].trigger(session, ...)`` (~15-20 µs). Events
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -116,4 +117,9 @@ def compile_machine(menu: Menu) -> Machine:
                 machine.add_transition(ROUTE, screen.id, route.next, conditions=conditions)
         elif isinstance(screen, SetScreen):
             machine.add_transition(ROUTE, screen.id, screen.next, before=[_assign(screen)])
+    # Each event points back at its machine: a cycle, so a version no longer served would wait
+    # for the cycle collector (which the reloader keeps away from loaded menus, see reloader.py).
+    # A weak reference lets it go as soon as nothing uses it.
+    for event in machine.events.values():
+        event.machine = weakref.proxy(machine)
     return machine

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from gateway.menu.conditions import Condition
+from gateway.menu.findings import Finding
 from gateway.menu.templates import Template
 from gateway.menu.validators import Validator
 from gateway.text import Budget
@@ -148,6 +149,8 @@ class Menu:
     page_cache: dict[tuple[str, str, bool, bool, Budget], list[str]] = field(default_factory=dict)
     """Rendered pages of screens without variables or conditions (see ``Engine._pages``)."""
     static_screens: frozenset[str] = frozenset()
+    findings: tuple[Finding, ...] = ()
+    """The check's warnings for this version (a served version has no errors)."""
 
     @property
     def default_language(self) -> str:

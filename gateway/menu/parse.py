@@ -32,7 +32,7 @@ from gateway.menu.model import (
     SetScreen,
     Text,
 )
-from gateway.menu.yamlsource import Locations, PathKey, load
+from gateway.menu.yamlsource import MAX_BYTES, TOO_LARGE, Locations, PathKey, load
 from gateway.text import Budget
 
 SERVICE_CODE = re.compile(r"^\*\d+(\*\d+)*#$")
@@ -131,17 +131,40 @@ class _Context:
         return value
 
 
+def read_source(path: Path) -> bytes | Finding:
+    """The bytes of a brand file, or the finding that says why they cannot be used."""
+    try:
+        with path.open("rb") as file:
+            raw = file.read(MAX_BYTES + 1)  # a huge file is refused without reading it all
+    except OSError as exc:
+        return Finding(str(path), 1, 1, "error", f"cannot read: {exc.strerror}")
+    if len(raw) > MAX_BYTES:
+        return Finding(str(path), 1, 1, "error", TOO_LARGE)
+    return raw
+
+
+def source_version(raw: bytes) -> str:
+    """A menu version: the first 12 hex digits of the file's SHA-256."""
+    return hashlib.sha256(raw).hexdigest()[:12]
+
+
 def parse_file(path: Path, budget: Budget | None = None) -> tuple[Menu | None, list[Finding]]:
     """Read and parse one menu file."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [Finding(str(path), 1, 1, "error", f"cannot read: {exc.strerror}")]
+    raw = read_source(path)
+    if isinstance(raw, Finding):
+        return None, [raw]
+    return parse_source(raw, str(path), budget)
+
+
+def parse_source(
+    raw: bytes, path: str, budget: Budget | None = None
+) -> tuple[Menu | None, list[Finding]]:
+    """Parse the bytes of a menu file (UTF-8) read from ``path``."""
     try:
         source = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, [Finding(str(path), 1, 1, "error", f"not UTF-8 text: {exc.reason}")]
-    return parse_text(source, str(path), hashlib.sha256(raw).hexdigest()[:12], budget)
+        return None, [Finding(path, 1, 1, "error", f"not UTF-8 text: {exc.reason}")]
+    return parse_text(source, path, source_version(raw), budget)
 
 
 def parse_text(
@@ -193,10 +216,12 @@ def parse_text(
             _samples(ctx, data.get("samples")),
         )
     ordered = sorted(ctx.findings, key=lambda f: (f.line, f.col))
+    locations.release()
     if any(f.severity == "error" for f in ordered):
         return None, ordered
     menu.machine = compile_machine(menu)
     menu.static_screens = static_screens(menu)
+    menu.findings = tuple(ordered)
     return menu, ordered
 
 
@@ -340,10 +365,14 @@ def _input(ctx: _Context, key: PathKey, screen_id: str, spec: Any) -> Screen | N
     if body is None:
         return None
     text = ctx.text((*key, "text"), body.get("text"))
+    spec = body.get("validate")
     try:
-        validate = validators.build(body.get("validate"))
+        validate = validators.build(spec)
     except validators.ValidatorError as exc:
-        ctx.error((*key, "validate"), str(exc))
+        where: PathKey = (*key, "validate")
+        if isinstance(spec, dict) and len(spec) == 1 and next(iter(spec)) in validators.KINDS:
+            where = (*where, next(iter(spec)))  # the line of `regex: …`, not of `validate:`
+        ctx.error(where, str(exc))
         validate = validators.text(None)
     invalid = ctx.text((*key, "invalid"), body["invalid"]) if "invalid" in body else None
     nxt = ctx.target((*key, "next"), body.get("next"))

@@ -43,13 +43,14 @@ def check_files(
 
     ``budget`` is the screen size to check lengths against (the strictest network's).
     """
-    menus: list[Menu] = []
-    findings: list[Finding] = []
-    for path in menu_files(paths):
-        menu, file_findings = parse_file(path, budget)
-        findings.extend(file_findings)
-        if menu is not None:
-            menus.append(menu)
+    return combine([parse_file(path, budget) for path in menu_files(paths)])
+
+
+def combine(parsed: list[tuple[Menu | None, list[Finding]]]) -> tuple[list[Menu], list[Finding]]:
+    """Per-file results → the menus to serve and every finding, adding the checks across files
+    (menu ids, service codes). A file with any error is left out."""
+    menus = [menu for menu, _ in parsed if menu is not None]
+    findings = [finding for _, file_findings in parsed for finding in file_findings]
     findings.extend(_cross_file(menus))
     bad = {f.path for f in findings if f.severity == "error"}
     return [m for m in menus if m.path not in bad], findings
@@ -91,6 +92,8 @@ class _Snapshot:
     by_code: dict[str, Menu] = field(default_factory=dict)
     by_base: dict[str, Menu] = field(default_factory=dict)
     current: dict[str, Menu] = field(default_factory=dict)
+    longest_base: int = 0
+    """Length of the longest key of ``by_base``: longer prefixes of a dialled code can't match."""
 
 
 class MenuRegistry:
@@ -101,27 +104,31 @@ class MenuRegistry:
         self._versions: OrderedDict[tuple[str, str], Menu] = OrderedDict()
         self.install(menus or [])
 
-    def install(self, menus: list[Menu]) -> None:
-        """Serve exactly ``menus`` from now on (old versions stay reachable by version)."""
+    def install(self, menus: list[Menu]) -> list[Menu]:
+        """Serve exactly ``menus`` from now on (old versions stay reachable by version); the
+        versions dropped for good (beyond ``KEEP_VERSIONS``) are returned."""
         snapshot = _Snapshot()
         for menu in menus:
             snapshot.current[menu.id] = menu
             for code in menu.service_codes:
                 snapshot.by_code[code] = menu
                 snapshot.by_base[code[:-1]] = menu
+                snapshot.longest_base = max(snapshot.longest_base, len(code) - 1)
             self._versions[(menu.id, menu.version)] = menu
             self._versions.move_to_end((menu.id, menu.version))
         self._snapshot = snapshot
-        self._trim()
+        return self._trim()
 
-    def _trim(self) -> None:
+    def _trim(self) -> list[Menu]:
         per_menu: dict[str, int] = {}
         for menu_id, _ in reversed(self._versions):
             per_menu[menu_id] = per_menu.get(menu_id, 0) + 1
+        dropped = []
         for key in list(self._versions):
             if per_menu[key[0]] > KEEP_VERSIONS:
                 per_menu[key[0]] -= 1
-                del self._versions[key]
+                dropped.append(self._versions.pop(key))
+        return dropped
 
     @property
     def menus(self) -> list[Menu]:
@@ -135,13 +142,14 @@ class MenuRegistry:
         if menu is not None:
             return menu, []
         base = code[:-1] if code.endswith("#") else code
-        extra: list[str] = []
-        while "*" in base[1:]:
-            base, _, last = base.rpartition("*")
-            extra.insert(0, last)
-            menu = snapshot.by_base.get(base)
+        # Longest known prefix first, trying only prefixes no longer than a known one: linear
+        # in the code's length (splitting from the right one '*' at a time was quadratic).
+        star = base.rfind("*", 1, snapshot.longest_base + 1)
+        while star > 0:
+            menu = snapshot.by_base.get(base[:star])
             if menu is not None:
-                return menu, extra
+                return menu, base[star + 1 :].split("*")
+            star = base.rfind("*", 1, star)
         return None
 
     def version(self, menu_id: str, version: str) -> Menu | None:

@@ -5,7 +5,9 @@ Kinds (the single key under ``validate:``):
 - ``integer: {min: 1, max: 5}`` — whole number in range (either bound optional)
 - ``amount: {min: 5, max: 10000, decimals: 2}`` — a number with at most ``decimals`` places
 - ``choice: [yes, no]`` — one of the words, case-insensitive; stores the word as written in the file
-- ``regex: '^[A-Z]{3}\\d+$'`` — full match
+- ``regex: '^[A-Z]{3}\\d+$'`` — full match, run by RE2 (linear time: a hostile input cannot
+  stall the event loop); patterns RE2 cannot run (backreferences, lookaround, possessive
+  quantifiers …) are refused by the check, saying why
 - ``phone: {country: KE}`` — a local (``0712…``) or international number, stored as E.164
 - ``text: {min: 1, max: 80}`` — free text of bounded length (the default for ``input``)
 """
@@ -13,9 +15,12 @@ Kinds (the single key under ``validate:``):
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+import re2
 
 Validator = Callable[[str], Any]
 
@@ -88,14 +93,51 @@ def choice(spec: Any) -> Validator:
     return lambda raw: table.get(raw.strip().casefold())
 
 
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # RE2 would print every refused pattern on stderr
+_RE2_REASONS = (  # RE2's refusal → what a brand can do about it
+    (r"invalid escape sequence: (\\[1-9])", "backreferences ({}) need backtracking"),
+    (r"invalid perl operator: \(\?P$", "named backreferences (?P=…) need backtracking"),
+    (r"invalid perl operator: \(\?<?[=!]", "lookahead and lookbehind need backtracking"),
+    (r"invalid perl operator: \(\?>", "atomic groups need backtracking"),
+    (r"bad repetition operator: (\S*\+)", "possessive quantifiers ({}) are not supported"),
+    (r"invalid repetition size: (\S+)", "more than 1000 repeats in all ({}) are not supported"),
+    (r"invalid escape sequence: \\Z", "\\Z is not supported (the whole input must match anyway)"),
+)  # fmt: skip
+
+
+def _refusal(spec: str, error: Exception) -> ValidatorError:
+    """Why RE2 refused ``spec``: a plain syntax error (in Python's words, which brands know from
+    the docs they copy from), or a feature that needs a backtracking engine."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            re.compile(spec)
+    except re.error as exc:
+        return ValidatorError(f"regex: invalid pattern: {exc}")
+    raw = error.args[0] if error.args else ""
+    message = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+    for pattern, reason in _RE2_REASONS:
+        found = re.search(pattern, message)
+        if found:
+            message = reason.format(*found.groups())
+            break
+    return ValidatorError(f"regex: the linear-time regex engine cannot run this pattern: {message}")
+
+
 def regex(spec: Any) -> Validator:
     if not isinstance(spec, str):
         raise ValidatorError("regex: expected a pattern string")
     try:
-        pattern = re.compile(spec)
-    except re.error as exc:
-        raise ValidatorError(f"regex: invalid pattern: {exc}") from None
-    return lambda raw: raw.strip() if pattern.fullmatch(raw.strip()) else None
+        pattern = re2.compile(spec, options=_RE2_OPTIONS)
+    except re2.error as exc:
+        raise _refusal(spec, exc) from None
+
+    def check(raw: str) -> str | None:
+        value = raw.strip()
+        return value if pattern.fullmatch(value) else None
+
+    return check
 
 
 def phone(spec: Any) -> Validator:

@@ -36,6 +36,7 @@ from typing import Any
 import yaml
 
 from gateway.errors import ConfigError
+from gateway.menu.yamlsource import safe_load
 
 STOP_WORDS = ("STOP", "STOP ALL", "STOPALL", "UNSUBSCRIBE", "END", "CANCEL", "QUIT", "OPT OUT",
               "OPTOUT", "OPT-OUT")  # fmt: skip
@@ -277,7 +278,7 @@ def load_router(path: Path) -> KeywordRouter:
     if not path.exists():
         return build_router({})
     try:
-        spec = yaml.safe_load(path.read_text()) or {}
+        spec = safe_load(path.read_text(), str(path)) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(spec, dict):

@@ -40,6 +40,14 @@ def parse_form(body: bytes) -> dict[str, str]:
     return fields
 
 
+def check_lengths(form: dict[str, str], limits: dict[str, int]) -> None:
+    """Refuse a field longer than its limit, before anything looks at its value (a 64 KB
+    ``serviceCode`` cost 0.6 s of CPU in routing)."""
+    for name, limit in limits.items():
+        if len(form.get(name, "")) > limit:
+            raise BadRequest(f"{name} longer than {limit} characters")
+
+
 def required(form: dict[str, str], name: str) -> str:
     value = form.get(name, "").strip()
     if not value:

@@ -7,52 +7,75 @@ cumulative ``text``; the reply is ``text/plain`` beginning ``CON `` or ``END ``.
 
 from __future__ import annotations
 
-from gateway.channels.africastalking.forms import parse_form, phone, required
+from gateway.channels.africastalking.forms import check_lengths, parse_form, phone, required
 from gateway.channels.base import UssdRequest, UssdSessionEnd
 from gateway.errors import BadRequest
 
 PROVIDER = "africastalking"
 MAX_TEXT = 4000
+HOP_LIMITS = {
+    "serviceCode": 64, "sessionId": 128, "phoneNumber": 32, "networkCode": 16, "text": MAX_TEXT,
+}  # fmt: skip
+"""Longest accepted hop fields, in characters; longer → 400 naming the field."""
 _STATUSES = {"success": "success", "incomplete": "incomplete", "failed": "failed"}
 
 
 def parse_hop(body: bytes) -> UssdRequest:
     """Parse one hop; raises ``BadRequest`` with a reason when fields are missing or malformed."""
     form = parse_form(body)
-    text = form.get("text", "")
-    if len(text) > MAX_TEXT:
-        raise BadRequest(f"text longer than {MAX_TEXT} characters")
+    check_lengths(form, HOP_LIMITS)
     return UssdRequest(
         provider=PROVIDER,
         session_id=required(form, "sessionId"),
         phone_number=phone(form),
         service_code=required(form, "serviceCode").replace(" ", ""),
         network_code=form.get("networkCode", "").strip(),
-        text=text,
+        text=form.get("text", ""),
         cumulative=True,
     )
 
 
-def _int(value: str | None) -> int | None:
+MAX_DURATION_MS = 24 * 3600 * 1000
+MAX_HOPS = 100_000
+
+
+def _count(value: str | None, highest: int) -> int | None:
+    """A whole number in 0 … ``highest``; anything else (empty, a word, NaN, ``1e309``, a
+    20-digit count, negative) is treated as absent: the notification is still worth keeping."""
+    if not value:
+        return None
     try:
-        return int(float(value)) if value not in (None, "") else None
+        number = float(value)
     except ValueError:
         return None
+    return int(number) if 0 <= number <= highest else None  # NaN fails both comparisons
+
+
+def _phone_as_given(form: dict[str, str]) -> str:
+    """The number normalized when it is one, else as sent: only its pseudonym is stored."""
+    try:
+        return phone(form)
+    except BadRequest:
+        return form.get("phoneNumber", "").strip()
 
 
 def parse_session_end(body: bytes) -> UssdSessionEnd:
-    """Parse the end-of-session notification (``status`` Success/Incomplete/Failed)."""
+    """Parse the end-of-session notification (``status`` Success/Incomplete/Failed).
+
+    Liberal: only a body without ``sessionId`` or ``status`` is refused (400); odd numbers and
+    counts are kept as given or treated as absent, so AT does not retry a notification for hours.
+    """
     form = parse_form(body)
     status = required(form, "status")
     return UssdSessionEnd(
         provider=PROVIDER,
         session_id=required(form, "sessionId"),
-        phone_number=phone(form),
+        phone_number=_phone_as_given(form),
         service_code=form.get("serviceCode", ""),
         network_code=form.get("networkCode", ""),
         status=_STATUSES.get(status.lower(), status.lower()),
-        duration_ms=_int(form.get("durationInMillis")),
-        hops=_int(form.get("hopsCount")),
+        duration_ms=_count(form.get("durationInMillis"), MAX_DURATION_MS),
+        hops=_count(form.get("hopsCount"), MAX_HOPS),
         last_response=form.get("lastAppResponse", ""),
         error_message=form.get("errorMessage", ""),
         date=form.get("date", ""),
