@@ -100,6 +100,7 @@ def run_serve(args: argparse.Namespace) -> int:
         config.check_port(args.port, "--port")
     if args.workers < 1:
         raise ConfigError(f"--workers {args.workers}: must be at least 1")
+    _check_api_tokens(settings)
     if settings.callback_token is None:
         logs.get_logger("gateway").warning(
             "no_callback_token",
@@ -115,6 +116,13 @@ def run_serve(args: argparse.Namespace) -> int:
 
             return run_workers(settings, embedded, args.workers, _passthrough(args))
         return _serve_one(settings, embedded, args.reuse_port)
+
+
+def _check_api_tokens(settings: config.Settings) -> None:
+    """A bad ``JUMBE_API_TOKENS_FILE`` stops ``serve`` before Redis or any worker starts."""
+    from gateway.http.auth import ApiTokens
+
+    ApiTokens.from_settings(settings)
 
 
 def _menus_ok(settings: config.Settings) -> bool:
