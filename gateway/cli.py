@@ -1,5 +1,5 @@
 """The ``jumbe`` command: serve · check · sms · worker · fake-at · graph · simulate ·
-ack-data-loss."""
+ack-data-loss · report."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from gateway import __version__, config, logs
 from gateway.errors import ConfigError, MenuError, StoreUnavailable
 from gateway.menu.findings import has_errors
 from gateway.menu.registry import check_files
+from gateway.reports import cli as reports_cli
 from gateway.sms import cli as sms_cli
 from gateway.store import cli as store_cli
 from gateway.store.urls import describe
@@ -52,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-_COMMAND_MODULES = (sms_cli, tools_cli, store_cli)
+_COMMAND_MODULES = (sms_cli, tools_cli, store_cli, reports_cli)
 """Modules that register subcommands: each has ``add_commands``, ``COMMANDS`` and ``run``."""
 
 

@@ -24,7 +24,6 @@ p.meta { color: #616161; margin: 0 0 16px; }
 svg.chart { display: block; margin: 8px 0 16px; }
 svg .title { font-size: 14px; font-weight: 600; fill: #212121; }
 svg .tick { font-size: 11px; fill: #616161; }
-svg .on-bar { font-size: 12px; fill: #fff; }
 svg .grid { stroke: #eeeeee; stroke-width: 1; }
 table { border-collapse: collapse; font-size: 13px; width: 100%; }
 th, td { border-bottom: 1px solid #eeeeee; padding: 4px 8px; text-align: left; }

@@ -15,7 +15,9 @@ from gateway.reports.tables import Table
 COUNTS = ("messages", "sent", "pending", "delivered", "failed", "rejected", "dead", "refused")
 RATES = ("delivery_rate", "median_seconds_to_delivery")
 CSV_COLUMNS = ("date", "category", *COUNTS, *RATES)
-FORMATS = {"delivery_rate": "percent", "median_seconds_to_delivery": "seconds"}
+SHOWN = (*COUNTS, "rate", "median")
+"""Column names of the terminal and HTML tables (CSV keeps the JSON names)."""
+FORMATS = {"rate": "percent", "median": "seconds"}
 STATUS_COLORS = {
     "delivered": "#2e7d32",
     "failed": "#c62828",
@@ -25,6 +27,12 @@ STATUS_COLORS = {
     "pending": "#9e9e9e",
 }
 """The stacked bar's layers, bottom first (what became of each day's messages)."""
+
+
+LEGEND = (
+    "rate: delivered ÷ sent · pending: sent, no final delivery report yet\n"
+    "median: half the delivered messages were reported delivered within this time of sending"
+)
 
 
 def csv_table(report: dict[str, Any]) -> Table:
@@ -38,7 +46,7 @@ def csv_table(report: dict[str, Any]) -> Table:
 
 def day_table(report: dict[str, Any]) -> Table:
     """One row per day, all categories together, then the total."""
-    columns = ("date", *COUNTS, *RATES)
+    columns = ("date", *SHOWN)
     rows = [(day["date"], *(day[k] for k in (*COUNTS, *RATES))) for day in report["days"]]
     totals = report["totals"]
     rows.append(("total", *(totals[k] for k in (*COUNTS, *RATES))))
@@ -47,7 +55,7 @@ def day_table(report: dict[str, Any]) -> Table:
 
 def category_table(report: dict[str, Any]) -> Table:
     """One row per category over the whole range."""
-    columns = ("category", *COUNTS, *RATES)
+    columns = ("category", *SHOWN)
     rows = [
         (name, *(counts[k] for k in (*COUNTS, *RATES)))
         for name, counts in report["totals"]["categories"].items()
@@ -60,10 +68,10 @@ def heading(report: dict[str, Any]) -> str:
 
 
 def text(report: dict[str, Any]) -> str:
-    """What ``jumbe report sms`` prints: the days, then the categories."""
+    """What ``jumbe report sms`` prints: the days, the categories, what the columns mean."""
     return (
         f"{heading(report)}\n\n{tables.to_text(day_table(report), FORMATS)}\n"
-        f"By category\n{tables.to_text(category_table(report), FORMATS)}"
+        f"By category\n{tables.to_text(category_table(report), FORMATS)}\n{LEGEND}\n"
     )
 
 

@@ -104,24 +104,26 @@ def line_chart(
 
 
 def funnel_chart(title: str, steps: Sequence[tuple[str, float]], color: str = PALETTE[0]) -> str:
-    """Horizontal bars, one per step, each labelled with its count and its share of the first."""
-    row, gap = 30, 8
-    height = TOP + len(steps) * (row + gap) + 8
+    """One horizontal bar per step, longest first: the step's name on the left, its count and
+    its share of the first step after the bar."""
+    row, gap, labels, after = 26, 8, 220, 120
+    height = TOP + len(steps) * (row + gap)
     first = steps[0][1] if steps else 0
     widest = max((value for _, value in steps), default=0) or 1
-    span = WIDTH - 2 * 160
+    span = WIDTH - labels - after
     parts = [f'<text x="{LEFT}" y="20" class="title">{_text(title)}</text>']
     for n, (label, value) in enumerate(steps):
         y = TOP + n * (row + gap)
         width = max(span * value / widest, 1.0)
-        x = (WIDTH - width) / 2
         share = f" ({value / first:.0%})" if first and n else ""
         tip = f"{label}: {_count(value)}{share}"
         parts.append(
-            f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="{row}" fill="{_attr(color)}">'
+            f'<text x="{labels - 8}" y="{y + row / 2 + 4:.0f}" text-anchor="end" class="tick">'
+            f"{_text(label)}</text>"
+            f'<rect x="{labels}" y="{y}" width="{width:.1f}" height="{row}" fill="{_attr(color)}">'
             f"<title>{_text(tip)}</title></rect>"
-            f'<text x="{WIDTH / 2:.0f}" y="{y + row / 2 + 4:.0f}" text-anchor="middle" '
-            f'class="on-bar">{_text(tip)}</text>'
+            f'<text x="{labels + width + 6:.1f}" y="{y + row / 2 + 4:.0f}" class="tick">'
+            f"{_text(_count(value) + share)}</text>"
         )
     return (
         f'<svg viewBox="0 0 {WIDTH} {height}" width="100%" role="img" class="chart">'
