@@ -38,8 +38,6 @@ from gateway.http.auth import ApiToken, ApiTokens, Scope
 log = logs.get_logger("gateway.api")
 
 API_TOKENS = web.AppKey("api_tokens", ApiTokens)
-CALLER = web.RequestKey("api_caller", ApiToken)
-"""The token a guarded call was authorized with."""
 MAX_IDEMPOTENCY_KEY = 200
 _MSISDN = re.compile(r"^\+?[1-9]\d{5,14}$")
 
@@ -65,6 +63,8 @@ class Call:
 
     scope: Scope
     log: dict[str, Any] = field(default_factory=dict)
+    token: ApiToken | None = None
+    """The token the call was authorized with (set by the guard before the view runs)."""
 
 
 View = Callable[[web.Request, Call], Awaitable[web.Response]]
@@ -100,9 +100,8 @@ def _guard(route: ApiRoute) -> Callable[[web.Request], Awaitable[web.Response]]:
         started = time.perf_counter()
         call = Call(route.scope)
         try:
-            caller = _authorize(request, route.scope)
-            request[CALLER] = caller
-            call.log["token_name"] = caller.name
+            call.token = _authorize(request, route.scope)
+            call.log["token_name"] = call.token.name
             response = await route.view(request, call)
         except ApiError as exc:
             call.log.update(error=exc.error, reason=exc.reason)
@@ -255,7 +254,7 @@ def iso_utc(seconds: float) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def idempotency_key(request: web.Request) -> str | None:
+def idempotency_key(request: web.Request, call: Call) -> str | None:
     """The ``Idempotency-Key`` header as ``api:<token name>:<key>``: apart from keys Jumbe makes
     itself, and from other clients' keys."""
     raw = request.headers.get("Idempotency-Key")
@@ -264,7 +263,8 @@ def idempotency_key(request: web.Request) -> str | None:
     key = raw.strip()
     if not key or len(key) > MAX_IDEMPOTENCY_KEY:
         raise bad_request(f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
-    return f"api:{request[CALLER].name}:{key}"
+    assert call.token is not None  # views run only after the guard authorized the call
+    return f"api:{call.token.name}:{key}"
 
 
 def _kind(value: Any) -> str:
