@@ -1,5 +1,5 @@
 """The ``jumbe`` command: serve · check · sms · worker · fake-at · graph · simulate ·
-ack-data-loss."""
+ack-data-loss · report."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from gateway import __version__, config, logs
 from gateway.errors import ConfigError, MenuError, StoreUnavailable
 from gateway.menu.findings import has_errors
 from gateway.menu.registry import check_files
+from gateway.reports import cli as reports_cli
 from gateway.sms import cli as sms_cli
 from gateway.store import cli as store_cli
 from gateway.store.urls import describe
@@ -52,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-_COMMAND_MODULES = (sms_cli, tools_cli, store_cli)
+_COMMAND_MODULES = (sms_cli, tools_cli, store_cli, reports_cli)
 """Modules that register subcommands: each has ``add_commands``, ``COMMANDS`` and ``run``."""
 
 
@@ -100,6 +101,7 @@ def run_serve(args: argparse.Namespace) -> int:
         config.check_port(args.port, "--port")
     if args.workers < 1:
         raise ConfigError(f"--workers {args.workers}: must be at least 1")
+    _check_api_tokens(settings)
     if settings.callback_token is None:
         logs.get_logger("gateway").warning(
             "no_callback_token",
@@ -115,6 +117,13 @@ def run_serve(args: argparse.Namespace) -> int:
 
             return run_workers(settings, embedded, args.workers, _passthrough(args))
         return _serve_one(settings, embedded, args.reuse_port)
+
+
+def _check_api_tokens(settings: config.Settings) -> None:
+    """A bad ``JUMBE_API_TOKENS_FILE`` stops ``serve`` before Redis or any worker starts."""
+    from gateway.http.auth import ApiTokens
+
+    ApiTokens.from_settings(settings)
 
 
 def _menus_ok(settings: config.Settings) -> bool:

@@ -51,6 +51,9 @@ class Settings:
     """Bearer token for ``POST /admin/reload``; ``None`` = admin endpoints disabled."""
     api_token: str | None = field(default=None, repr=False)
     """Bearer token for the ``/v1`` API, every scope; ``None`` = the API answers 403."""
+    api_tokens_file: Path | None = None
+    """YAML file of named ``/v1`` tokens, each with its scopes (``JUMBE_API_TOKENS_FILE``, env
+    only; format in ``gateway.http.auth`` and ``docs/api.md``); read when the app starts."""
     screen_limits: Mapping[str, tuple[int, int]] = field(
         default_factory=lambda: {"default": (160, 70), "63903": (182, 80)}
     )
@@ -182,6 +185,9 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         at_base_url=env.get("JUMBE_AT_BASE_URL") or None,
         admin_token=env.get("JUMBE_ADMIN_TOKEN") or None,
         api_token=env.get("JUMBE_API_TOKEN") or None,
+        api_tokens_file=Path(env["JUMBE_API_TOKENS_FILE"])
+        if env.get("JUMBE_API_TOKENS_FILE")
+        else None,
         screen_limits=_screen_limits(env.get("JUMBE_SCREEN_LIMITS", "")),
         reload_interval=_float(env, "JUMBE_RELOAD_INTERVAL", 1.0),
         consent_modes=consent_modes_from_env(env),

@@ -5,11 +5,15 @@ table; ``register(app, routes)`` (called by ``gateway.http.routes.setup_api``) p
 guard that
 
 - checks ``Authorization: Bearer <token>`` for the route's scope: no token configured → 403,
-  a missing or wrong bearer → 401, a token without the scope → 403;
+  a missing or wrong bearer → 401, a token without the scope → 403 (``gateway.http.auth``);
 - turns an ``ApiError`` into ``{"error": "<short word>", "reason": "<human reason>"}`` with its
   status, and a Redis outage into 503 (a bad call never gets a 500);
 - writes one ``api_request`` log line per call: the route template (never the path, which can
-  hold a phone number), status, latency and what the view added to ``call.log``.
+  hold a phone number), the calling token's name (never the token), status, latency and what
+  the view added to ``call.log``.
+
+``Idempotency-Key`` headers are namespaced per token (``api:<token name>:<key>``), so two
+clients that happen to pick the same key never get each other's results.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from aiohttp import web
 from gateway import logs
 from gateway.appkeys import SETTINGS
 from gateway.errors import StoreUnavailable
-from gateway.http.auth import ApiTokens, Scope
+from gateway.http.auth import ApiToken, ApiTokens, Scope
 
 log = logs.get_logger("gateway.api")
 
@@ -59,6 +63,8 @@ class Call:
 
     scope: Scope
     log: dict[str, Any] = field(default_factory=dict)
+    token: ApiToken | None = None
+    """The token the call was authorized with (set by the guard before the view runs)."""
 
 
 View = Callable[[web.Request, Call], Awaitable[web.Response]]
@@ -94,7 +100,8 @@ def _guard(route: ApiRoute) -> Callable[[web.Request], Awaitable[web.Response]]:
         started = time.perf_counter()
         call = Call(route.scope)
         try:
-            _authorize(request, route.scope)
+            call.token = _authorize(request, route.scope)
+            call.log["token_name"] = call.token.name
             response = await route.view(request, call)
         except ApiError as exc:
             call.log.update(error=exc.error, reason=exc.reason)
@@ -118,19 +125,21 @@ def _guard(route: ApiRoute) -> Callable[[web.Request], Awaitable[web.Response]]:
     return handle
 
 
-def _authorize(request: web.Request, scope: Scope) -> None:
+def _authorize(request: web.Request, scope: Scope) -> ApiToken:
     tokens = request.app[API_TOKENS]
     if not tokens.configured:
-        raise ApiError(403, "forbidden", "the /v1 API is off: set JUMBE_API_TOKEN on the gateway")
+        raise ApiError(403, "forbidden", "the /v1 API is off: set JUMBE_API_TOKEN (or scoped "
+                       "tokens in JUMBE_API_TOKENS_FILE) on the gateway")  # fmt: skip
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
     if scheme.lower() != "bearer" or not given.strip():
         raise ApiError(401, "unauthorized", "missing bearer token (Authorization: Bearer <token>)")
-    scopes = tokens.scopes(given.strip())
-    if scopes is None:
+    token = tokens.find(given.strip())
+    if token is None:
         raise ApiError(401, "unauthorized", "wrong bearer token")
-    if scope not in scopes:
+    if scope not in token.scopes:
         raise ApiError(403, "forbidden", f"this token may not use the {scope} API")
+    return token
 
 
 def error_response(exc: ApiError) -> web.Response:
@@ -245,15 +254,17 @@ def iso_utc(seconds: float) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def idempotency_key(request: web.Request) -> str | None:
-    """The ``Idempotency-Key`` header as ``api:<key>`` (apart from keys Jumbe makes itself)."""
+def idempotency_key(request: web.Request, call: Call) -> str | None:
+    """The ``Idempotency-Key`` header as ``api:<token name>:<key>``: apart from keys Jumbe makes
+    itself, and from other clients' keys."""
     raw = request.headers.get("Idempotency-Key")
     if raw is None:
         return None
     key = raw.strip()
     if not key or len(key) > MAX_IDEMPOTENCY_KEY:
         raise bad_request(f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
-    return "api:" + key
+    assert call.token is not None  # views run only after the guard authorized the call
+    return f"api:{call.token.name}:{key}"
 
 
 def _kind(value: Any) -> str:

@@ -51,7 +51,7 @@ async def send(request: web.Request, call: Call) -> web.Response:
     send_at = timestamp(body, "send_at")
     if send_at is not None and send_at > time.time() + MAX_AHEAD:
         raise ApiError(422, "invalid", "send_at is more than 366 days ahead")
-    key = idempotency_key(request)
+    key = idempotency_key(request, call)
     sms = request.app[SMS]
     call.log.update(subscriber=request.app[PSEUDONYM](to), category=category)
     try:

@@ -23,7 +23,7 @@ from gateway.privacy import Pseudonymizer
 from gateway.sms import quiet
 from gateway.sms.countries import country_of, with_footer
 from gateway.sms.errors import NoConsent, SendRefused
-from gateway.sms.scripts import Scripts
+from gateway.sms.scripts import NEEDS_HOUR, Scripts, report_hour
 from gateway.store import keys
 from gateway.text import sms_info
 
@@ -163,10 +163,17 @@ class Outbox:
         )
         if not found:
             return "stashed", None
-        code, subscriber = await self._scripts.apply(
-            keys=[keys.sms_message(found.decode())],
-            args=[status or "", reported, reason, f"{self._clock():.3f}", keys.SMS_RECORD_TTL],
-        )
+        now = f"{self._clock():.3f}"
+        hour = report_hour(now)  # a guess: right unless the message went out in another hour
+        for _ in range(2):
+            code, subscriber, needed = await self._scripts.apply(
+                keys=[keys.sms_message(found.decode()), keys.sms_stats(hour)],
+                args=[status or "", reported, reason, now, keys.SMS_RECORD_TTL, hour,
+                      keys.SMS_STATS_TTL],
+            )  # fmt: skip
+            if int(code) != NEEDS_HOUR:
+                break
+            hour = int(needed)
         outcome = {1: "applied", 2: "kept"}.get(int(code), "ignored")
         return outcome, subscriber.decode() if subscriber else None
 

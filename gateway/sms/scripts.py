@@ -5,24 +5,68 @@ Statuses rank ``queued/scheduled/retrying`` (0) < ``sending`` (1) < ``sent`` (2)
 ``refused``). A delivery report only ever moves a message up, and never out of a final status.
 A report in a word we do not know is kept verbatim in the record's ``report`` field and leaves
 the status where it is (non-final): a later known report still settles it.
+
+**Report counters.** The scripts that move a message also count it, in the same atomic step,
+in the hourly hash ``keys.sms_stats(hour)`` of its *report hour*: the hour it was handed to
+Africa's Talking (``sent_at``, set once by ``RECORD_SENT``), or, for a message that never was,
+the hour it reached its final status. Fields, per category: ``<category>:sent`` (handed over),
+``<category>:<final status>``, ``<category>:settled`` (a handed-over message reached a final
+status: ``sent - settled`` are awaiting a report) and ``<category>:le:<bound>`` (delivered within
+``bound`` seconds of being handed over, the smallest of ``LATENCY_BOUNDS`` that holds, else
+``inf``). A count happens only on the transition itself, which happens once, so retried callbacks
+and re-run scripts never count twice. A script that needs another hour's counters than the one
+it was given (a late final report) changes nothing and names that hour (code 3); the caller runs
+it again with that key.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import redis.asyncio
 from redis.commands.core import AsyncScript
 
 FINAL = frozenset({"delivered", "failed", "rejected", "dead", "refused"})
+LATENCY_BOUNDS = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800, 3600,
+                  7200, 14400, 28800, 86400, 172800)  # fmt: skip
+"""Upper bounds (seconds) of the delivery-latency histogram in the report counters."""
+NEEDS_HOUR = 3
+"""A script's answer: it needs the counters of another hour (given next) and changed nothing."""
 
-_RANK = """
+_RANK = (
+    """
 local RANK = {queued=0, scheduled=0, retrying=0, sending=1, sent=2, submitted=3, buffered=4,
   delivered=9, failed=9, rejected=9, dead=9, refused=9}
 local function rank(s) return RANK[s] or 0 end
+local LATENCY = {"""
+    + ", ".join(map(str, LATENCY_BOUNDS))
+    + """}
+-- The hour a message's counters live in: when it was handed to AT, else now.
+local function report_hour(key, now)
+  return math.floor(tonumber(redis.call('HGET', key, 'sent_at') or now) / 3600)
+end
+-- Count a message that just reached the final 'status' (the caller checked the hour).
+local function settle(key, stats, status, now, stats_ttl)
+  local f = redis.call('HMGET', key, 'category', 'sent_at')
+  local cat = f[1] or 'unknown'
+  redis.call('HINCRBY', stats, cat .. ':' .. status, 1)
+  if f[2] then
+    redis.call('HINCRBY', stats, cat .. ':settled', 1)
+    if status == 'delivered' then
+      local waited, le = tonumber(now) - tonumber(f[2]), 'inf'
+      for _, bound in ipairs(LATENCY) do
+        if waited <= bound then le = bound break end
+      end
+      redis.call('HINCRBY', stats, cat .. ':le:' .. le, 1)
+    end
+  end
+  redis.call('EXPIRE', stats, stats_ttl)
+end
 -- status '' = a word the aggregator used that we do not know: kept verbatim in 'report',
--- the status does not move (non-final). Returns 1 applied, 2 kept, 0 ignored.
-local function apply(key, status, reported, reason, now, ttl)
+-- the status does not move (non-final). Returns 1 applied, 2 kept, 0 ignored, or 3 and the
+-- hour whose counters a final status needs when 'stats' is another hour's (nothing changed).
+local function apply(key, status, reported, reason, now, ttl, stats, hour, stats_ttl)
   local cur = redis.call('HGET', key, 'status')
   if not cur or rank(cur) >= 9 then return 0 end
   if status == '' then
@@ -32,9 +76,16 @@ local function apply(key, status, reported, reason, now, ttl)
     return 2
   end
   if rank(status) <= rank(cur) then return 0 end
+  if rank(status) >= 9 then
+    local needed = report_hour(key, now)
+    if needed ~= tonumber(hour) then return 3, needed end
+  end
   redis.call('HSET', key, 'status', status, 'report', reported, 'updated', now)
   if reason ~= '' then redis.call('HSET', key, 'reason', reason) end
-  if rank(status) >= 9 then redis.call('EXPIRE', key, ttl) end
+  if rank(status) >= 9 then
+    redis.call('EXPIRE', key, ttl)
+    settle(key, stats, status, now, stats_ttl)
+  end
   return 1
 end
 local function ack(queue, group, entry)
@@ -44,6 +95,7 @@ local function ack(queue, group, entry)
   end
 end
 """
+)
 
 # KEYS record, due, queue · ARGV id, due_ms, now_ms, field, value, …
 # → 1 enqueued; else the ``request`` fingerprint of the message already stored under this id
@@ -85,22 +137,31 @@ return redis.call('HGETALL', KEYS[1])
 """
 )
 
-# KEYS record, at map, dlr stash, queue · ARGV id, at_id, cost, entry, group, ttl, now
+# KEYS record, at map, dlr stash, queue, stats of the hour of now · ARGV id, at_id, cost, entry,
+# group, ttl, now, that hour, stats ttl → {1 recorded | 0 no record | 3, hour: run again with
+# that hour's stats (an early final report of a message first handed over in another hour)}
 RECORD_SENT = (
     _RANK
     + """
 ack(KEYS[4], ARGV[5], ARGV[4])
 local cur = redis.call('HGET', KEYS[1], 'status')
-if not cur then return 0 end
-if rank(cur) < 2 then redis.call('HSET', KEYS[1], 'status', 'sent', 'reason', '') end
+if not cur then return {0, 0} end
+if rank(cur) < 2 then
+  redis.call('HSET', KEYS[1], 'status', 'sent', 'reason', '', 'sent_at', ARGV[7])
+  local cat = redis.call('HGET', KEYS[1], 'category') or 'unknown'
+  redis.call('HINCRBY', KEYS[5], cat .. ':sent', 1)
+  redis.call('EXPIRE', KEYS[5], ARGV[9])
+end
 redis.call('HSET', KEYS[1], 'at_id', ARGV[2], 'cost', ARGV[3], 'updated', ARGV[7])
 redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[6])
 local early = redis.call('HMGET', KEYS[3], 'status', 'reported', 'reason')
 if early[1] then
-  apply(KEYS[1], early[1], early[2] or '', early[3] or '', ARGV[7], ARGV[6])
+  local code, needed = apply(KEYS[1], early[1], early[2] or '', early[3] or '', ARGV[7], ARGV[6],
+    KEYS[5], ARGV[8], ARGV[9])
+  if code == 3 then return {3, needed} end
   redis.call('DEL', KEYS[3])
 end
-return 1
+return {1, 0}
 """
 )
 
@@ -119,7 +180,9 @@ return 1
 """
 )
 
-# KEYS record, queue, dead · ARGV id, status, reason, entry, group, ttl, now, dead, dead_maxlen
+# KEYS record, queue, dead, stats of the hour of now · ARGV id, status, reason, entry, group, ttl,
+# now, dead, dead_maxlen, stats ttl. Only a message never handed to AT ends here, so its report
+# hour is now.
 FINISH = (
     _RANK
     + """
@@ -128,6 +191,7 @@ local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur or rank(cur) >= 2 then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'reason', ARGV[3], 'updated', ARGV[7])
 redis.call('EXPIRE', KEYS[1], ARGV[6])
+settle(KEYS[1], KEYS[4], ARGV[2], ARGV[7], ARGV[10])
 if ARGV[8] == '1' then
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[9], '*', 'id', ARGV[1], 'reason', ARGV[3],
     'at', ARGV[7])
@@ -153,13 +217,15 @@ return false
 """
 )
 
-# KEYS record · ARGV status, reported, reason, now, ttl → {1 applied | 2 kept | 0 ignored,
-# the record's subscriber pseudonym or false}
+# KEYS record, stats of a guessed hour · ARGV status, reported, reason, now, ttl, that hour,
+# stats ttl → {1 applied | 2 kept | 0 ignored | 3 run again with the stats of the hour that
+# follows, the record's subscriber pseudonym or false, that hour or 0}
 APPLY = (
     _RANK
     + """
-local result = apply(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
-return {result, redis.call('HGET', KEYS[1], 'subscriber')}
+local result, needed = apply(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], KEYS[2],
+  ARGV[6], ARGV[7])
+return {result, redis.call('HGET', KEYS[1], 'subscriber'), needed or 0}
 """
 )
 
@@ -186,6 +252,12 @@ local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], 1000) ttl = 1000 end
 return ttl
 """
+
+
+def report_hour(now: str) -> int:
+    """The hour (epoch seconds // 3600) of ``now`` as passed to a script, exactly as the scripts
+    compute it from the same text."""
+    return math.floor(float(now) / 3600)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,12 @@ touch a record, the due set and the stream together) run on one Cluster slot.
 - ``j:sms:dlr:{sms}:<AT messageId>`` (hash, ``SMS_DLR_STASH_TTL`` = 1 day): a delivery report that
   arrived before the send was recorded, applied when it is.
 - ``j:sms:rate:{sms}:<sender>`` (string, 1 s): per-sender send counter for the rate limit.
+- ``j:sms:stats:{sms}:<hour>`` (hash, ``SMS_STATS_TTL`` = 400 days after its last change): the
+  report counters of the messages whose report hour is ``<hour>`` (epoch seconds // 3600, UTC):
+  ``<category>:sent``, ``<category>:<final status>``, ``<category>:settled`` and the delivery
+  latency histogram ``<category>:le:<seconds>``; written only by the outbox scripts, in the same
+  step as the status change (``gateway.sms.scripts``). Hourly, so that any time zone whose
+  offset is whole hours can be re-bucketed into its days; ``{sms}`` so the scripts can write it.
 - ``j:sms:in:{inbox}:<provider>:<inbound id>`` (string, ``SMS_INBOUND_TTL`` = 48 h): an inbound
   SMS fully handled; written by the same script as its inbox entry, after its other effects.
 - ``j:sms:inbox:{inbox}`` (stream, trimmed to ``SMS_INBOX_MAXLEN``): inbound SMS (pseudonym,
@@ -122,6 +128,9 @@ SMS_INBOX_MAXLEN = 1_000_000
 SMS_GROUP = "workers"
 """The consumer group of SMS workers on the outbox stream."""
 
+SMS_STATS_TTL = 400 * 24 * 3600
+"""Hourly SMS report counters are kept 400 days after their last change (a year, compared)."""
+
 _SMS = "{sms}"
 
 
@@ -158,6 +167,11 @@ def sms_dlr_stash(at_message_id: str) -> str:
 def sms_rate(sender: str) -> str:
     """Per-sender send counter of the current one-second window."""
     return f"{PREFIX}:sms:rate:{_SMS}:{sender}"
+
+
+def sms_stats(hour: int) -> str:
+    """Report counters of the messages reported in ``hour`` (epoch seconds // 3600, UTC)."""
+    return f"{PREFIX}:sms:stats:{_SMS}:{hour}"
 
 
 _INBOX = "{inbox}"

@@ -8,14 +8,11 @@ from typing import Any
 
 import orjson
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
-from conftest import GatewayFactory, settings_for
+from aiohttp.test_utils import TestClient
+from conftest import GatewayFactory
 
 from gateway import logs
-from gateway.app import create_app
 from gateway.config import Settings, from_env
-from gateway.http.api import API_TOKENS
-from gateway.http.auth import SCOPES, ApiTokens
 from gateway.privacy import pseudonymize
 
 TOKEN = "api-test-token"
@@ -187,17 +184,3 @@ def test_the_api_token_comes_from_the_environment_and_is_never_printed() -> None
     assert "s3cret-api" not in repr(settings)
     assert from_env({}).api_token is None
     assert Settings().api_token is None
-
-
-async def test_a_token_without_the_scope_gets_403(redis_url: str, redis_client: Any) -> None:
-    """A scoped token (as JUMBE_API_TOKENS_FILE will give) may call its routes, not others."""
-    app = create_app(settings_for(redis_url, sms_worker=False))
-    app[API_TOKENS] = ApiTokens({"crm-token": frozenset({"consent"}), TOKEN: SCOPES})
-    async with TestClient(TestServer(app)) as client:
-        crm = {"Authorization": "Bearer crm-token"}
-        assert (await client.get(f"/v1/consent/{PHONE}", headers=crm)).status == 200
-        response = await client.post("/v1/sms", headers=crm, json={})
-        assert response.status == 403
-        assert await _json(response) == {
-            "error": "forbidden", "reason": "this token may not use the sms API"}  # fmt: skip
-        assert (await client.post("/v1/sms", headers=AUTH, json={})).status == 400
