@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gateway import __version__, config, logs
+from gateway import __version__, channels, config, logs
 from gateway.errors import ConfigError, MenuError, StoreUnavailable
 from gateway.menu.findings import has_errors
 from gateway.menu.registry import check_files
@@ -79,7 +79,7 @@ def run_check(paths: list[Path]) -> int:
     missing = [p for p in paths if not p.exists()]
     for path in missing:
         print(f"{path}:1:1: error: no such file or folder")
-    budget = config.from_env().strictest_budget
+    budget = channels.content_budget(config.from_env())
     menus, findings = check_files([p for p in paths if p.exists()], budget)
     for finding in findings:
         print(finding)
@@ -130,7 +130,7 @@ def _menus_ok(settings: config.Settings) -> bool:
     """Check the content folder before starting anything; print the errors if not."""
     from gateway.menu.registry import load_registry
 
-    _registry, findings = load_registry(settings.menus_dir, settings.strictest_budget)
+    _registry, findings = load_registry(settings.menus_dir, channels.content_budget(settings))
     errors = [f for f in findings if f.severity == "error"]
     if errors:
         _print_menu_errors(errors)
@@ -147,7 +147,7 @@ def _serve_one(settings: config.Settings, embedded: Any, reuse_port: bool) -> in
     """Serve in this process until a signal; the exit code."""
     from aiohttp import web
 
-    from gateway.app import create_app
+    from gateway.http.app import create_app
 
     try:
         app = create_app(settings, embedded=embedded)

@@ -102,7 +102,8 @@ class Settings:
 
     @property
     def strictest_budget(self) -> Budget:
-        """The smallest screen among the configured networks: what ``check`` measures against."""
+        """The smallest screen among the configured networks (``channels.content_budget`` takes
+        the channels' own overhead off it: that is what ``check`` measures against)."""
         return Budget(
             min(g for g, _ in self.screen_limits.values()),
             min(u for _, u in self.screen_limits.values()),

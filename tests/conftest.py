@@ -16,8 +16,8 @@ import pytest
 import redis
 from aiohttp.test_utils import TestClient, TestServer
 
-from gateway.app import create_app
 from gateway.config import Settings
+from gateway.http.app import create_app
 from gateway.store.embedded import EmbeddedRedis, redis_server_binary
 from gateway.store.meta import open_data
 

@@ -1,4 +1,10 @@
-"""Normalized requests every aggregator adapter produces, and small shared helpers."""
+"""What every aggregator channel produces and consumes: the normalized types, and the helpers
+that authorize and read a callback.
+
+A channel (one package under ``gateway/channels/``) is the only code that knows an aggregator's
+wire format: it parses requests into these types, and renders a ``Reply`` in its dialect (AT's
+``CON``/``END`` text, Hubtel's JSON ``Type``, …). Everything else sees only these.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,14 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
+class Reply:
+    """What the subscriber is shown: ``text``, and whether the session ends with it."""
+
+    text: str
+    end: bool
+
+
+@dataclass(frozen=True, slots=True)
 class UssdRequest:
     """One USSD hop, as every aggregator's request is normalized to."""
 
@@ -25,8 +39,15 @@ class UssdRequest:
     service_code: str
     network_code: str
     text: str
-    """AT-style aggregators: the cumulative transcript (``1*2*5``); others: this hop's input."""
+    """Cumulative channels: the whole transcript (``1*2*5``); others: this hop's input."""
     cumulative: bool = True
+    first: bool = False
+    """The aggregator says this hop opens the session (AT: an empty ``text``)."""
+    screen_overhead: int = 0
+    """Characters of each screen the channel's wire format uses itself (AT: 4, for ``CON ``),
+    taken off the screen budget so that what the subscriber reads always fits."""
+    hop_id: str = ""
+    """For non-cumulative channels: the aggregator's hop number (a retry repeats it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +66,51 @@ class UssdSessionEnd:
     last_response: str
     error_message: str
     date: str
+
+
+@dataclass(frozen=True, slots=True)
+class InboundSms:
+    """An SMS a subscriber sent to one of our numbers."""
+
+    inbound_id: str
+    phone_number: str
+    to: str
+    text: str
+    link_id: str
+    network_code: str
+    date: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """An aggregator's report on one message. ``status`` is ours (``delivered``, ``failed``,
+    …), or ``None`` for a word we do not know, which ``reported`` keeps verbatim."""
+
+    provider_message_id: str
+    status: str | None
+    reported: str
+    phone_number: str
+    network_code: str
+    failure_reason: str
+    opted_out: bool
+    """The aggregator says the subscriber blocked us, whatever the status."""
+
+
+@dataclass(frozen=True, slots=True)
+class OptOutNotice:
+    """An aggregator's notice that a subscriber blocked a sender."""
+
+    phone_number: str
+    sender_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """An aggregator accepted one message: its id (delivery reports quote it) and cost."""
+
+    provider_message_id: str
+    status_code: int
+    cost: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,10 +22,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import redis.asyncio
-
 from gateway.consent.purposes import PURPOSES, ConsentMode, Purpose
 from gateway.store import keys, lua
+from gateway.store.client import StoreClient
 from gateway.store.meta import DataGuard
 
 ALREADY_APPLIED = -1
@@ -53,7 +52,7 @@ class ConsentLedger:
 
     def __init__(
         self,
-        client: redis.asyncio.Redis,
+        client: StoreClient,
         modes: Mapping[Purpose, ConsentMode] | ConsentMode = "opt_in",
         clock: Callable[[], float] = time.time,
         guard: DataGuard | None = None,

@@ -40,7 +40,7 @@ class Received:
     to: str
     message: str
     sender: str
-    at_message_id: str
+    provider_message_id: str
 
 
 @dataclass

@@ -27,12 +27,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-import redis
 from aiohttp import web
 
 from gateway import logs
 from gateway.appkeys import SETTINGS
-from gateway.errors import StoreUnavailable
+from gateway.errors import ApiError, StoreError
 from gateway.http.auth import ApiToken, ApiTokens, Scope
 
 log = logs.get_logger("gateway.api")
@@ -40,16 +39,6 @@ log = logs.get_logger("gateway.api")
 API_TOKENS = web.AppKey("api_tokens", ApiTokens)
 MAX_IDEMPOTENCY_KEY = 200
 _MSISDN = re.compile(r"^\+?[1-9]\d{5,14}$")
-
-
-class ApiError(Exception):
-    """A call we answer with a 4xx (or 503): ``error`` is a short word, ``reason`` a sentence."""
-
-    def __init__(self, status: int, error: str, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.error = error
-        self.reason = reason
 
 
 def bad_request(reason: str) -> ApiError:
@@ -106,7 +95,7 @@ def _guard(route: ApiRoute) -> Callable[[web.Request], Awaitable[web.Response]]:
         except ApiError as exc:
             call.log.update(error=exc.error, reason=exc.reason)
             response = error_response(exc)
-        except (StoreUnavailable, redis.RedisError, OSError) as exc:
+        except StoreError as exc:
             log.error("api_store_unavailable", route=route.path, error=str(exc))
             response = error_response(ApiError(503, "unavailable", "store unavailable; retry"))
         except Exception:  # the boundary: log the bug, answer JSON like every other error

@@ -9,13 +9,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.errors import JumbeError
+from gateway.errors import GatewayUnreachable
 
 DEFAULT_URL = "http://127.0.0.1:8000"
-
-
-class GatewayUnreachable(JumbeError):
-    """No HTTP answer from the gateway at all (refused, DNS, timeout)."""
 
 
 @dataclass(frozen=True, slots=True)

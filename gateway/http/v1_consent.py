@@ -14,8 +14,8 @@ from aiohttp import web
 from gateway.appkeys import PSEUDONYM
 from gateway.consent import PURPOSES, Purpose
 from gateway.consent.ledger import ConsentState
+from gateway.errors import ApiError
 from gateway.http.api import (
-    ApiError,
     ApiRoute,
     Call,
     bad_request,
@@ -29,7 +29,7 @@ from gateway.http.api import (
     text,
 )
 from gateway.sms.countries import country_of
-from gateway.sms.web import SMS
+from gateway.sms.runtime import SMS
 
 MAX_SOURCE = 200
 

@@ -14,8 +14,8 @@ from typing import Any
 from aiohttp import web
 
 from gateway.appkeys import PSEUDONYM
+from gateway.errors import ApiError, NoConsent, SendRefused
 from gateway.http.api import (
-    ApiError,
     ApiRoute,
     Call,
     idempotency_key,
@@ -27,9 +27,8 @@ from gateway.http.api import (
     text,
     timestamp,
 )
-from gateway.sms.errors import NoConsent, SendRefused
 from gateway.sms.outbox import Category
-from gateway.sms.web import SMS
+from gateway.sms.runtime import SMS
 
 STATUSES = ("queued", "scheduled", "retrying", "sending", "sent", "submitted", "buffered",
             "delivered", "failed", "rejected", "refused", "dead")  # fmt: skip

@@ -56,7 +56,7 @@ def check_budget(
             _check_stray_characters(screen, menu, language, values, budget, locations, findings)
             if isinstance(screen, EndScreen):
                 text = _render(screen.text, language, menu, values)
-                if not budget.fits("END " + text):
+                if not budget.fits(text):
                     message_ = _too_long(f"end screen {screen.id!r}", text, language, budget)
                     findings.append(
                         locations.finding(

@@ -1,13 +1,14 @@
 """Step a session through a compiled menu: navigation, validation, transitions, rendering.
 
-Pure and synchronous: no I/O. The hop pipeline (``gateway.sessions``) loads and saves.
+Pure and synchronous: no I/O. The hop pipeline (``gateway.hops``) loads and saves. The budget
+is what the subscriber's screen holds, less what the channel's wire format uses.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from gateway.channels.base import Reply
 from gateway.errors import HopError
 from gateway.menu.compiler import ROUTE, SELECT, SUBMIT
 from gateway.menu.messages import message
@@ -25,16 +26,6 @@ from gateway.menu.state import SessionState
 from gateway.text import Budget, ItemTooLong, paginate
 
 MAX_AUTOMATIC_STEPS = 32
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    text: str
-    end: bool
-
-    @property
-    def prefix(self) -> str:
-        return "END " if self.end else "CON "
 
 
 class Engine:
@@ -164,7 +155,7 @@ class Engine:
             text = screen.invalid  # type: ignore[union-attr]
         header = text.render(language, default, session.vars).strip() if text else ""
         if isinstance(screen, EndScreen):
-            return [self._fit("END ", header)]
+            return [self._fit(header)]
         items: list[str] = []
         if isinstance(screen, MenuScreen):
             items = [
@@ -181,22 +172,22 @@ class Engine:
             pages = paginate(header, items, self.budget, more=more or "98. More", back=back)
         except ItemTooLong:  # `jumbe check` rejects such labels; variables can still grow one
             room = f"\n{more or '98. More'}\n{back}"
-            items = [self._fit("CON ", item, room) for item in items]
+            items = [self._fit(item, room) for item in items]
             pages = paginate(header, items, self.budget, more=more or "98. More", back=back)
         if len(pages) == 1 and navigable and nav.show_back and session.history:
             with_back = f"{pages[0]}\n{back}"
-            if self.budget.fits("CON " + with_back):
+            if self.budget.fits(with_back):
                 return [with_back]
         return pages
 
-    def _fit(self, prefix: str, text: str, suffix: str = "") -> str:
-        """``text`` shortened with "…" so that ``prefix + text + suffix`` fits the budget."""
-        if self.budget.fits(prefix + text + suffix):
+    def _fit(self, text: str, suffix: str = "") -> str:
+        """``text`` shortened with "…" so that ``text + suffix`` fits the budget."""
+        if self.budget.fits(text + suffix):
             return text
         low, high = 0, len(text)
         while low < high:
             middle = (low + high + 1) // 2
-            if self.budget.fits(prefix + text[:middle] + "…" + suffix):
+            if self.budget.fits(text[:middle] + "…" + suffix):
                 low = middle
             else:
                 high = middle - 1

@@ -18,6 +18,7 @@ class SessionState:
     __slots__ = (
         "ended",
         "history",
+        "hop_id",
         "hops",
         "invalid",
         "language",
@@ -42,7 +43,10 @@ class SessionState:
         self.vars: dict[str, Any] = {}
         self.transcript = ""
         self.reply = ""
+        """The text of the last reply (the channel renders it; ``ended`` says if it closed)."""
         self.ended = False
+        self.hop_id = ""
+        """Channels without a cumulative transcript: the aggregator's id of the last hop."""
         self.history: list[str] = []
         self.page = 0
         self.invalid = False
@@ -79,9 +83,9 @@ class SessionState:
     def encode(self, rev: int) -> bytes:
         body = orjson.dumps({
             "m": self.menu_id, "v": self.version, "l": self.language, "t0": self.started,
-            "s": self.state, "d": self.vars, "t": self.transcript, "r": self.reply,
+            "s": self.state, "d": self.vars, "t": self.transcript, "x": self.reply,
             "e": self.ended, "h": self.history, "p": self.page, "i": self.invalid, "n": self.hops,
-            "o": self.offer,
+            "o": self.offer, "j": self.hop_id,
         })  # fmt: skip
         return b"%d\n" % rev + body
 
@@ -93,12 +97,14 @@ class SessionState:
         state.state = data["s"]
         state.vars = data["d"]
         state.transcript = data["t"]
-        state.reply = data["r"]
+        # "r" (before 0.2) held the reply with the aggregator's 4-character prefix.
+        state.reply = data["x"] if "x" in data else data.get("r", "")[4:]
         state.ended = data["e"]
         state.history = data["h"]
         state.page = data["p"]
         state.invalid = data.get("i", False)
         state.hops = data["n"]
         state.offer = data.get("o")
+        state.hop_id = data.get("j", "")
         state.rev = int(head)
         return state

@@ -70,7 +70,8 @@ def _range(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Fetch, print, write the page; one line on stderr and exit 1 on any failure."""
-    from gateway.reports.client import NotAvailable, ReportError, fetch
+    from gateway.errors import NotAvailable, ReportError
+    from gateway.reports.client import fetch
 
     path, params = _request(args)
     token = args.token or os.environ.get("JUMBE_API_TOKEN") or None

@@ -5,19 +5,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from gateway.errors import JumbeError
-from gateway.http.client import GatewayUnreachable, call
+from gateway.errors import GatewayUnreachable, NotAvailable, ReportError
+from gateway.http.client import call
 
 NO_ROUTE = "no such /v1 route"
 """The reason of the gateway's 404 for a path it does not serve (``gateway.http.api``)."""
-
-
-class ReportError(JumbeError):
-    """The report could not be fetched; the message is one line for the terminal."""
-
-
-class NotAvailable(ReportError):
-    """The gateway does not serve this report (an older gateway, or one not built yet)."""
 
 
 def report_path(kind: str, name: str | None = None) -> str:

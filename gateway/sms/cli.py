@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _work(settings: config.Settings) -> None:
     from gateway.consent.ledger import ConsentLedger
-    from gateway.sms.web import build_worker
+    from gateway.sms.runtime import build_worker
     from gateway.store.connection import connect
     from gateway.store.meta import DataGuard
 
@@ -110,7 +110,8 @@ def _run_fake(args: argparse.Namespace) -> int:
 
 def _run_send(args: argparse.Namespace) -> int:
     """``POST /v1/sms``: ``<id> <status>`` on stdout, or the reason on stderr and exit 1."""
-    from gateway.http.client import GatewayUnreachable, call
+    from gateway.errors import GatewayUnreachable
+    from gateway.http.client import call
 
     body: dict[str, Any] = {
         "to": args.to,

@@ -12,19 +12,18 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import redis.asyncio
-
 from gateway import logs
-from gateway.channels.africastalking.sms import InboundSms
+from gateway.channels.base import InboundSms
 from gateway.consent import PURPOSES
 from gateway.consent.ledger import ConsentLedger
+from gateway.errors import SendRefused
 from gateway.privacy import Pseudonymizer
 from gateway.sms.countries import country_of
-from gateway.sms.errors import SendRefused
 from gateway.sms.keywords import KeywordRouter, Route
 from gateway.sms.outbox import Outbox
 from gateway.sms.scripts import Scripts
 from gateway.store import keys
+from gateway.store.client import StoreClient
 
 log = logs.get_logger("gateway.sms")
 
@@ -34,7 +33,7 @@ class InboundHandler:
 
     def __init__(
         self,
-        client: redis.asyncio.Redis,
+        client: StoreClient,
         router: KeywordRouter,
         ledger: ConsentLedger,
         outbox: Outbox,

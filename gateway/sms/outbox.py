@@ -15,16 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import redis.asyncio
-
 from gateway.consent import Purpose
 from gateway.consent.ledger import ConsentLedger
+from gateway.errors import NoConsent, SendRefused
 from gateway.privacy import Pseudonymizer
 from gateway.sms import quiet
 from gateway.sms.countries import country_of, with_footer
-from gateway.sms.errors import NoConsent, SendRefused
 from gateway.sms.scripts import NEEDS_HOUR, Scripts, report_hour
 from gateway.store import keys
+from gateway.store.client import StoreClient
 from gateway.text import sms_info
 
 Category = Literal["transactional", "promotional"]
@@ -55,7 +54,7 @@ class Outbox:
 
     def __init__(
         self,
-        client: redis.asyncio.Redis,
+        client: StoreClient,
         ledger: ConsentLedger,
         pseudonym: Pseudonymizer,
         policy: OutboxPolicy | None = None,
@@ -149,7 +148,7 @@ class Outbox:
         return {k.decode(): v.decode() for k, v in raw.items()} if raw else None
 
     async def apply_delivery_report(
-        self, at_message_id: str, status: str | None, reported: str, reason: str
+        self, provider_message_id: str, status: str | None, reported: str, reason: str
     ) -> tuple[str, str | None]:
         """Apply one delivery report; (outcome, the message's subscriber pseudonym if known).
 
@@ -158,7 +157,10 @@ class Outbox:
         is not recorded yet: the report waits for it).
         """
         found: Any = await self._scripts.dlr_lookup(
-            keys=[keys.sms_at_id(at_message_id), keys.sms_dlr_stash(at_message_id)],
+            keys=[
+                keys.sms_provider_id(provider_message_id),
+                keys.sms_dlr_stash(provider_message_id),
+            ],
             args=[status or "", reported, reason, keys.SMS_DLR_STASH_TTL],
         )
         if not found:

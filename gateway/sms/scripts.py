@@ -24,8 +24,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import redis.asyncio
 from redis.commands.core import AsyncScript
+
+from gateway.store.client import StoreClient
 
 FINAL = frozenset({"delivered", "failed", "rejected", "dead", "refused"})
 LATENCY_BOUNDS = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800, 3600,
@@ -276,7 +277,7 @@ class Scripts:
     inbound_done: AsyncScript
 
     @classmethod
-    def register(cls, client: redis.asyncio.Redis) -> Scripts:
+    def register(cls, client: StoreClient) -> Scripts:
         return cls(*(client.register_script(src) for src in (
             ENQUEUE, PROMOTE, CLAIM, RECORD_SENT, REQUEUE, FINISH, DLR_LOOKUP, APPLY, RATE,
             INBOUND_DONE,

@@ -17,10 +17,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import redis.asyncio
-
 from gateway.sms.scripts import LATENCY_BOUNDS
 from gateway.store import keys
+from gateway.store.client import StoreClient
 
 CATEGORIES = ("transactional", "promotional")
 FINAL_STATUSES = ("delivered", "failed", "rejected", "dead", "refused")
@@ -125,7 +124,7 @@ def _midnight(day: date, zone: ZoneInfo) -> int:
     return math.floor(datetime.combine(day, datetime.min.time(), zone).timestamp())
 
 
-async def read_hours(client: redis.asyncio.Redis, hours: list[int]) -> dict[int, dict[str, Tally]]:
+async def read_hours(client: StoreClient, hours: list[int]) -> dict[int, dict[str, Tally]]:
     """The counters of ``hours`` (one pipelined round trip), by hour and category."""
     pipe = client.pipeline(transaction=False)
     for hour in hours:
@@ -150,7 +149,7 @@ def _tallies(raw: dict[bytes, bytes]) -> dict[str, Tally]:
     return tallies
 
 
-async def sms_report(client: redis.asyncio.Redis, span: Days) -> dict[str, Any]:
+async def sms_report(client: StoreClient, span: Days) -> dict[str, Any]:
     """``{"from", "to", "tz", "days": [{"date", "categories": {...}, <counts>}], "totals":
     {"categories": {...}, <counts>}}`` (shape in ``docs/api.md``)."""
     hours = span.hours()

@@ -21,18 +21,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import redis
-import redis.asyncio
-
 from gateway import logs
-from gateway.channels.africastalking.sms import OPT_OUT_CODES, Accepted
+from gateway.channels.base import Accepted
 from gateway.consent import PURPOSES
 from gateway.consent.ledger import ConsentLedger
+from gateway.errors import SendError, StoreError, StoreReplyError
 from gateway.sms import quiet
 from gateway.sms.countries import country_of
-from gateway.sms.errors import SendError
 from gateway.sms.scripts import NEEDS_HOUR, Scripts, report_hour
 from gateway.store import keys
+from gateway.store.client import StoreClient
 
 log = logs.get_logger("gateway.sms")
 MAX_BACKOFF_S = 900.0
@@ -66,7 +64,7 @@ class Worker:
 
     def __init__(
         self,
-        client: redis.asyncio.Redis,
+        client: StoreClient,
         sender: Sender,
         ledger: ConsentLedger,
         config: WorkerConfig | None = None,
@@ -87,7 +85,7 @@ class Worker:
         """Create the consumer group (from the stream's start) unless it exists."""
         try:
             await self._redis.xgroup_create(keys.sms_queue(), keys.SMS_GROUP, "0", mkstream=True)
-        except redis.ResponseError as exc:
+        except StoreReplyError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
 
@@ -110,7 +108,7 @@ class Worker:
                     for entry in await self._read("0", 10_000):
                         self._spawn(*entry)
                     break
-                except (redis.RedisError, OSError) as exc:
+                except StoreError as exc:
                     await self._recover(exc)
             while not stop.is_set():
                 try:
@@ -127,7 +125,7 @@ class Worker:
                         continue
                     for entry in await self._read(">", free, block=READ_BLOCK_MS):
                         self._spawn(*entry)
-                except (redis.RedisError, OSError) as exc:
+                except StoreError as exc:
                     await self._recover(exc)
         finally:
             if self._inflight:
@@ -138,9 +136,9 @@ class Worker:
     async def _recover(self, exc: Exception) -> None:
         """After a Redis error in the main loop: recreate a vanished consumer group at once
         (Redis lost its data: restart without persistence, FLUSHALL), else pause a second."""
-        if isinstance(exc, redis.ResponseError) and "NOGROUP" in str(exc):
+        if isinstance(exc, StoreReplyError) and "NOGROUP" in str(exc):
             log.error("sms_consumer_group_recreated", worker=self.name, error=str(exc))
-            with contextlib.suppress(redis.RedisError, OSError):
+            with contextlib.suppress(StoreError):
                 await self.ensure_group()
                 return
         log.error("sms_worker_redis_error", worker=self.name, error=str(exc))
@@ -208,7 +206,7 @@ class Worker:
     async def _process(self, entry_id: str, message_id: str) -> None:
         try:
             await self._deliver(entry_id, message_id)
-        except (redis.RedisError, OSError) as exc:  # left pending: reclaimed after claim_idle
+        except StoreError as exc:  # left pending: reclaimed after claim_idle
             log.error("sms_store_error", message_id=message_id, error=str(exc))
 
     async def _deliver(self, entry_id: str, message_id: str) -> None:
@@ -242,10 +240,11 @@ class Worker:
         hour = report_hour(now)
         for _ in range(2):
             code, needed = await self._scripts.record_sent(
-                keys=[keys.sms_message(message_id), keys.sms_at_id(accepted.at_message_id),
-                      keys.sms_dlr_stash(accepted.at_message_id), keys.sms_queue(),
+                keys=[keys.sms_message(message_id),
+                      keys.sms_provider_id(accepted.provider_message_id),
+                      keys.sms_dlr_stash(accepted.provider_message_id), keys.sms_queue(),
                       keys.sms_stats(hour)],
-                args=[message_id, accepted.at_message_id, accepted.cost, entry_id,
+                args=[message_id, accepted.provider_message_id, accepted.cost, entry_id,
                       keys.SMS_GROUP, keys.SMS_RECORD_TTL, now, hour, keys.SMS_STATS_TTL],
             )  # fmt: skip
             if int(code) != NEEDS_HOUR:
@@ -279,7 +278,7 @@ class Worker:
 
     async def _failed(self, entry_id: str, record: dict[str, str], exc: SendError) -> None:
         message_id, attempts = record["id"], int(record["attempts"])
-        if exc.status_code in OPT_OUT_CODES:
+        if exc.opted_out:
             await self._ledger.record(record["subscriber"], PURPOSES, "revoked",
                                       source=f"at_status_{exc.status_code}", channel="sms",
                                       country=record["country"])  # fmt: skip

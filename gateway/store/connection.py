@@ -19,6 +19,7 @@ import redis.asyncio
 
 from gateway.config import Settings
 from gateway.errors import ConfigError, StoreUnavailable
+from gateway.store.client import StoreClient
 from gateway.store.embedded import EmbeddedRedis
 from gateway.store.identity import resolve_key
 from gateway.store.meta import open_data
@@ -36,10 +37,11 @@ def redis_for(url: str | None, data_dir: Path) -> tuple[str, EmbeddedRedis | Non
     return embedded.url, embedded
 
 
-def connect(url: str, *, socket_timeout: float = 2.0) -> redis.asyncio.Redis:
-    """An asyncio client for ``url`` (``redis://``, ``rediss://`` or ``unix://``), bytes in/out."""
+def connect(url: str, *, socket_timeout: float = 2.0) -> StoreClient:
+    """An asyncio client for ``url`` (``redis://``, ``rediss://`` or ``unix://``), bytes in/out,
+    raising ``StoreUnavailable``/``StoreReplyError`` (``store.client``)."""
     try:
-        return redis.asyncio.Redis.from_url(
+        client = StoreClient.from_url(
             url,
             socket_timeout=socket_timeout,
             socket_connect_timeout=min(socket_timeout, 1.0),
@@ -47,6 +49,8 @@ def connect(url: str, *, socket_timeout: float = 2.0) -> redis.asyncio.Redis:
         )
     except ValueError as exc:
         raise ConfigError(f"bad Redis URL {describe(url)!r}: {exc}") from None
+    assert isinstance(client, StoreClient)  # from_url builds the class it is called on
+    return client
 
 
 def check_reachable(url: str) -> redis.Redis:

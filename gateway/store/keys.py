@@ -28,9 +28,9 @@ touch a record, the due set and the stream together) run on one Cluster slot.
 - ``j:sms:q:{sms}`` (stream + consumer group ``SMS_GROUP``, no TTL; entries deleted on ack): ready
   messages, claimed by workers (XREADGROUP / XACK / XAUTOCLAIM).
 - ``j:sms:dead:{sms}`` (stream, trimmed to ``SMS_DEAD_MAXLEN``): dead letters with the reason.
-- ``j:sms:at:{sms}:<AT messageId>`` (string, ``SMS_RECORD_TTL``): AT's id → our message id.
-- ``j:sms:dlr:{sms}:<AT messageId>`` (hash, ``SMS_DLR_STASH_TTL`` = 1 day): a delivery report that
-  arrived before the send was recorded, applied when it is.
+- ``j:sms:at:{sms}:<aggregator's message id>`` (string, ``SMS_RECORD_TTL``): → our message id.
+- ``j:sms:dlr:{sms}:<aggregator's message id>`` (hash, ``SMS_DLR_STASH_TTL`` = 1 day): a delivery
+  report that arrived before the send was recorded, applied when it is.
 - ``j:sms:rate:{sms}:<sender>`` (string, 1 s): per-sender send counter for the rate limit.
 - ``j:sms:stats:{sms}:<hour>`` (hash, ``SMS_STATS_TTL`` = 400 days after its last change): the
   report counters of the messages whose report hour is ``<hour>`` (epoch seconds // 3600, UTC):
@@ -154,14 +154,14 @@ def sms_dead() -> str:
     return f"{PREFIX}:sms:dead:{_SMS}"
 
 
-def sms_at_id(at_message_id: str) -> str:
-    """AT ``messageId`` → our message id (``SMS_RECORD_TTL``)."""
-    return f"{PREFIX}:sms:at:{_SMS}:{at_message_id}"
+def sms_provider_id(provider_message_id: str) -> str:
+    """The aggregator's message id → our message id (``SMS_RECORD_TTL``)."""
+    return f"{PREFIX}:sms:at:{_SMS}:{provider_message_id}"
 
 
-def sms_dlr_stash(at_message_id: str) -> str:
+def sms_dlr_stash(provider_message_id: str) -> str:
     """An early delivery report awaiting its send record (``SMS_DLR_STASH_TTL``)."""
-    return f"{PREFIX}:sms:dlr:{_SMS}:{at_message_id}"
+    return f"{PREFIX}:sms:dlr:{_SMS}:{provider_message_id}"
 
 
 def sms_rate(sender: str) -> str:

@@ -26,8 +26,9 @@ import redis
 import redis.asyncio
 
 from gateway import logs
-from gateway.errors import ConfigError
+from gateway.errors import KeyMismatch, StoreError
 from gateway.store import keys, lua
+from gateway.store.client import StoreClient
 from gateway.store.identity import key_check
 
 log = logs.get_logger("gateway.store")
@@ -36,10 +37,6 @@ EPOCH_FILE = "epoch"
 WATCH_INTERVAL_S = 1.0
 
 _INIT = lua.source("meta_init")
-
-
-class KeyMismatch(ConfigError):
-    """The pseudonym key differs from the one this Redis's data was written with."""
 
 
 def _text(value: Any) -> str:
@@ -104,7 +101,7 @@ class DataGuard:
     """Answers "was the data lost?" for the checks that depend on remembered opt-outs, and
     watches for a loss while the gateway runs."""
 
-    def __init__(self, client: redis.asyncio.Redis, key: bytes) -> None:
+    def __init__(self, client: StoreClient, key: bytes = b"") -> None:
         self._redis = client
         self._key = key
         self._init = client.register_script(_INIT)
@@ -135,7 +132,7 @@ class DataGuard:
                               hint="marketing in opt_out mode is refused until "
                               "`jumbe ack-data-loss`")  # fmt: skip
                 reported = reason
-            except (redis.RedisError, OSError):
+            except StoreError:
                 pass  # Redis is down: the hop path and /readyz report that
             try:
                 await asyncio.wait_for(stop.wait(), WATCH_INTERVAL_S)

@@ -10,7 +10,7 @@ commands, ``EVALSHA`` with ``NOSCRIPT`` fallback, AUTH/SELECT, a per-command dea
 reconnection. Everything else (admin, streams, SMS) uses redis-py.
 
 Errors are translated here, once: connection problems and timeouts become ``StoreUnavailable``;
-Redis error replies become ``RedisReplyError``. Losing Redis is logged once at warning with the
+Redis error replies become ``StoreReplyError``. Losing Redis is logged once at warning with the
 reason (``redis_unavailable``), and getting it back once at info (``redis_available_again``).
 """
 
@@ -28,16 +28,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import hiredis
 
 from gateway import logs
-from gateway.errors import ConfigError, StoreUnavailable
+from gateway.errors import ConfigError, StoreReplyError, StoreUnavailable
 from gateway.store.urls import describe
 
 log = logs.get_logger("gateway.store")
 
 SWEEP_INTERVAL_S = 0.1
-
-
-class RedisReplyError(Exception):
-    """Redis answered a command with an error reply."""
 
 
 class _Protocol(asyncio.Protocol):
@@ -64,7 +60,7 @@ class _Protocol(asyncio.Protocol):
             if future is None or future.done():
                 continue
             if isinstance(reply, hiredis.ReplyError):
-                future.set_exception(RedisReplyError(str(reply)))
+                future.set_exception(StoreReplyError(str(reply)))
             else:
                 future.set_result(reply)
 
@@ -175,7 +171,7 @@ class PipelinedRedis:
             if protocol.transport is not None:
                 protocol.transport.close()
             raise StoreUnavailable(f"cannot connect to redis at {self._describe()}: {exc}") from exc
-        except RedisReplyError as exc:
+        except StoreReplyError as exc:
             if protocol.transport is not None:
                 protocol.transport.close()
             raise StoreUnavailable(f"redis refused the connection: {exc}") from exc
@@ -231,7 +227,7 @@ class PipelinedRedis:
             sha = self._scripts[source] = hashlib.sha1(source.encode()).hexdigest().encode()
         try:
             return await self.execute(b"EVALSHA", sha, len(keys), *keys, *args)
-        except RedisReplyError as exc:
+        except StoreReplyError as exc:
             if not str(exc).startswith("NOSCRIPT"):
                 raise
             return await self.execute(b"EVAL", source, len(keys), *keys, *args)

@@ -1,20 +1,43 @@
-"""Reading and compare-and-set writing of USSD sessions over the pipelined hop-path client."""
+"""Reading and compare-and-set writing of USSD sessions over the pipelined hop-path client
+(which raises ``StoreUnavailable``/``StoreReplyError``).
+
+The hop pipeline says *what* to write (a session value, ``SubscriberWrites``); this module
+turns it into Redis commands, pipelined in one round trip.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Coroutine
+from dataclasses import dataclass
 from typing import Any
 
-from gateway.errors import StoreUnavailable
-from gateway.store import lua
-from gateway.store.pipelined import PipelinedRedis, RedisReplyError
+from gateway.store import keys, lua
+from gateway.store.pipelined import PipelinedRedis
 
 SAVED = 1
 EXPIRED = 0
 CAS_SCRIPT = lua.source("session_cas")
+LANGUAGE_FIELD = b"lang"
 
-Command = tuple[Any, ...]
+
+@dataclass(frozen=True, slots=True)
+class SubscriberWrites:
+    """What a save also writes about the subscriber (in their slot, not the session's)."""
+
+    pseudonym: str
+    menu_id: str
+    language: str | None = None
+    """Remember this language for the subscriber's next sessions."""
+    resume_point: bytes | None = None
+    """Where the session stands, for resuming it within ``resume_ttl`` seconds."""
+    resume_ttl: int = 0
+    forget_resume: bool = False
+    """The session ended: no resume point."""
+
+    @property
+    def empty(self) -> bool:
+        return self.language is None and self.resume_point is None and not self.forget_resume
 
 
 class SessionStore:
@@ -26,56 +49,63 @@ class SessionStore:
 
     async def load(self, key: str) -> bytes | None:
         """The stored value, or ``None`` when there is no such session (or it expired)."""
-        try:
-            value: bytes | None = await self.client.execute(b"GET", key)
-        except RedisReplyError as exc:
-            raise StoreUnavailable(f"redis GET failed: {exc}") from exc
+        value: bytes | None = await self.client.execute(b"GET", key)
         return value
 
     async def load_start(
-        self, subscriber_key: str, resume_key: str | None
+        self, pseudonym: str, resume_menu: str | None
     ) -> tuple[str | None, bytes | None]:
-        """A new session's context, in one round trip: (remembered language, resume point)."""
-        try:
-            language, resume = await asyncio.gather(
-                self.client.execute(b"HGET", subscriber_key, b"lang"),
-                self.client.execute(b"GET", resume_key) if resume_key else _none(),
-            )
-        except RedisReplyError as exc:
-            raise StoreUnavailable(f"redis subscriber lookup failed: {exc}") from exc
-        return (language.decode() if isinstance(language, bytes) else None), resume
+        """A new session's context in one round trip: (remembered language, the resume point
+        for ``resume_menu`` if given)."""
+        resume = (
+            self.client.execute(b"GET", keys.resume_point(pseudonym, resume_menu))
+            if resume_menu
+            else _none()
+        )
+        language, point = await asyncio.gather(
+            self.client.execute(b"HGET", keys.subscriber(pseudonym), LANGUAGE_FIELD), resume
+        )
+        return (language.decode() if isinstance(language, bytes) else None), point
 
     async def save(
-        self, key: str, read_version: int, value: bytes, effects: Sequence[Command] = ()
+        self, key: str, read_version: int, value: bytes, writes: SubscriberWrites | None = None
     ) -> int | bytes:
         """Write ``value`` if the stored version is still ``read_version``.
 
-        ``effects`` (e.g. a resume point, a remembered language) are sent in the same round
-        trip, after the compare-and-set on the same connection, and run whatever its outcome
-        (they live in another Cluster slot, so one script cannot guard them). A caller whose
-        compare-and-set lost therefore rewrites them from the winning value with ``apply``.
-        Returns ``SAVED``; ``EXPIRED`` when the session vanished; else the value now stored.
+        ``writes`` are sent in the same round trip, after the compare-and-set on the same
+        connection, and run whatever its outcome (they live in another Cluster slot, so one
+        script cannot guard them): a caller whose compare-and-set lost rewrites them from the
+        winning value with ``apply``. Returns ``SAVED``; ``EXPIRED`` when the session vanished;
+        else the value stored now.
         """
         cas = self.client.run_script(CAS_SCRIPT, [key], [read_version, value, self.ttl_ms])
-        try:
-            if effects:  # gather costs a Task per command: only when there is more than one
-                result, *_ = await asyncio.gather(
-                    cas, *(self.client.execute(*command) for command in effects)
-                )
-            else:
-                result = await cas
-        except RedisReplyError as exc:
-            raise StoreUnavailable(f"redis session write failed: {exc}") from exc
+        if writes is not None:  # gather costs a Task per command: only when there are more
+            result, *_ = await asyncio.gather(cas, *self._commands(writes))
+        else:
+            result = await cas
         if isinstance(result, bytes):
             return result
         return SAVED if result == 1 else EXPIRED
 
-    async def apply(self, commands: Sequence[Command]) -> None:
-        """Send ``commands`` in one round trip (pipelined on the hop-path connection)."""
-        try:
-            await asyncio.gather(*(self.client.execute(*command) for command in commands))
-        except RedisReplyError as exc:
-            raise StoreUnavailable(f"redis write failed: {exc}") from exc
+    async def apply(self, writes: SubscriberWrites) -> None:
+        """Send ``writes`` on their own (one round trip)."""
+        await asyncio.gather(*self._commands(writes))
+
+    def _commands(self, writes: SubscriberWrites) -> list[Coroutine[Any, Any, Any]]:
+        execute = self.client.execute
+        commands = []
+        if writes.language is not None:
+            subscriber = keys.subscriber(writes.pseudonym)
+            commands += [
+                execute(b"HSET", subscriber, LANGUAGE_FIELD, writes.language),
+                execute(b"EXPIRE", subscriber, keys.SUBSCRIBER_TTL),
+            ]
+        point = keys.resume_point(writes.pseudonym, writes.menu_id)
+        if writes.forget_resume:
+            commands.append(execute(b"DEL", point))
+        elif writes.resume_point is not None:
+            commands.append(execute(b"SET", point, writes.resume_point, b"EX", writes.resume_ttl))
+        return commands
 
 
 async def _none() -> None:

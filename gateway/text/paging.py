@@ -24,12 +24,11 @@ class ItemTooLong(ValueError):
 @dataclass(frozen=True, slots=True)
 class _Screen:
     budget: Budget
-    prefix: str
     more: str
     back: str
 
     def fits(self, lines: Sequence[str]) -> bool:
-        return self.budget.fits(self.prefix + "\n".join(lines))
+        return self.budget.fits("\n".join(lines))
 
     def tail(self, page_no: int, *, last: bool) -> list[str]:
         """Navigation lines closing page `page_no`; empty labels are omitted."""
@@ -44,11 +43,11 @@ def paginate(
     items: Sequence[str],
     budget: Budget,
     *,
-    prefix: str = "CON ",
     more: str = "98. More",
     back: str = "0. Back",
 ) -> list[str]:
-    """Split a screen into page bodies (without `prefix`) that each fit `budget`.
+    """Split a screen into pages that each fit `budget` (what the subscriber reads: a
+    channel's own overhead, such as Africa's Talking's 4-character prefix, is taken off it).
 
     The header comes first, then each item on its own line, in order, never
     split. Non-last pages end with `more`; pages after the first end with
@@ -57,7 +56,7 @@ def paginate(
     over-long word is cut hard). Raises `ItemTooLong` for an item that fits
     on no page.
     """
-    screen = _Screen(budget, prefix, more, back)
+    screen = _Screen(budget, more, back)
     whole = ([header] if header else []) + list(items)
     if screen.fits(whole):
         return ["\n".join(whole)]

@@ -22,15 +22,15 @@ from typing import TextIO
 import aiohttp
 from aiohttp import web
 
-from gateway.app import create_app
 from gateway.appkeys import REGISTRY
 from gateway.config import Settings
 from gateway.errors import MenuError
+from gateway.http.app import create_app
 from gateway.menu.registry import MenuRegistry
 from gateway.privacy import pseudonymize
 from gateway.store.connection import connect
 from gateway.store.embedded import EmbeddedRedis
-from gateway.subscribers import set_language
+from gateway.store.subscribers import set_language
 from gateway.text import Budget, encoding_of, length
 
 SANDBOX_NETWORK = "99999"

@@ -14,9 +14,9 @@ from aiohttp.test_utils import TestClient
 from conftest import GatewayFactory, free_port, settings_for
 from processes import environment, jumbe, start
 
-from gateway.app import create_app
 from gateway.config import from_env
 from gateway.errors import ConfigError
+from gateway.http.app import create_app
 
 CRM = "crm-token-0123456789"
 SHOP = "shop-token-0123456789"

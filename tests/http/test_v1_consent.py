@@ -10,9 +10,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 from conftest import GatewayFactory
 
+from gateway.errors import NoConsent
 from gateway.privacy import pseudonymize
-from gateway.sms.errors import NoConsent
-from gateway.sms.web import SMS
+from gateway.sms.runtime import SMS
 
 TOKEN = "api-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

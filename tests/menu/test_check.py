@@ -12,9 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from gateway.channels import content_budget
+from gateway.config import Settings
 from gateway.menu.registry import check_files
 
 FILES = Path(__file__).parent / "files"
+BUDGET = content_budget(Settings())
+"""What `jumbe check` measures against by default."""
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -29,14 +33,14 @@ def expected(path: Path) -> list[str]:
 @pytest.mark.parametrize("path", sorted(FILES.glob("*.yaml")), ids=lambda p: p.stem)
 def test_findings_match_expectations(path: Path) -> None:
     """The checker reports exactly the findings the fixture file documents."""
-    _, findings = check_files([path])
+    _, findings = check_files([path], BUDGET)
     got = [str(f).removeprefix(f"{path}:") for f in findings]
     assert got == expected(path)
 
 
 def test_shipped_menus_are_clean() -> None:
     """menus/ has no errors and no warnings."""
-    menus, findings = check_files([ROOT / "menus"])
+    menus, findings = check_files([ROOT / "menus"], BUDGET)
     assert findings == []
     assert {m.id for m in menus} >= {"demo", "benchmark"}
 

@@ -7,6 +7,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gateway.channels.africastalking import SCREEN_OVERHEAD
+from gateway.channels.africastalking.ussd import render
 from gateway.menu.engine import Engine
 from gateway.menu.parse import parse_text
 from gateway.menu.state import SessionState
@@ -51,17 +53,17 @@ def test_no_reply_exceeds_budget(
     if menu is None:  # the only refusal a well-formed file can get: a label that cannot fit
         assert all("too long" in f.message for f in findings if f.severity == "error")
         return
-    budget = Budget()
-    engine = Engine(budget)
+    screen = Budget()  # what the handset shows, AT's CON/END prefix included
+    engine = Engine(Budget(screen.gsm7 - SCREEN_OVERHEAD, screen.ucs2 - SCREEN_OVERHEAD))
     session = SessionState(menu.id, menu.version, "en", 0.0)
     reply = engine.begin(menu, session)
-    assert budget.fits(reply.prefix + reply.text)
+    assert screen.fits(render(reply))
     for key in inputs:
         if reply.end:
             break
         reply = engine.answer(menu, session, key)
         assert reply.text, "a reply is never empty"
-        assert budget.fits(reply.prefix + reply.text), reply.prefix + reply.text
+        assert screen.fits(render(reply)), render(reply)
 
 
 @settings(max_examples=60, deadline=None)

@@ -66,7 +66,7 @@ async def history(redis_client: redis.Redis, redis_url: str) -> AsyncIterator[No
             await worker.run_once()
             if status:
                 clock.now += after
-                await outbox.apply_delivery_report(fake.received[-1].at_message_id, status,
+                await outbox.apply_delivery_report(fake.received[-1].provider_message_id, status,
                                                    status.title(), "")  # fmt: skip
         yield
     finally:

@@ -14,7 +14,7 @@ import pytest
 from conftest import ROOT
 
 from gateway.channels.africastalking.sms import AtSms
-from gateway.sms.errors import SendError
+from gateway.errors import SendError
 
 
 def _free_port() -> int:

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from conftest import ROOT, GatewayFactory
 
-from gateway.sms.web import SMS
+from gateway.sms.runtime import SMS
 
 TOKEN = "cli-test-token"
 PHONE = "+254711000555"

@@ -12,7 +12,7 @@ from typing import Any
 from conftest import ROOT, GatewayFactory
 from sms_fixtures import KEY, FakeServer, aredis_fixture, eventually, fake_at_fixture
 
-from gateway.sms.web import SMS
+from gateway.sms.runtime import SMS
 from gateway.store import keys
 
 __all__ = ["aredis_fixture", "fake_at_fixture"]

@@ -9,9 +9,9 @@ from aiohttp.test_utils import TestClient
 from conftest import ROOT, GatewayFactory
 from sms_fixtures import FakeServer, eventually, fake_at_fixture
 
+from gateway.errors import SendRefused
 from gateway.privacy import pseudonymize
-from gateway.sms.errors import SendRefused
-from gateway.sms.web import SMS
+from gateway.sms.runtime import SMS
 
 __all__ = ["fake_at_fixture"]
 

@@ -10,7 +10,7 @@ import pytest
 from sms_fixtures import FakeServer, Sms, aredis_fixture, fake_at_fixture, sms_fixture
 
 from gateway.consent import PURPOSES
-from gateway.sms.errors import SendRefused
+from gateway.errors import SendRefused
 from gateway.store import keys
 
 __all__ = ["aredis_fixture", "fake_at_fixture", "sms_fixture"]

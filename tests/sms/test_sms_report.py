@@ -59,7 +59,7 @@ async def _send(
     await sms.outbox.send(phone, f"Message to {phone[-3:]}", category=category)  # type: ignore[arg-type]
     await sms.worker.run_once()
     received = fake_at.fake.received
-    return received[-1].at_message_id if len(received) > before else ""
+    return received[-1].provider_message_id if len(received) > before else ""
 
 
 async def _report_back(sms: Sms, at_id: str, at: float, status: str, word: str) -> str:
@@ -155,7 +155,7 @@ async def test_a_retried_or_repeated_report_counts_once(
     assert await _send(sms, fake_at, B, _utc(4, 9, 1)) == ""
     sms.clock.now = _utc(4, 9, 10)  # the retry, once its backoff (at most 5 s) is over
     await sms.worker.run_once()
-    b = fake_at.fake.received[-1].at_message_id
+    b = fake_at.fake.received[-1].provider_message_id
     for _ in range(2):
         await _report_back(sms, a, _utc(4, 9, 0, 3), "delivered", "Success")
     assert await _report_back(sms, a, _utc(4, 9, 0, 9), "submitted", "Submitted") == "ignored"
@@ -230,7 +230,7 @@ async def test_a_report_that_beats_the_send_record_is_counted_once(
 
         def send(self, to: str, message: str, sender_id: str | None) -> Accepted:
             accepted = self.sdk.send(to, message, sender_id)
-            form = f"id={accepted.at_message_id}&status=Success".encode()
+            form = f"id={accepted.provider_message_id}&status=Success".encode()
             with urllib.request.urlopen(urllib.request.Request(delivery, data=form), timeout=5):
                 pass
             return accepted

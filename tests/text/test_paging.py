@@ -6,7 +6,9 @@ from hypothesis import strategies as st
 
 from gateway.text import Budget, ItemTooLong, encoding_of, length, paginate
 
-MORE, BACK, PREFIX = "98. More", "0. Back", "CON "
+MORE, BACK = "98. More", "0. Back"
+AT_SCREEN = Budget(156, 66)
+"""A 160/70 screen less the 4 characters of AT's ``CON `` (the channel takes them off)."""
 
 
 def split_pages(pages: list[str], back: str = BACK) -> list[list[str]]:
@@ -32,16 +34,15 @@ def test_short_menu_is_one_page() -> None:
 def test_long_menu_splits_with_more_and_back() -> None:
     """Options that overflow move to a second screen reached with 98 and left with 0."""
     items = ["1. Alpha", "2. Beta", "3. Gamma", "4. Delta"]
-    pages = paginate("Menu", items, Budget(gsm7=40, ucs2=20))
+    pages = paginate("Menu", items, Budget(gsm7=36, ucs2=16))
     assert pages == ["Menu\n1. Alpha\n2. Beta\n98. More", "3. Gamma\n4. Delta\n0. Back"]
 
 
-def test_prefix_counts_towards_budget() -> None:
-    """The CON prefix is part of what the handset must display."""
-    assert paginate("", ["x" * 30], Budget(gsm7=34)) == ["x" * 30]
-    assert paginate("", ["x" * 34], Budget(gsm7=34), prefix="") == ["x" * 34]
+def test_the_whole_budget_is_usable_and_no_more() -> None:
+    """A page may hold exactly the budget (a channel's own overhead is already taken off it)."""
+    assert paginate("", ["x" * 34], Budget(gsm7=34)) == ["x" * 34]
     with pytest.raises(ItemTooLong):
-        paginate("", ["x" * 31], Budget(gsm7=34))
+        paginate("", ["x" * 35], Budget(gsm7=34))
 
 
 def test_non_gsm_item_switches_page_to_ucs2_limit() -> None:
@@ -52,14 +53,14 @@ def test_non_gsm_item_switches_page_to_ucs2_limit() -> None:
     assert len(pages) == 2
     assert encoding_of(pages[0]) == "gsm7"
     assert encoding_of(pages[-1]) == "ucs2"
-    assert all(Budget().fits(PREFIX + p) for p in pages)
+    assert all(Budget().fits(p) for p in pages)
 
 
 def test_extension_chars_count_double_on_a_page() -> None:
     """Euro signs take two septets each, so fewer of them fit on a screen."""
-    assert len(paginate("", ["€" * 78], Budget())) == 1
+    assert len(paginate("", ["€" * 78], AT_SCREEN)) == 1
     with pytest.raises(ItemTooLong):
-        paginate("", ["€" * 78, "x"], Budget())
+        paginate("", ["€" * 78, "x"], AT_SCREEN)
 
 
 def test_empty_back_label_is_omitted() -> None:
@@ -81,21 +82,21 @@ def test_item_too_long_is_reported() -> None:
 def test_long_header_is_split_at_words() -> None:
     """A long notice is spread over screens without losing or reordering words."""
     header = " ".join(f"word{i}" for i in range(60))
-    pages = paginate(header, ["1. OK"], Budget(gsm7=80))
+    pages = paginate(header, ["1. OK"], Budget(gsm7=76))
     contents = split_pages(pages)
     assert contents[-1][-1] == "1. OK"
     shown = " ".join(line for c in contents for line in c)
     assert shown.split()[:-2] == header.split()
-    assert all(Budget(gsm7=80).fits(PREFIX + p) for p in pages)
+    assert all(Budget(gsm7=76).fits(p) for p in pages)
 
 
 def test_overlong_word_is_cut_hard() -> None:
     """A word longer than a screen (say a URL) is cut rather than rejected."""
     url = "https://example.com/" + "a" * 150
-    pages = paginate(url, ["1. Open"], Budget(gsm7=60))
+    pages = paginate(url, ["1. Open"], Budget(gsm7=56))
     contents = split_pages(pages)
     assert "".join(line for c in contents for line in c if line != "1. Open") == url
-    assert all(length(PREFIX + p) <= 60 for p in pages)
+    assert all(length(p) <= 56 for p in pages)
 
 
 WORDY = st.sampled_from(["a", "Lipa", "M-Pesa", "€", "{x}", "ẹ", "ọ", "ሰላም", "😀", "Ọjà", "café"])
@@ -114,11 +115,11 @@ BUDGET = st.builds(Budget, gsm7=st.integers(64, 200), ucs2=st.integers(64, 120))
 def test_pagination_properties(header: str, items: list[str], budget: Budget) -> None:
     """Every screen fits, every option shows once in order, and navigation is consistent."""
     pages = paginate(header, items, budget)
-    assert all(budget.fits(PREFIX + page) for page in pages)
+    assert all(budget.fits(page) for page in pages)
     contents = split_pages(pages)
     lines = [line for content in contents for line in content]
     whole = "\n".join(([header] if header else []) + items)
-    if budget.fits(PREFIX + whole):
+    if budget.fits(whole):
         assert pages == [whole]
     # A lone page is all content: a stray More/Back line would break the checks below.
     head_lines = lines[: len(lines) - len(items)]
@@ -140,4 +141,4 @@ def test_pages_are_filled_greedily(header: str, items: list[str], budget: Budget
             continue  # next page still starts with header text
         nav = [MORE] + ([BACK] if page_no else [])
         grown = [*contents[page_no], contents[page_no + 1][0], *nav]
-        assert not budget.fits(PREFIX + "\n".join(grown)), f"page {page_no} not full"
+        assert not budget.fits("\n".join(grown)), f"page {page_no} not full"

@@ -8,7 +8,6 @@ Facts: ../shared/reference/protocols.md §2 and §4. The SDK is synchronous (``r
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -16,11 +15,10 @@ from africastalking.Service import AfricasTalkingException
 from africastalking.SMS import SMSService
 
 from gateway.channels.africastalking.forms import parse_form, required
-from gateway.errors import BadRequest
+from gateway.channels.base import Accepted, DeliveryReport, InboundSms, OptOutNotice
+from gateway.errors import BadRequest, SendError
 from gateway.privacy import redact_numbers
-from gateway.sms.errors import SendError
 
-PROVIDER = "africastalking"
 ACCEPTED = {100: "Processed", 101: "Sent", 102: "Queued"}
 RETRYABLE = {405: "InsufficientBalance", 500: "InternalServerError", 501: "GatewayError",
              502: "RejectedByGateway"}  # fmt: skip
@@ -28,7 +26,7 @@ FINAL_FAILURES = {401: "RiskHold", 402: "InvalidSenderId", 403: "InvalidPhoneNum
                   404: "UnsupportedNumberType", 406: "UserInBlacklist", 407: "CouldNotRoute",
                   409: "DoNotDisturbRejection"}  # fmt: skip
 OPT_OUT_CODES = frozenset({406, 409})
-"""Per-recipient codes recorded as an opt-out (domain C2)."""
+"""Per-recipient codes that mean the subscriber opted out (domain C2): ``SendError.opted_out``."""
 
 DLR_STATUSES = {"sent": "sent", "submitted": "submitted", "buffered": "buffered",
                 "success": "delivered", "failed": "failed", "rejected": "rejected"}  # fmt: skip
@@ -37,15 +35,6 @@ OPT_OUT_REASON = "userinblacklist"
 """A ``failureReason`` that means the subscriber opted out (whatever the status says)."""
 MAX_INBOUND_TEXT = 2000
 MAX_NUMBER = 32
-
-
-@dataclass(frozen=True, slots=True)
-class Accepted:
-    """AT accepted one message: its ``messageId`` (matched by delivery reports) and cost."""
-
-    at_message_id: str
-    status_code: int
-    cost: str
 
 
 class AtSms:
@@ -92,46 +81,8 @@ def _accepted(result: Any) -> Accepted:
     if code in ACCEPTED:
         return Accepted(str(recipient.get("messageId", "")), code, str(recipient.get("cost", "")))
     name = RETRYABLE.get(code) or FINAL_FAILURES.get(code) or str(recipient.get("status", ""))
-    raise SendError(f"{code} {name}", retryable=code in RETRYABLE, status_code=code)
-
-
-@dataclass(frozen=True, slots=True)
-class InboundSms:
-    """An SMS a subscriber sent to our short code."""
-
-    inbound_id: str
-    phone_number: str
-    to: str
-    text: str
-    link_id: str
-    network_code: str
-    date: str
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryReport:
-    """AT's report on one message; ``status`` is ours (``delivered``, ``failed``, …), or
-    ``None`` for a word we do not know, which ``reported`` keeps verbatim."""
-
-    at_message_id: str
-    status: str | None
-    reported: str
-    phone_number: str
-    network_code: str
-    failure_reason: str
-
-    @property
-    def opted_out(self) -> bool:
-        """The subscriber blocked us (``UserInBlackList``), whatever the status says."""
-        return self.failure_reason.lower() == OPT_OUT_REASON
-
-
-@dataclass(frozen=True, slots=True)
-class OptOutNotice:
-    """AT's bulk opt-out notification: a subscriber blocked a sender."""
-
-    phone_number: str
-    sender_id: str
+    raise SendError(f"{code} {name}", retryable=code in RETRYABLE, status_code=code,
+                    opted_out=code in OPT_OUT_CODES)  # fmt: skip
 
 
 def _number(form: dict[str, str], name: str) -> str:
@@ -166,12 +117,13 @@ def parse_delivery_report(body: bytes) -> DeliveryReport:
     form = parse_form(body)
     word = form.get("status", "").strip()[:40]
     return DeliveryReport(
-        at_message_id=required(form, "id")[:200],
+        provider_message_id=required(form, "id")[:200],
         status=DLR_STATUSES.get(word.lower()),
         reported=word,
         phone_number=_number(form, "phoneNumber"),
         network_code=form.get("networkCode", "").strip()[:16],
         failure_reason=form.get("failureReason", "").strip()[:100],
+        opted_out=form.get("failureReason", "").strip().lower() == OPT_OUT_REASON,
     )
 
 

@@ -7,11 +7,12 @@ cumulative ``text``; the reply is ``text/plain`` beginning ``CON `` or ``END ``.
 
 from __future__ import annotations
 
+from gateway.channels.africastalking import PROVIDER, SCREEN_OVERHEAD
 from gateway.channels.africastalking.forms import check_lengths, parse_form, phone, required
-from gateway.channels.base import UssdRequest, UssdSessionEnd
+from gateway.channels.base import Reply, UssdRequest, UssdSessionEnd
 from gateway.errors import BadRequest
 
-PROVIDER = "africastalking"
+CONTINUE, END = "CON ", "END "
 MAX_TEXT = 4000
 HOP_LIMITS = {
     "serviceCode": 64, "sessionId": 128, "phoneNumber": 32, "networkCode": 16, "text": MAX_TEXT,
@@ -32,6 +33,8 @@ def parse_hop(body: bytes) -> UssdRequest:
         network_code=form.get("networkCode", "").strip(),
         text=form.get("text", ""),
         cumulative=True,
+        first=form.get("text", "") == "",
+        screen_overhead=SCREEN_OVERHEAD,
     )
 
 
@@ -82,6 +85,6 @@ def parse_session_end(body: bytes) -> UssdSessionEnd:
     )
 
 
-def render(prefix: str, text: str) -> str:
+def render(reply: Reply) -> str:
     """The reply body: ``CON …`` or ``END …`` (no leading whitespace, never empty)."""
-    return prefix + text
+    return (END if reply.end else CONTINUE) + reply.text

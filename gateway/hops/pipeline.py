@@ -1,0 +1,399 @@
+"""The hop pipeline: load session → dedupe/serialize → step the menu → compare-and-set save.
+
+Round trips per hop (see docs/architecture.md):
+- one on the common path: the compare-and-set write, which also creates the session on a first
+  hop, with what the subscriber leaves behind (resume point, remembered language) pipelined in
+  the same trip;
+- two when this process has not seen an ongoing session before (a read first, which for menus
+  that remember subscribers also fetches their language and resume point), or on the first
+  hop of such a menu;
+- one more, rarely, when a compare-and-set loses to a concurrent copy of the hop on another
+  process: the loser rewrites the subscriber writes it sent from the winning value.
+
+A small in-process cache holds the last value this process wrote for each live session; it is
+only a guess — the Lua compare-and-set checks the stored version, and on a mismatch the hop is
+recomputed from the value Redis returns, so several gateway processes stay correct.
+
+Guarantees:
+- A retried hop (same session, same transcript or hop id) gets the stored reply and changes
+  nothing.
+- Two concurrent hops of one session are serialized (a per-session lock in a process, the
+  compare-and-set across processes); neither is applied twice or lost.
+- A late copy of an older hop gets the current reply and changes nothing.
+- A session dropped before its END can be resumed (``hops.resume``); one that reached an END
+  never resumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+
+from gateway import logs
+from gateway.channels.base import Reply, UssdRequest
+from gateway.errors import HopError, SessionConflict, StoreError
+from gateway.hops.memory import remembers, writes_for
+from gateway.hops.result import HopResult, StartContext
+from gateway.hops.resume import Resumer
+from gateway.menu.engine import Engine
+from gateway.menu.messages import message
+from gateway.menu.model import Menu
+from gateway.menu.registry import MenuRegistry
+from gateway.menu.state import SessionState
+from gateway.privacy import Pseudonymizer
+from gateway.store import keys
+from gateway.store.session_store import EXPIRED, SAVED, SessionStore, SubscriberWrites
+from gateway.text import Budget
+
+log = logs.get_logger("gateway")
+
+CACHE_SIZE = 50_000
+MAX_ATTEMPTS = 4
+DEFAULT_LIMITS = (160, 70)
+
+Resolved = tuple[Menu, list[str]] | None
+"""A dialled service code resolved once per hop: the menu and the extra dialled digits."""
+
+
+class _Cache:
+    """LRU of the last stored value per session key (bytes, so each hop decodes a fresh copy)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.data: OrderedDict[str, bytes] = OrderedDict()
+
+    def get(self, key: str) -> bytes | None:
+        return self.data.get(key)
+
+    def put(self, key: str, value: bytes) -> None:
+        self.data[key] = value
+        self.data.move_to_end(key)
+        if len(self.data) > self.size:
+            self.data.popitem(last=False)
+
+    def drop(self, key: str) -> None:
+        self.data.pop(key, None)
+
+
+class HopPipeline:
+    def __init__(
+        self,
+        registry: MenuRegistry,
+        store: SessionStore,
+        pseudonym: Pseudonymizer,
+        deadline: float = 5.0,
+        screen_limits: Mapping[str, tuple[int, int]] | None = None,
+        cache_size: int = CACHE_SIZE,
+    ) -> None:
+        self.registry = registry
+        self.store = store
+        self.pseudonym = pseudonym
+        self.deadline = deadline
+        self.screen_limits = dict(screen_limits or {"default": DEFAULT_LIMITS})
+        self.resumer = Resumer(registry)
+        self._engines: dict[tuple[str, int], Engine] = {}
+        self._cache = _Cache(cache_size)
+        self._locks: dict[str, list[object]] = {}
+
+    async def answer(self, request: UssdRequest) -> HopResult:
+        """Answer one hop and write its canonical ``ussd_hop`` log line. Never raises: every
+        failure, a bug included, becomes a readable END."""
+        started = time.perf_counter()
+        try:
+            result = await self.handle(request)
+        except Exception:  # the boundary: a subscriber always gets a readable END
+            log.exception("ussd_hop_crashed", session_id=request.session_id)
+            result = self.failure(request, self.registry.resolve(request.service_code),
+                                  "crash", "error")  # fmt: skip
+        logs.emit(
+            "ussd_hop",
+            channel=request.provider,
+            session_id=request.session_id,
+            subscriber=self.pseudonym(request.phone_number),
+            network=request.network_code,
+            menu=result.menu_id,
+            state_before=result.state_before,
+            state_after=result.state_after,
+            outcome=result.outcome,
+            redis_round_trips=result.round_trips,
+            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+        )
+        return result
+
+    async def handle(self, request: UssdRequest) -> HopResult:
+        """Answer one hop. Every expected failure becomes a readable END."""
+        key = keys.session(request.provider, request.session_id)
+        resolved = self.registry.resolve(request.service_code)
+        entry = self._locks.get(key)
+        if entry is None:
+            entry = self._locks[key] = [asyncio.Lock(), 0]
+        lock: asyncio.Lock = entry[0]  # type: ignore[assignment]
+        entry[1] = int(entry[1]) + 1  # type: ignore[call-overload]
+        try:
+            if lock.locked():  # only a concurrent hop of this session pays for a timer
+                async with asyncio.timeout(self.deadline):
+                    await lock.acquire()
+            else:
+                await lock.acquire()
+            try:
+                return await self._handle(request, key, resolved)
+            finally:
+                lock.release()
+        except TimeoutError:
+            return self.failure(request, resolved, "timeout", "busy", self._forget(key))
+        except StoreError:
+            return self.failure(request, resolved, "store_unavailable", "error", self._forget(key))
+        except HopError:
+            return self.failure(request, resolved, "menu_error", "error", self._forget(key))
+        finally:
+            entry[1] = int(entry[1]) - 1  # type: ignore[call-overload]
+            if entry[1] == 0:
+                self._locks.pop(key, None)
+
+    def _forget(self, key: str) -> str | None:
+        """Drop the cached session after a failure; its language, if it was known."""
+        raw = self._cache.get(key)
+        self._cache.drop(key)
+        return SessionState.decode(raw).language if raw is not None else None
+
+    @staticmethod
+    def failure(
+        request: UssdRequest,
+        resolved: Resolved,
+        outcome: str,
+        text: str,
+        language: str | None = None,
+    ) -> HopResult:
+        """A readable END for ``outcome``, in the subscriber's language where it is known."""
+        menu = resolved[0] if resolved else None
+        language = language or (menu.default_language if menu else "en")
+        reply = Reply(message(text, language, menu.messages if menu else None), end=True)
+        return HopResult(reply, outcome, menu.id if menu else "", language=language)
+
+    def engine(self, request: UssdRequest) -> Engine:
+        """The engine for this network's screen, less what the channel's wire format uses."""
+        cache_key = (request.network_code, request.screen_overhead)
+        engine = self._engines.get(cache_key)
+        if engine is None:
+            limits = self.screen_limits.get(request.network_code) or self.screen_limits.get(
+                "default", DEFAULT_LIMITS
+            )
+            overhead = request.screen_overhead
+            engine = Engine(Budget(limits[0] - overhead, limits[1] - overhead))
+            self._engines[cache_key] = engine
+        return engine
+
+    async def _handle(self, request: UssdRequest, key: str, resolved: Resolved) -> HopResult:
+        round_trips = 0
+        start: StartContext | None = None
+        raw = self._cache.get(key)
+        if raw is None:
+            if request.first:
+                # A first hop skips the session read: creating is a compare-and-set against
+                # "absent", which hands back the stored session if this is a retry.
+                start = await self._start_context(request, resolved)
+                round_trips += start is not None
+            else:
+                # Not seen here: read the session, and (in the same round trip) what a new
+                # session would need, in case this is a first hop carrying a shortcut.
+                raw, start = await self._load_with_start(request, key, resolved)
+                round_trips += 1
+        writes_sent: list[SubscriberWrites] = []
+        for _ in range(MAX_ATTEMPTS):
+            session = SessionState.decode(raw) if raw is not None else None
+            result, changed = self._step(request, session, start, resolved)
+            result.round_trips = round_trips
+            if changed is None:
+                if writes_sent and session is not None:
+                    round_trips += await self._repair(request, session, writes_sent)
+                    result.round_trips = round_trips
+                return result
+            read_rev = session.rev if session is not None else 0
+            value = changed.encode(read_rev + 1)
+            wrote_language = any(w.language is not None for w in writes_sent)
+            writes = self._writes(request, changed, None if wrote_language else
+                                  result.language_before, start)  # fmt: skip
+            saved = await self.store.save(key, read_rev, value, writes)
+            round_trips += 1
+            result.round_trips = round_trips
+            if saved == SAVED:
+                self._cache.put(key, value)
+                return result
+            if writes is not None:
+                writes_sent.append(writes)
+            raw = None if saved == EXPIRED else saved  # type: ignore[assignment]
+            if raw is None and start is None:
+                start = await self._start_context(request, resolved)
+                round_trips += start is not None
+        raise SessionConflict(f"session {request.session_id} kept changing")
+
+    async def _load_with_start(
+        self, request: UssdRequest, key: str, resolved: Resolved
+    ) -> tuple[bytes | None, StartContext | None]:
+        """The stored session and, for menus that remember subscribers, the start context."""
+        if resolved is None or not remembers(resolved[0]):
+            return await self.store.load(key), None
+        return await asyncio.gather(self.store.load(key), self._start_context(request, resolved))
+
+    async def _repair(
+        self, request: UssdRequest, stored: SessionState, sent: list[SubscriberWrites]
+    ) -> int:
+        """Undo the subscriber writes of a hop that lost its compare-and-set to a concurrent
+        copy: they may have reached Redis after the winner's, so rewrite what the stored
+        (winning) session implies. Costs a round trip, only on a lost race."""
+        wrote_language = any(w.language is not None for w in sent)
+        writes = self._writes(request, stored, None if wrote_language else stored.language, None,
+                              force=True)  # fmt: skip
+        if writes is None:
+            return 0
+        await self.store.apply(writes)
+        return 1
+
+    async def _start_context(self, request: UssdRequest, resolved: Resolved) -> StartContext | None:
+        if resolved is None or not remembers(resolved[0]):
+            return None
+        menu = resolved[0]
+        pseudonym = self.pseudonym(request.phone_number)
+        resume_menu = menu.id if menu.resume.policy != "restart" else None
+        language, resume_point = await self.store.load_start(pseudonym, resume_menu)
+        return StartContext(pseudonym, language, resume_point)
+
+    def _writes(
+        self,
+        request: UssdRequest,
+        session: SessionState,
+        language_before: str | None,
+        start: StartContext | None,
+        force: bool = False,
+    ) -> SubscriberWrites | None:
+        menu = self.registry.version(session.menu_id, session.version)
+        if menu is None or not remembers(menu):
+            return None
+        pseudonym = start.pseudonym if start else self.pseudonym(request.phone_number)
+        return writes_for(menu, session, pseudonym, language_before, force=force)
+
+    def _step(
+        self,
+        request: UssdRequest,
+        session: SessionState | None,
+        start: StartContext | None,
+        resolved: Resolved,
+    ) -> tuple[HopResult, SessionState | None]:
+        """Compute this hop's reply; the second item is the session to save, if it changed."""
+        if session is None:
+            return self._start(request, start, resolved)
+        menu = self.registry.version(session.menu_id, session.version)
+        before = session.state
+        result = HopResult(
+            Reply(session.reply, session.ended),
+            "duplicate",
+            session.menu_id,
+            before,
+            before,
+            language=session.language,
+            language_before=session.language,
+        )
+        answer = self._new_input(request, session, result)
+        if answer is None:
+            return result, None
+        if session.ended:
+            result.outcome = "after_end"
+            return result, None
+        if menu is None:
+            raise HopError(f"menu {session.menu_id!r} is no longer loaded")
+        if session.state not in menu.screens:  # its version was dropped and the screen renamed
+            raise HopError(f"screen {session.state!r} is gone from menu {menu.id!r}")
+        engine = self.engine(request)
+        if session.offer is not None:
+            reply, result.outcome = self.resumer.answer_offer(menu, session, engine, answer.strip())
+        else:
+            reply = engine.answer(menu, session, answer)
+            result.outcome = "end" if reply.end else "continue"
+        session.transcript = (
+            request.text if request.cumulative else _append(session.transcript, request.text)
+        )
+        session.hop_id = request.hop_id
+        self._finish(session, reply)
+        result.reply = reply
+        result.state_after = session.state
+        result.language = session.language
+        return result, session
+
+    @staticmethod
+    def _new_input(request: UssdRequest, session: SessionState, result: HopResult) -> str | None:
+        """This hop's input, or ``None`` for a retry (``duplicate``) or a late copy of an older
+        hop (``stale``), which get the stored reply and change nothing."""
+        if not request.cumulative:
+            return None if request.hop_id and request.hop_id == session.hop_id else request.text
+        text = request.text
+        if text == session.transcript:
+            return None
+        if session.transcript and not text.startswith(session.transcript + "*"):
+            result.outcome = "stale"
+            return None
+        return text[len(session.transcript) + 1 :] if session.transcript else text
+
+    def _start(
+        self, request: UssdRequest, start: StartContext | None, resolved: Resolved
+    ) -> tuple[HopResult, SessionState | None]:
+        if resolved is None:
+            reply = Reply(message("unknown_service", "en"), end=True)
+            return HopResult(reply, "unknown_service"), None
+        menu, shortcut = resolved
+        language = menu.default_language
+        if start and start.language in menu.languages:
+            language = start.language
+        session = SessionState(menu.id, menu.version, language, time.time())
+        language_before = language  # a shortcut that picks a language is remembered
+        engine = self.engine(request)
+        outcome = "new"
+        inputs = shortcut + _first_inputs(request)
+        point = start.resume_point if start else None
+        if point is not None and not inputs and menu.resume.policy != "restart":
+            reply, outcome = self.resumer.offer_or_resume(menu, session, engine, point)
+        else:
+            reply = self._walk(menu, session, engine, engine.begin(menu, session), inputs)
+        session.transcript = request.text if request.cumulative else ""
+        session.hop_id = request.hop_id
+        self._finish(session, reply)
+        if reply.end:
+            outcome = "end"
+        return HopResult(
+            reply,
+            outcome,
+            menu.id,
+            "",
+            session.state,
+            language=session.language,
+            language_before=language_before,
+        ), session
+
+    @staticmethod
+    def _walk(
+        menu: Menu, session: SessionState, engine: Engine, reply: Reply, inputs: list[str]
+    ) -> Reply:
+        """Apply dialled shortcut digits (``*384*123*2#``) as if typed, stopping at an END."""
+        for token in inputs:
+            if reply.end:
+                break
+            reply = engine.answer(menu, session, token)
+        return reply
+
+    @staticmethod
+    def _finish(session: SessionState, reply: Reply) -> None:
+        session.reply = reply.text
+        session.ended = reply.end
+        session.hops += 1
+
+
+def _first_inputs(request: UssdRequest) -> list[str]:
+    """Inputs carried by a session's first hop (AT: shortcut digits in ``text``)."""
+    if request.cumulative:
+        return request.text.split("*") if request.text else []
+    return []
+
+
+def _append(transcript: str, text: str) -> str:
+    return f"{transcript}*{text}" if transcript else text

@@ -1,0 +1,31 @@
+"""What one hop produced: the reply, and what the canonical ``ussd_hop`` log line says."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.channels.base import Reply
+
+
+@dataclass(slots=True)
+class HopResult:
+    """What happened on one hop, for the reply and the canonical log line."""
+
+    reply: Reply
+    outcome: str
+    menu_id: str = ""
+    state_before: str = ""
+    state_after: str = ""
+    round_trips: int = 0
+    language: str = "en"
+    language_before: str | None = None
+    """The session's language before this hop (for a new session: the one it started in)."""
+
+
+@dataclass(slots=True)
+class StartContext:
+    """What Redis remembers of a subscriber when a new session starts."""
+
+    pseudonym: str
+    language: str | None
+    resume_point: bytes | None

@@ -1,0 +1,113 @@
+"""``create_app(settings)``: the application, its resources (Redis, menus) and their lifecycle.
+
+Routes come from the channels (``gateway.channels``: the aggregators' callbacks), the
+operator's endpoints (``http.health``, ``http.admin``) and the ``/v1`` API (``http.routes``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from gateway import channels, logs
+from gateway.appkeys import (
+    DATA_GUARD,
+    EMBEDDED,
+    PIPELINE,
+    PSEUDONYM,
+    REDIS,
+    REGISTRY,
+    RELOADER,
+    SESSION_ENDS,
+    SETTINGS,
+)
+from gateway.config import Settings
+from gateway.errors import ConfigError, MenuError
+from gateway.hops.pipeline import HopPipeline
+from gateway.http import admin, health
+from gateway.http.routes import setup_api
+from gateway.menu.findings import has_errors
+from gateway.menu.live import reload_context
+from gateway.menu.registry import MenuRegistry, load_registry
+from gateway.menu.reloader import MenuReloader
+from gateway.privacy import Pseudonymizer
+from gateway.sms.runtime import setup_sms
+from gateway.store.connection import connect
+from gateway.store.embedded import EmbeddedRedis, supervise
+from gateway.store.meta import DataGuard
+from gateway.store.pipelined import PipelinedRedis
+from gateway.store.session_ends import SessionEnds
+from gateway.store.session_store import SessionStore
+
+log = logs.get_logger("gateway")
+
+MAX_BODY = 64 * 1024
+"""Largest request body accepted (an aggregator's callback is a few hundred bytes)."""
+
+
+def create_app(
+    settings: Settings,
+    registry: MenuRegistry | None = None,
+    embedded: EmbeddedRedis | None = None,
+) -> web.Application:
+    """The gateway application. Loads menus now (raising ``MenuError`` on errors).
+
+    ``settings`` name the Redis and the pseudonym key (``serve`` resolves both first, see
+    ``gateway.store.connection.prepared_store``); ``embedded`` is the embedded Redis this
+    process owns, which the app then restarts whenever it dies.
+    """
+    if settings.redis_url is None or not settings.pseudonym_key:
+        raise ConfigError("create_app needs a Redis URL and the pseudonym key (see prepared_store)")
+    budget = channels.content_budget(settings)
+    if registry is None:
+        registry, findings = load_registry(settings.menus_dir, budget)
+        if has_errors(findings):
+            raise MenuError([f for f in findings if f.severity == "error"])
+        for finding in findings:
+            log.warning("menu_check", finding=str(finding))
+    app = web.Application(client_max_size=MAX_BODY)
+    app[SETTINGS] = settings
+    app[REGISTRY] = registry
+    app[PSEUDONYM] = Pseudonymizer(settings.pseudonym_key)
+    if embedded is not None:
+        app[EMBEDDED] = embedded
+    app[RELOADER] = MenuReloader(registry, settings.menus_dir, budget)
+    app.cleanup_ctx.append(_redis_context)
+    app.cleanup_ctx.append(reload_context)
+    channels.setup(app)
+    health.add_routes(app)
+    admin.add_routes(app)
+    setup_sms(app)
+    setup_api(app)
+    return app
+
+
+async def _redis_context(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    url = settings.redis_url
+    assert url is not None
+    client = connect(url, socket_timeout=min(2.0, settings.hop_deadline))
+    app[REDIS] = client
+    app[SESSION_ENDS] = SessionEnds(client)
+    app[DATA_GUARD] = DataGuard(client, settings.pseudonym_key)
+    hop_client = PipelinedRedis(url, timeout=min(2.0, settings.hop_deadline))
+    app[PIPELINE] = HopPipeline(
+        app[REGISTRY],
+        SessionStore(hop_client, settings.session_ttl),
+        app[PSEUDONYM],
+        deadline=settings.hop_deadline,
+        screen_limits=settings.screen_limits,
+    )
+    stop = asyncio.Event()
+    watchers = [asyncio.create_task(app[DATA_GUARD].watch(stop))]
+    if EMBEDDED in app:
+        watchers.append(asyncio.create_task(supervise(app[EMBEDDED], stop)))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(*watchers, return_exceptions=True)
+        await hop_client.close()
+        await client.aclose()

@@ -1,0 +1,53 @@
+"""The redis-py client everything off the hop path uses, with Redis's errors translated here.
+
+This is the one place where redis-py's exceptions become Jumbe's (``gateway.errors``): a
+connection problem or a timeout becomes ``StoreUnavailable``; an error reply (``NOGROUP``,
+``WRONGTYPE``, a failing script) becomes ``StoreReplyError``. redis-py sends every command
+through ``execute_command`` and every pipeline through ``Pipeline.execute``, so translating
+those two covers commands, scripts and pipelines. (The hop path's own client,
+``store.pipelined``, translates its errors the same way.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+import redis.asyncio
+from redis.asyncio.client import Pipeline
+from redis.exceptions import NoScriptError
+
+from gateway.errors import StoreReplyError, StoreUnavailable
+
+
+def translate(exc: BaseException) -> Exception:
+    """The Jumbe error for a redis-py (or socket) error."""
+    if isinstance(exc, redis.ResponseError):
+        return StoreReplyError(str(exc))
+    reason = str(exc).strip() or type(exc).__name__
+    return StoreUnavailable(f"redis: {reason}")
+
+
+class StorePipeline(Pipeline):
+    """A redis-py pipeline whose ``execute`` raises Jumbe's errors."""
+
+    async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        try:
+            return await super().execute(raise_on_error)
+        except (redis.RedisError, OSError) as exc:
+            raise translate(exc) from exc
+
+
+class StoreClient(redis.asyncio.Redis):
+    """``redis.asyncio.Redis`` raising ``StoreUnavailable`` / ``StoreReplyError``."""
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        try:
+            return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
+        except NoScriptError:
+            raise  # redis-py's script objects load the script and try again
+        except (redis.RedisError, OSError) as exc:
+            raise translate(exc) from exc
+
+    def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> StorePipeline:
+        return StorePipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)
