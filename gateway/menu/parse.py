@@ -39,6 +39,7 @@ SERVICE_CODE = re.compile(r"^\*\d+(\*\d+)*#$")
 IDENTIFIER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 TOP_LEVEL = {
+    "kind",
     "id",
     "service_codes",
     "languages",
@@ -178,6 +179,23 @@ def parse_text(
         return None, [
             locations.finding((), "a menu file must be a mapping with id, start and screens")
         ]
+    return parse_document(
+        data, locations, version or hashlib.sha256(source.encode()).hexdigest()[:12], budget,
+        findings,
+    )  # fmt: skip
+
+
+def parse_document(
+    data: dict[str, Any],
+    locations: Locations,
+    version: str,
+    budget: Budget | None = None,
+    findings: list[Finding] | None = None,
+) -> tuple[Menu | None, list[Finding]]:
+    """Build a menu from a loaded YAML document (``kind: menu``, or no kind); ``findings``
+    are the loader's, reported first. The menu is ``None`` when any finding is an error."""
+    path = locations.path
+    findings = list(findings or [])
     languages = _languages(data, locations, findings)
     ctx = _Context(locations, languages)
     ctx.findings.extend(findings)
@@ -196,7 +214,7 @@ def parse_text(
         )
     menu = Menu(
         id=menu_id,
-        version=version or hashlib.sha256(source.encode()).hexdigest()[:12],
+        version=version,
         path=path,
         service_codes=codes,
         languages=languages,
