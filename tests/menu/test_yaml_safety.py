@@ -11,9 +11,9 @@ import pytest
 import yaml
 from conftest import MENUS, GatewayFactory, hop
 
+from gateway.content.check import check_files
 from gateway.errors import ConfigError
 from gateway.menu import yamlsource
-from gateway.menu.registry import check_files
 from gateway.sms.keywords import load_router
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,8 +84,8 @@ def test_anchor_without_alias_is_fine(tmp_path: Path) -> None:
     """An anchor nobody refers to is harmless and accepted."""
     path = tmp_path / "anchor.yaml"
     path.write_text("id: a\nservice_codes: ['*1#']\nstart: m\nscreens:\n  m: &m\n    end: Hi\n")
-    menus, findings = check_files([path])
-    assert (findings, [m.id for m in menus]) == ([], ["a"])
+    good, findings = check_files([path])
+    assert (findings, [b.label for b in good]) == ([], ["a"])
 
 
 @pytest.mark.parametrize(
@@ -97,8 +97,8 @@ def test_deep_nesting_is_a_finding_not_a_crash(tmp_path: Path, nesting: str, col
     """3,000 nested brackets give a finding at the 65th level instead of a RecursionError."""
     path = tmp_path / "deep.yaml"
     path.write_text(f"id: deep\nsamples:\n  x: {nesting}\n")
-    menus, findings = check_files([path])
-    assert menus == []
+    good, findings = check_files([path])
+    assert good == []
     assert [str(f) for f in findings] == [
         f"{path}:3:{col}: error: nesting deeper than {yamlsource.MAX_DEPTH} levels:"
         " brand files do not need more"
