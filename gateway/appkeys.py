@@ -10,6 +10,7 @@ from gateway.config import Settings
 from gateway.hops.pipeline import HopPipeline
 from gateway.menu.registry import MenuRegistry
 from gateway.privacy import Pseudonymizer
+from gateway.sms.keywords import KeywordRoutes
 from gateway.store.client import StoreClient
 from gateway.store.embedded import EmbeddedRedis
 from gateway.store.meta import DataGuard
@@ -18,6 +19,9 @@ from gateway.store.session_ends import SessionEnds
 SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", MenuRegistry)
 """The menus being served (``kind: menu`` files), installed by ``content.menus``."""
+KEYWORDS = web.AppKey("keywords", KeywordRoutes)
+"""The inbound SMS keyword routes being served (the ``kind: keywords`` file, or only the
+built-ins), installed by ``content.keywords``."""
 REDIS = web.AppKey("redis", StoreClient)
 """redis-py client for everything off the hop path (events, SMS, readiness); its errors are
 already ``StoreUnavailable``/``StoreReplyError``."""

@@ -97,6 +97,7 @@ def run_check(paths: list[Path]) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     from gateway.store.connection import prepared_store
 
+    config.refuse_retired()
     settings = config.from_env().with_overrides(
         menus_dir=args.menus, host=args.host, port=args.port, redis_url=args.redis_url,
         data_dir=args.data_dir, session_ttl=args.session_ttl, log_format=args.log_format,

@@ -1,16 +1,20 @@
 """The kinds of content file, in one table: adding a kind is one module and one line here.
 
-A file's top-level ``kind:`` picks its entry (``menu`` when absent).
+A file's top-level ``kind:`` picks its entry (``menu`` when absent); ``docs/architecture.md``
+("Content files") shows how to add one, with the keywords file as the worked example.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from gateway.content import menus
+from gateway.content import keywords, menus
 from gateway.content.kind import ContentKind
 
-KINDS: tuple[ContentKind[Any], ...] = (menus.KIND,)
+KINDS: tuple[ContentKind[Any], ...] = (
+    menus.KIND,
+    keywords.KIND,
+)
 
 DEFAULT_KIND = "menu"
 """The kind of a file without ``kind:`` (every menu file written before kinds existed)."""

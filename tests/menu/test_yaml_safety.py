@@ -12,9 +12,7 @@ import yaml
 from conftest import MENUS, GatewayFactory, hop
 
 from gateway.content.check import check_files
-from gateway.errors import ConfigError
 from gateway.menu import yamlsource
-from gateway.sms.keywords import load_router
 
 ROOT = Path(__file__).resolve().parents[2]
 ALIAS_MESSAGE = "YAML aliases (*a) are not allowed in brand files: write the value out"
@@ -126,10 +124,14 @@ def test_huge_file_is_refused_without_parsing(tmp_path: Path) -> None:
 
 
 def test_sms_keywords_file_refuses_aliases(tmp_path: Path) -> None:
-    """The SMS keywords file goes through the same loader: an alias is a ConfigError at its line."""
+    """The SMS keywords file goes through the same loader: an alias is an error at its line."""
     path = tmp_path / "keywords.yaml"
     path.write_text(
-        "keywords:\n  - words: &w [PROMO]\n    reply: Deals!\n  - words: *w\n    reply: Again\n"
+        "kind: keywords\nkeywords:\n  - words: &w [PROMO]\n    reply: Deals!\n"
+        "  - words: *w\n    reply: Again\n"
     )
-    with pytest.raises(ConfigError, match=r"line 4, column 12: YAML aliases \(\*w\) are not"):
-        load_router(path)
+    good, findings = check_files([path])
+    assert good == []
+    assert [str(f) for f in findings] == [
+        f"{path}:5:12: error: YAML aliases (*w) are not allowed in brand files: write the value out"
+    ]
