@@ -29,7 +29,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from gateway.appkeys import KEYWORDS
 from gateway.content.kind import Built, Claim, Document
 from gateway.menu.findings import Finding
 from gateway.menu.yamlsource import Locations, PathKey
@@ -60,6 +59,8 @@ SURVEY_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
 class KeywordsKind:
+    """The keywords file: checked here, matched by ``sms.keywords``, read per inbound SMS."""
+
     name = "keywords"
 
     def build(self, document: Document) -> Built[KeywordRouter]:
@@ -73,6 +74,8 @@ class KeywordsKind:
         )  # fmt: skip
 
     def install(self, app: web.Application, values: list[KeywordRouter]) -> list[Any]:
+        from gateway.appkeys import KEYWORDS  # not at import: `jumbe check` needs no app
+
         router = values[0] if values else builtin_router()
         if KEYWORDS not in app:
             app[KEYWORDS] = KeywordRoutes(router)

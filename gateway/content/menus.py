@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from gateway.appkeys import REGISTRY
 from gateway.content.kind import Built, Claim, Document
 from gateway.menu.model import Menu
 from gateway.menu.parse import parse_document
@@ -22,6 +21,8 @@ if TYPE_CHECKING:
 
 
 class MenuKind:
+    """Menu files: checked and compiled by ``menu.parse``, served by the ``MenuRegistry``."""
+
     name = "menu"
 
     def build(self, document: Document) -> Built[Menu]:
@@ -43,6 +44,8 @@ class MenuKind:
         )
 
     def install(self, app: web.Application, values: list[Menu]) -> list[Any]:
+        from gateway.appkeys import REGISTRY  # not at import: `jumbe check` needs no app
+
         if REGISTRY not in app:
             app[REGISTRY] = MenuRegistry(values)
             return []
