@@ -13,10 +13,19 @@ from gateway.menu.screens.language import LanguageKind
 from gateway.menu.screens.menu import MenuKind
 from gateway.menu.screens.router import RouterKind
 from gateway.menu.screens.set import SetKind
+from gateway.menu.screens.webhook import WebhookKind
 
 KINDS: dict[str, ScreenKind[Any]] = {
     kind.name: kind
-    for kind in (MenuKind(), InputKind(), EndKind(), RouterKind(), SetKind(), LanguageKind())
+    for kind in (
+        MenuKind(),
+        InputKind(),
+        EndKind(),
+        RouterKind(),
+        SetKind(),
+        LanguageKind(),
+        WebhookKind(),
+    )
 }
 
 
