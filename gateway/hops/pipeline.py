@@ -111,7 +111,7 @@ class HopPipeline:
         self.deadline = deadline
         self.screen_limits = dict(screen_limits or {"default": DEFAULT_LIMITS})
         self.resumer = Resumer(registry)
-        self._engines: dict[tuple[str, int], Engine] = {}
+        self._engines: dict[Budget, Engine] = {}
         self._cache = _Cache(cache_size)
         self._locks: dict[str, list[object]] = {}
 
@@ -192,16 +192,18 @@ class HopPipeline:
         return HopResult(reply, outcome, menu.id if menu else "", language=language)
 
     def engine(self, request: UssdRequest) -> Engine:
-        """The engine for this network's screen, less what the channel's wire format uses."""
-        cache_key = (request.network_code, request.screen_overhead)
-        engine = self._engines.get(cache_key)
+        """The engine for this network's screen, less what the channel's wire format uses.
+
+        Engines are cached by budget, not by network code: the code comes from the caller,
+        and an unknown one gets the default screen."""
+        limits = self.screen_limits.get(request.network_code) or self.screen_limits.get(
+            "default", DEFAULT_LIMITS
+        )
+        overhead = request.screen_overhead
+        budget = Budget(limits[0] - overhead, limits[1] - overhead)
+        engine = self._engines.get(budget)
         if engine is None:
-            limits = self.screen_limits.get(request.network_code) or self.screen_limits.get(
-                "default", DEFAULT_LIMITS
-            )
-            overhead = request.screen_overhead
-            engine = Engine(Budget(limits[0] - overhead, limits[1] - overhead))
-            self._engines[cache_key] = engine
+            engine = self._engines[budget] = Engine(budget)
         return engine
 
     async def _handle(self, hop: _Hop) -> HopResult:
