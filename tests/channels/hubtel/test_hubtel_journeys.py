@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 import pytest
 import redis
+import structlog
 from aiohttp.test_utils import TestClient
 from conftest import GatewayFactory, RedisProcess, hop, journey
 
@@ -184,10 +185,16 @@ async def test_store_down_gives_a_readable_release_and_a_503_for_the_end(
 
 @pytest.fixture
 def log_stream() -> Iterator[io.BytesIO]:
+    """The JSON log lines written during the test. No logger is cached meanwhile, and the
+    previous setup comes back afterwards: a logger cached while a test's stream is configured
+    would keep writing there, hiding its lines from later tests that capture logs."""
+    saved, writer = structlog.get_config(), logs._state["writer"]
     stream = io.BytesIO()
     logs.configure("json", "info", stream=stream)
+    structlog.configure(cache_logger_on_first_use=False)
     yield stream
-    logs.configure("json", "info")
+    structlog.configure(**saved)
+    logs._state["writer"] = writer
 
 
 async def test_logs_carry_a_pseudonym_and_never_the_number(
