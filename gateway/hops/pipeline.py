@@ -19,7 +19,8 @@ Guarantees:
   nothing.
 - Two concurrent hops of one session are serialized (a per-session lock in a process, the
   compare-and-set across processes); neither is applied twice or lost.
-- A late copy of an older hop gets the current reply and changes nothing.
+- A late copy of an older hop (a shorter transcript, or a lower hop number) gets the current
+  reply and changes nothing.
 - A session dropped before its END can be resumed (``hops.resume``); one that reached an END
   never resumes.
 """
@@ -37,7 +38,7 @@ from gateway.channels.base import Reply, UssdRequest
 from gateway.errors import HopError, SessionConflict, StoreError
 from gateway.hops.effects import EffectRunner, HopContext
 from gateway.hops.memory import remembers, writes_for
-from gateway.hops.result import HopResult, StartContext
+from gateway.hops.result import HopResult, SessionView, StartContext
 from gateway.hops.resume import Resumer
 from gateway.menu.engine import Engine, Step
 from gateway.menu.messages import message
@@ -170,6 +171,19 @@ class HopPipeline:
             entry[1] = int(entry[1]) - 1  # type: ignore[call-overload]
             if entry[1] == 0:
                 self._locks.pop(key, None)
+
+    async def peek(self, request: UssdRequest) -> SessionView | None:
+        """Where ``request``'s session stands, read from Redis and left unchanged; ``None``
+        when there is none (never started, or expired). For channels whose end-of-session
+        notice arrives in band (Hubtel's ``Release``): it reports the last screen, hop count
+        and duration. Raises ``StoreError`` when Redis cannot be read."""
+        raw = await self.store.load(keys.session(request.provider, request.session_id))
+        if raw is None:
+            return None
+        session = SessionState.decode(raw)
+        return SessionView(
+            Reply(session.reply, session.ended), session.menu_id, session.hops, session.started
+        )
 
     def _forget(self, key: str) -> str | None:
         """Drop the cached session after a failure; its language, if it was known."""
@@ -371,7 +385,13 @@ class HopPipeline:
         """This hop's input, or ``None`` for a retry (``duplicate``) or a late copy of an older
         hop (``stale``), which get the stored reply and change nothing."""
         if not request.cumulative:
-            return None if request.hop_id and request.hop_id == session.hop_id else request.text
+            if request.hop_id and session.hop_id:
+                if request.hop_id == session.hop_id:
+                    return None
+                if _older(request.hop_id, session.hop_id):
+                    result.outcome = "stale"
+                    return None
+            return request.text
         text = request.text
         if text == session.transcript:
             return None
@@ -432,6 +452,12 @@ def _first_inputs(request: UssdRequest) -> list[str]:
     if request.cumulative:
         return request.text.split("*") if request.text else []
     return []
+
+
+def _older(hop_id: str, last: str) -> bool:
+    """Numbered hops (Hubtel's ``Sequence``): ``hop_id`` comes before the last one handled."""
+    numbered = hop_id.isascii() and hop_id.isdigit() and last.isascii() and last.isdigit()
+    return numbered and int(hop_id) < int(last)
 
 
 def _append(transcript: str, text: str) -> str:
