@@ -55,10 +55,13 @@ class Settings:
     api_tokens_file: Path | None = None
     """YAML file of named ``/v1`` tokens, each with its scopes (``JUMBE_API_TOKENS_FILE``, env
     only; format in ``gateway.http.auth`` and ``docs/api.md``); read when the app starts."""
+    webhook_secret: str | None = field(default=None, repr=False)
+    """Signs webhook screens' calls (``X-Jumbe-Signature``); ``None`` = unsigned."""
     screen_limits: Mapping[str, tuple[int, int]] = field(
         default_factory=lambda: {"default": (160, 70), "63903": (182, 80)}
     )
-    """Screen budget per network code (MCC+MNC) as (GSM-7 chars, UCS-2 chars), prefix included.
+    """Screen budget per network code (MCC+MNC) as (GSM-7 chars, UCS-2 chars): what the handset
+    shows; a channel's own overhead (AT's ``CON ``) is taken off it.
     Defaults: 160/70 (Safaricom's 160; UCS-2 at ~70), Airtel Kenya 182/80 (the 04.80 maximum)."""
     reload_interval: float = 1.0
     """Seconds between checks of the content folder for changes; 0 turns the watcher off."""
@@ -205,6 +208,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         api_tokens_file=Path(env["JUMBE_API_TOKENS_FILE"])
         if env.get("JUMBE_API_TOKENS_FILE")
         else None,
+        webhook_secret=env.get("JUMBE_WEBHOOK_SECRET") or None,
         screen_limits=_screen_limits(env.get("JUMBE_SCREEN_LIMITS", "")),
         reload_interval=_float(env, "JUMBE_RELOAD_INTERVAL", 1.0),
         consent_modes=consent_modes_from_env(env),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from gateway.channels import africastalking
+from gateway.channels import africastalking, hubtel
 from gateway.text import Budget
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from gateway.config import Settings
 
-CHANNELS: tuple[ModuleType, ...] = (africastalking,)
+CHANNELS: tuple[ModuleType, ...] = (africastalking, hubtel)
 
 
 def setup(app: web.Application) -> None:

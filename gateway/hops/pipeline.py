@@ -19,7 +19,8 @@ Guarantees:
   nothing.
 - Two concurrent hops of one session are serialized (a per-session lock in a process, the
   compare-and-set across processes); neither is applied twice or lost.
-- A late copy of an older hop gets the current reply and changes nothing.
+- A late copy of an older hop (a shorter transcript, or a lower hop number) gets the current
+  reply and changes nothing.
 - A session dropped before its END can be resumed (``hops.resume``); one that reached an END
   never resumes.
 """
@@ -30,14 +31,16 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from gateway import logs
 from gateway.channels.base import Reply, UssdRequest
 from gateway.errors import HopError, SessionConflict, StoreError
+from gateway.hops.effects import EffectRunner, HopContext
 from gateway.hops.memory import remembers, writes_for
-from gateway.hops.result import HopResult, StartContext
+from gateway.hops.result import HopResult, SessionView, StartContext
 from gateway.hops.resume import Resumer
-from gateway.menu.engine import Engine
+from gateway.menu.engine import Engine, Step
 from gateway.menu.messages import message
 from gateway.menu.model import Menu
 from gateway.menu.registry import MenuRegistry
@@ -51,10 +54,24 @@ log = logs.get_logger("gateway")
 
 CACHE_SIZE = 50_000
 MAX_ATTEMPTS = 4
+MAX_EFFECTS = 8
+"""Effects one hop may perform (webhook screens in a row, say) before it is a menu error."""
 DEFAULT_LIMITS = (160, 70)
 
 Resolved = tuple[Menu, list[str]] | None
 """A dialled service code resolved once per hop: the menu and the extra dialled digits."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Hop:
+    """One hop being answered: resolved once, passed along."""
+
+    request: UssdRequest
+    key: str
+    resolved: Resolved
+    deadline: float
+    """``time.monotonic()`` by which it must be answered (effects get what is left)."""
+    engine: Engine
 
 
 class _Cache:
@@ -85,15 +102,17 @@ class HopPipeline:
         pseudonym: Pseudonymizer,
         deadline: float = 5.0,
         screen_limits: Mapping[str, tuple[int, int]] | None = None,
+        effects: EffectRunner | None = None,
         cache_size: int = CACHE_SIZE,
     ) -> None:
         self.registry = registry
+        self.effects = effects or EffectRunner({})
         self.store = store
         self.pseudonym = pseudonym
         self.deadline = deadline
         self.screen_limits = dict(screen_limits or {"default": DEFAULT_LIMITS})
         self.resumer = Resumer(registry)
-        self._engines: dict[tuple[str, int], Engine] = {}
+        self._engines: dict[Budget, Engine] = {}
         self._cache = _Cache(cache_size)
         self._locks: dict[str, list[object]] = {}
 
@@ -126,6 +145,7 @@ class HopPipeline:
         """Answer one hop. Every expected failure becomes a readable END."""
         key = keys.session(request.provider, request.session_id)
         resolved = self.registry.resolve(request.service_code)
+        hop = _Hop(request, key, resolved, time.monotonic() + self.deadline, self.engine(request))
         entry = self._locks.get(key)
         if entry is None:
             entry = self._locks[key] = [asyncio.Lock(), 0]
@@ -138,7 +158,7 @@ class HopPipeline:
             else:
                 await lock.acquire()
             try:
-                return await self._handle(request, key, resolved)
+                return await self._handle(hop)
             finally:
                 lock.release()
         except TimeoutError:
@@ -151,6 +171,19 @@ class HopPipeline:
             entry[1] = int(entry[1]) - 1  # type: ignore[call-overload]
             if entry[1] == 0:
                 self._locks.pop(key, None)
+
+    async def peek(self, request: UssdRequest) -> SessionView | None:
+        """Where ``request``'s session stands, read from Redis and left unchanged; ``None``
+        when there is none (never started, or expired). For channels whose end-of-session
+        notice arrives in band (Hubtel's ``Release``): it reports the last screen, hop count
+        and duration. Raises ``StoreError`` when Redis cannot be read."""
+        raw = await self.store.load(keys.session(request.provider, request.session_id))
+        if raw is None:
+            return None
+        session = SessionState.decode(raw)
+        return SessionView(
+            Reply(session.reply, session.ended), session.menu_id, session.hops, session.started
+        )
 
     def _forget(self, key: str) -> str | None:
         """Drop the cached session after a failure; its language, if it was known."""
@@ -173,19 +206,22 @@ class HopPipeline:
         return HopResult(reply, outcome, menu.id if menu else "", language=language)
 
     def engine(self, request: UssdRequest) -> Engine:
-        """The engine for this network's screen, less what the channel's wire format uses."""
-        cache_key = (request.network_code, request.screen_overhead)
-        engine = self._engines.get(cache_key)
+        """The engine for this network's screen, less what the channel's wire format uses.
+
+        Engines are cached by budget, not by network code: the code comes from the caller,
+        and an unknown one gets the default screen."""
+        limits = self.screen_limits.get(request.network_code) or self.screen_limits.get(
+            "default", DEFAULT_LIMITS
+        )
+        overhead = request.screen_overhead
+        budget = Budget(limits[0] - overhead, limits[1] - overhead)
+        engine = self._engines.get(budget)
         if engine is None:
-            limits = self.screen_limits.get(request.network_code) or self.screen_limits.get(
-                "default", DEFAULT_LIMITS
-            )
-            overhead = request.screen_overhead
-            engine = Engine(Budget(limits[0] - overhead, limits[1] - overhead))
-            self._engines[cache_key] = engine
+            engine = self._engines[budget] = Engine(budget)
         return engine
 
-    async def _handle(self, request: UssdRequest, key: str, resolved: Resolved) -> HopResult:
+    async def _handle(self, hop: _Hop) -> HopResult:
+        request, key = hop.request, hop.key
         round_trips = 0
         start: StartContext | None = None
         raw = self._cache.get(key)
@@ -193,17 +229,17 @@ class HopPipeline:
             if request.first:
                 # A first hop skips the session read: creating is a compare-and-set against
                 # "absent", which hands back the stored session if this is a retry.
-                start = await self._start_context(request, resolved)
+                start = await self._start_context(request, hop.resolved)
                 round_trips += start is not None
             else:
                 # Not seen here: read the session, and (in the same round trip) what a new
                 # session would need, in case this is a first hop carrying a shortcut.
-                raw, start = await self._load_with_start(request, key, resolved)
+                raw, start = await self._load_with_start(request, key, hop.resolved)
                 round_trips += 1
         writes_sent: list[SubscriberWrites] = []
         for _ in range(MAX_ATTEMPTS):
             session = SessionState.decode(raw) if raw is not None else None
-            result, changed = self._step(request, session, start, resolved)
+            result, changed = await self._compute(hop, session, start)
             result.round_trips = round_trips
             if changed is None:
                 if writes_sent and session is not None:
@@ -220,12 +256,13 @@ class HopPipeline:
             result.round_trips = round_trips
             if saved == SAVED:
                 self._cache.put(key, value)
+                self._perform_later(hop, changed)
                 return result
             if writes is not None:
                 writes_sent.append(writes)
             raw = None if saved == EXPIRED else saved  # type: ignore[assignment]
             if raw is None and start is None:
-                start = await self._start_context(request, resolved)
+                start = await self._start_context(request, hop.resolved)
                 round_trips += start is not None
         raise SessionConflict(f"session {request.session_id} kept changing")
 
@@ -274,16 +311,14 @@ class HopPipeline:
         pseudonym = start.pseudonym if start else self.pseudonym(request.phone_number)
         return writes_for(menu, session, pseudonym, language_before, force=force)
 
-    def _step(
-        self,
-        request: UssdRequest,
-        session: SessionState | None,
-        start: StartContext | None,
-        resolved: Resolved,
+    async def _compute(
+        self, hop: _Hop, session: SessionState | None, start: StartContext | None
     ) -> tuple[HopResult, SessionState | None]:
-        """Compute this hop's reply; the second item is the session to save, if it changed."""
+        """Compute this hop's reply, performing the effects its screens need; the second item
+        is the session to save, if it changed."""
+        request = hop.request
         if session is None:
-            return self._start(request, start, resolved)
+            return await self._start(hop, start)
         menu = self.registry.version(session.menu_id, session.version)
         before = session.state
         result = HopResult(
@@ -305,11 +340,12 @@ class HopPipeline:
             raise HopError(f"menu {session.menu_id!r} is no longer loaded")
         if session.state not in menu.screens:  # its version was dropped and the screen renamed
             raise HopError(f"screen {session.state!r} is gone from menu {menu.id!r}")
-        engine = self.engine(request)
+        engine = hop.engine
         if session.offer is not None:
-            reply, result.outcome = self.resumer.answer_offer(menu, session, engine, answer.strip())
+            step, result.outcome = self.resumer.answer_offer(menu, session, engine, answer.strip())
+            reply = await self._settle(hop, menu, session, step)
         else:
-            reply = engine.answer(menu, session, answer)
+            reply = await self._settle(hop, menu, session, engine.answer(menu, session, answer))
             result.outcome = "end" if reply.end else "continue"
         session.transcript = (
             request.text if request.cumulative else _append(session.transcript, request.text)
@@ -321,12 +357,41 @@ class HopPipeline:
         result.language = session.language
         return result, session
 
+    async def _settle(self, hop: _Hop, menu: Menu, session: SessionState, step: Step) -> Reply:
+        """Perform the effects a step waits for (a webhook, …) until it has a reply."""
+        for _ in range(MAX_EFFECTS):
+            if step.reply is not None:
+                return step.reply
+            assert step.effect is not None
+            result = await self.effects.perform(step.effect, self._context(hop, session),
+                                                step.effect.limit or self.deadline)  # fmt: skip
+            step = hop.engine.resume(menu, session, result)
+        raise HopError(f"more than {MAX_EFFECTS} effects in one hop at {session.state!r}")
+
+    def _context(self, hop: _Hop, session: SessionState) -> HopContext:
+        request = hop.request
+        return HopContext(request.provider, request.session_id, request.phone_number,
+                          self.pseudonym(request.phone_number), session.vars,
+                          hop.deadline)  # fmt: skip
+
+    def _perform_later(self, hop: _Hop, session: SessionState) -> None:
+        """Start the effects the saved step deferred until after its reply."""
+        for effect in session.later:
+            self.effects.later(effect, self._context(hop, session), effect.limit or self.deadline)
+        session.later = []
+
     @staticmethod
     def _new_input(request: UssdRequest, session: SessionState, result: HopResult) -> str | None:
         """This hop's input, or ``None`` for a retry (``duplicate``) or a late copy of an older
         hop (``stale``), which get the stored reply and change nothing."""
         if not request.cumulative:
-            return None if request.hop_id and request.hop_id == session.hop_id else request.text
+            if request.hop_id and session.hop_id:
+                if request.hop_id == session.hop_id:
+                    return None
+                if _older(request.hop_id, session.hop_id):
+                    result.outcome = "stale"
+                    return None
+            return request.text
         text = request.text
         if text == session.transcript:
             return None
@@ -335,9 +400,10 @@ class HopPipeline:
             return None
         return text[len(session.transcript) + 1 :] if session.transcript else text
 
-    def _start(
-        self, request: UssdRequest, start: StartContext | None, resolved: Resolved
+    async def _start(
+        self, hop: _Hop, start: StartContext | None
     ) -> tuple[HopResult, SessionState | None]:
+        request, resolved, engine = hop.request, hop.resolved, hop.engine
         if resolved is None:
             reply = Reply(message("unknown_service", "en"), end=True)
             return HopResult(reply, "unknown_service"), None
@@ -347,14 +413,18 @@ class HopPipeline:
             language = start.language
         session = SessionState(menu.id, menu.version, language, time.time())
         language_before = language  # a shortcut that picks a language is remembered
-        engine = self.engine(request)
         outcome = "new"
         inputs = shortcut + _first_inputs(request)
         point = start.resume_point if start else None
         if point is not None and not inputs and menu.resume.policy != "restart":
-            reply, outcome = self.resumer.offer_or_resume(menu, session, engine, point)
+            step, outcome = self.resumer.offer_or_resume(menu, session, engine, point)
+            reply = await self._settle(hop, menu, session, step)
         else:
-            reply = self._walk(menu, session, engine, engine.begin(menu, session), inputs)
+            reply = await self._settle(hop, menu, session, engine.begin(menu, session))
+            for token in inputs:  # dialled shortcut digits (*384*123*2#), as if typed
+                if reply.end:
+                    break
+                reply = await self._settle(hop, menu, session, engine.answer(menu, session, token))
         session.transcript = request.text if request.cumulative else ""
         session.hop_id = request.hop_id
         self._finish(session, reply)
@@ -371,17 +441,6 @@ class HopPipeline:
         ), session
 
     @staticmethod
-    def _walk(
-        menu: Menu, session: SessionState, engine: Engine, reply: Reply, inputs: list[str]
-    ) -> Reply:
-        """Apply dialled shortcut digits (``*384*123*2#``) as if typed, stopping at an END."""
-        for token in inputs:
-            if reply.end:
-                break
-            reply = engine.answer(menu, session, token)
-        return reply
-
-    @staticmethod
     def _finish(session: SessionState, reply: Reply) -> None:
         session.reply = reply.text
         session.ended = reply.end
@@ -393,6 +452,12 @@ def _first_inputs(request: UssdRequest) -> list[str]:
     if request.cumulative:
         return request.text.split("*") if request.text else []
     return []
+
+
+def _older(hop_id: str, last: str) -> bool:
+    """Numbered hops (Hubtel's ``Sequence``): ``hop_id`` comes before the last one handled."""
+    numbered = hop_id.isascii() and hop_id.isdigit() and last.isascii() and last.isdigit()
+    return numbered and int(hop_id) < int(last)
 
 
 def _append(transcript: str, text: str) -> str:

@@ -29,3 +29,15 @@ class StartContext:
     pseudonym: str
     language: str | None
     resume_point: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    """Where a session stands, for a channel that reports its end (``HopPipeline.peek``)."""
+
+    reply: Reply
+    """The last screen shown; ``reply.end`` says whether the menu ended the session."""
+    menu_id: str
+    hops: int
+    started: float
+    """Wall-clock time (``time.time()``) of its first hop."""

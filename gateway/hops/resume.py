@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.channels.base import Reply
-from gateway.menu.engine import Engine
+from gateway.menu.engine import Engine, Step
 from gateway.menu.messages import message
 from gateway.menu.model import Menu
 from gateway.menu.registry import MenuRegistry
@@ -28,7 +28,7 @@ class Resumer:
 
     def offer_or_resume(
         self, menu: Menu, session: SessionState, engine: Engine, point: bytes
-    ) -> tuple[Reply, str]:
+    ) -> tuple[Step, str]:
         """A new session with a resume point: resume, offer to, or start afresh."""
         snapshot = SessionState.decode(point).snapshot()
         resumed = self._resumable(menu, snapshot)
@@ -36,17 +36,15 @@ class Resumer:
             return engine.begin(menu, session), "new"
         if menu.resume.policy == "resume":
             session.restore(snapshot)
-            return engine.render(resumed, session), "resumed"
+            return Step(engine.render(resumed, session)), "resumed"
         session.offer = snapshot
         session.state = menu.start
         session.language = snapshot["l"]
-        return Reply(message("resume_prompt", session.language, menu.messages), False), (
-            "resume_offered"
-        )
+        return self._prompt(menu, session), "resume_offered"
 
     def answer_offer(
         self, menu: Menu, session: SessionState, engine: Engine, choice: str
-    ) -> tuple[Reply, str]:
+    ) -> tuple[Step, str]:
         """The subscriber's answer to a resume offer."""
         snapshot = session.offer
         assert snapshot is not None
@@ -56,13 +54,15 @@ class Resumer:
             if resumed is None:  # offered by a gateway that still had it (a rolling deploy)
                 return engine.begin(menu, session), "restarted"
             session.restore(snapshot)
-            return engine.render(resumed, session), "resumed"
+            return Step(engine.render(resumed, session)), "resumed"
         if choice == RESUME_RESTART:
             session.offer = None
             return engine.begin(menu, session), "restarted"
-        return Reply(message("resume_prompt", session.language, menu.messages), False), (
-            "resume_offered"
-        )
+        return self._prompt(menu, session), "resume_offered"
+
+    @staticmethod
+    def _prompt(menu: Menu, session: SessionState) -> Step:
+        return Step(Reply(message("resume_prompt", session.language, menu.messages), False))
 
     def _resumable(self, menu: Menu, snapshot: dict[str, Any]) -> Menu | None:
         """The menu version a snapshot can resume on, if this gateway has it and its screen."""

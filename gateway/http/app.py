@@ -7,6 +7,7 @@ operator's endpoints (``http.health``, ``http.admin``) and the ``/v1`` API (``ht
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -26,6 +27,7 @@ from gateway.config import Settings
 from gateway.content.live import reload_context
 from gateway.content.reloader import CONTENT, ContentReloader
 from gateway.errors import ConfigError, MenuError
+from gateway.hops.handlers import effect_runner
 from gateway.hops.pipeline import HopPipeline
 from gateway.http import admin, health
 from gateway.http.routes import setup_api
@@ -85,12 +87,14 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
     app[SESSION_ENDS] = SessionEnds(client)
     app[DATA_GUARD] = DataGuard(client, settings.pseudonym_key)
     hop_client = PipelinedRedis(url, timeout=min(2.0, settings.hop_deadline))
+    effects = contextlib.AsyncExitStack()
     app[PIPELINE] = HopPipeline(
         app[REGISTRY],
         SessionStore(hop_client, settings.session_ttl),
         app[PSEUDONYM],
         deadline=settings.hop_deadline,
         screen_limits=settings.screen_limits,
+        effects=await effects.enter_async_context(effect_runner(settings)),
     )
     stop = asyncio.Event()
     watchers = [asyncio.create_task(app[DATA_GUARD].watch(stop))]
@@ -101,5 +105,6 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
     finally:
         stop.set()
         await asyncio.gather(*watchers, return_exceptions=True)
+        await effects.aclose()
         await hop_client.close()
         await client.aclose()

@@ -1,8 +1,10 @@
-"""Length checks at publish time: every screen rendered in every language with sample values.
+"""Length checks at publish time: every screen laid out in every language with sample values,
+by the same ``Renderer`` the engine uses at run time.
 
 - error: an option label that cannot fit on a page even next to only the More/Back lines;
 - warning: an END text longer than one screen (it would be cut with "…");
-- warning: a screen that needs several pages (subscribers must press More to read it).
+- warning: a screen that needs several pages (subscribers must press More to read it);
+- warning: stray punctuation (smart quotes, an em dash, emoji) that makes a GSM-7 screen UCS-2.
 
 Variables take the value declared under ``samples:`` in the file, else ``DEFAULT_SAMPLE``
 (a plausible long name or number).
@@ -15,18 +17,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from gateway.menu.findings import Finding
-from gateway.menu.messages import message
-from gateway.menu.model import (
-    EndScreen,
-    InputScreen,
-    LanguageScreen,
-    Menu,
-    MenuScreen,
-    Screen,
-    Text,
-)
+from gateway.menu.model import Menu, Screen
+from gateway.menu.render import Renderer
+from gateway.menu.screens import kind_of
 from gateway.menu.yamlsource import Locations
-from gateway.text import Budget, ItemTooLong, encoding_of, length, non_gsm_characters, paginate
+from gateway.text import Budget, ItemTooLong, encoding_of, length, non_gsm_characters
 
 DEFAULT_SAMPLE = "X" * 12
 
@@ -34,10 +29,6 @@ DEFAULT_SAMPLE = "X" * 12
 class _Samples(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return DEFAULT_SAMPLE
-
-
-def _render(text: Text | None, language: str, menu: Menu, values: Mapping[str, Any]) -> str:
-    return text.render(language, menu.default_language, values) if text else ""
 
 
 def check_budget(
@@ -49,36 +40,31 @@ def check_budget(
 ) -> None:
     """Append length findings for every screen of ``menu`` in every language."""
     values = _Samples({**samples})
+    renderer = Renderer(budget)
     for screen in menu.screens.values():
+        kind = kind_of(screen)
         base = ("screens", screen.id, screen.kind)
         paged: list[str] = []
         for language in menu.languages:
             _check_stray_characters(screen, menu, language, values, budget, locations, findings)
-            if isinstance(screen, EndScreen):
-                text = _render(screen.text, language, menu, values)
-                if not budget.fits(text):
-                    message_ = _too_long(f"end screen {screen.id!r}", text, language, budget)
-                    findings.append(
-                        locations.finding(
-                            (*base, "text"), message_ + "; it will be cut with '…'", "warning"
-                        )
-                    )
-            elif isinstance(screen, MenuScreen | InputScreen | LanguageScreen):
-                pages = _pages(screen, menu, language, values, budget, locations, findings)
+            if kind.mode == "end":
+                header = kind.header(screen, False)
+                text = header.render(language, menu.default_language, values) if header else ""
+                if not renderer.fits(text.strip()):
+                    message = _too_long(f"end screen {screen.id!r}", text, language, budget)
+                    message += "; it will be cut with '…'"
+                    findings.append(locations.finding((*base, "text"), message, "warning"))
+            elif kind.mode == "ask":
+                pages = _pages(renderer, screen, menu, language, values, locations, findings)
                 if pages > 1:
                     paged.append(f"{pages} in {language!r}")
         if paged:
-            findings.append(
-                locations.finding(
-                    (*base, "text"),
-                    (
-                        f"screen {screen.id!r} does not fit one screen: pages needed "
-                        f"{', '.join(paged)}; subscribers must press "
-                        f"{menu.navigation.more} to read it all"
-                    ),
-                    "warning",
-                )
-            )
+            findings.append(locations.finding(
+                (*base, "text"),
+                f"screen {screen.id!r} does not fit one screen: pages needed "
+                f"{', '.join(paged)}; subscribers must press {menu.navigation.more} to read it all",
+                "warning",
+            ))  # fmt: skip
 
 
 def _check_stray_characters(
@@ -91,67 +77,43 @@ def _check_stray_characters(
     findings: list[Finding],
 ) -> None:
     """Warn when stray punctuation turns a GSM-7 screen into a much smaller UCS-2 one."""
-    texts = [getattr(screen, "text", None)]
-    if isinstance(screen, MenuScreen):
-        texts += [option.label for option in screen.options]
-    rendered = " ".join(_render(t, language, menu, values) for t in texts if t is not None)
+    texts = kind_of(screen).texts(screen)
+    rendered = " ".join(t.render(language, menu.default_language, values) for t in texts)
     strays = sorted(set(non_gsm_characters(rendered)))
     # Letters outside GSM-7 (Yoruba ẹ, Amharic) need UCS-2; punctuation, symbols and odd
     # spaces (an em dash, smart quotes from a word processor, emoji) do not.
     if strays and all(unicodedata.category(c)[0] in "PSZ" for c in strays):
         shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in strays)
-        findings.append(
-            locations.finding(
-                ("screens", screen.id, screen.kind),
-                (
-                    f"screen {screen.id!r} in {language!r} uses {shown}, outside GSM-7: the whole "
-                    f"screen becomes UCS-2 and holds {budget.ucs2} characters instead of "
-                    f"{budget.gsm7}; replace with plain characters"
-                ),
-                "warning",
-            )
-        )
+        findings.append(locations.finding(
+            ("screens", screen.id, screen.kind),
+            f"screen {screen.id!r} in {language!r} uses {shown}, outside GSM-7: the whole "
+            f"screen becomes UCS-2 and holds {budget.ucs2} characters instead of "
+            f"{budget.gsm7}; replace with plain characters",
+            "warning",
+        ))  # fmt: skip
 
 
 def _pages(
-    screen: MenuScreen | InputScreen | LanguageScreen,
+    renderer: Renderer,
+    screen: Screen,
     menu: Menu,
     language: str,
     values: Mapping[str, Any],
-    budget: Budget,
     locations: Locations,
     findings: list[Finding],
 ) -> int:
     """How many pages the screen takes in ``language`` (0 after reporting a label error)."""
-    header = _render(screen.text, language, menu, values)
-    items = _items(screen, menu, language, values)
-    more = f"{menu.navigation.more}. {message('more', language, menu.messages)}"
-    back = f"{menu.navigation.back}. {message('back', language, menu.messages)}"
     try:
-        return len(paginate(header, items, budget, more=more, back=back))
+        return len(renderer.pages(menu, screen, language, values, strict=True))
     except ItemTooLong as exc:
-        index = items.index(exc.item)
-        findings.append(
-            locations.finding(
-                ("screens", screen.id, screen.kind, "options", index, "label"),
-                _too_long("option", exc.item, language, budget)
-                + " even alone with More/Back; shorten it",
-            )
-        )
+        kind = kind_of(screen)
+        index = kind.items(screen, menu, language, values).index(exc.item)
+        findings.append(locations.finding(
+            kind.item_where(screen, index),
+            _too_long("option", exc.item, language, renderer.budget)
+            + " even alone with More/Back; shorten it",
+        ))  # fmt: skip
         return 0
-
-
-def _items(
-    screen: MenuScreen | InputScreen | LanguageScreen,
-    menu: Menu,
-    language: str,
-    values: Mapping[str, Any],
-) -> list[str]:
-    if isinstance(screen, MenuScreen):
-        return [f"{o.key}. {_render(o.label, language, menu, values)}" for o in screen.options]
-    if isinstance(screen, LanguageScreen):
-        return [f"{i}. {screen.labels[lang]}" for i, lang in enumerate(menu.languages, 1)]
-    return []
 
 
 def _too_long(what: str, text: str, language: str, budget: Budget) -> str:

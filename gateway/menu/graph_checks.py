@@ -1,34 +1,14 @@
 """Checks across the screens of one menu: targets exist, every screen is reachable and has a
-way out, option keys don't collide with navigation keys."""
+way out, and each kind's own checks (``ScreenKind.check``)."""
 
 from __future__ import annotations
 
 from collections import deque
 
 from gateway.menu.findings import Finding
-from gateway.menu.model import (
-    EndScreen,
-    InputScreen,
-    LanguageScreen,
-    Menu,
-    MenuScreen,
-    RouterScreen,
-    Screen,
-    SetScreen,
-)
-from gateway.menu.yamlsource import Locations, PathKey
-
-
-def edges(screen: Screen) -> list[tuple[str, PathKey]]:
-    """(target, location of the ``next`` field) for every way out of ``screen``."""
-    base: PathKey = ("screens", screen.id, screen.kind)
-    if isinstance(screen, MenuScreen):
-        return [(o.next, (*base, "options", i, "next")) for i, o in enumerate(screen.options)]
-    if isinstance(screen, InputScreen | SetScreen | LanguageScreen):
-        return [(screen.next, (*base, "next"))]
-    if isinstance(screen, RouterScreen):
-        return [(r.next, (*base, "routes", i, "next")) for i, r in enumerate(screen.routes)]
-    return []
+from gateway.menu.model import Menu
+from gateway.menu.screens import kind_of
+from gateway.menu.yamlsource import Locations
 
 
 def check_graph(
@@ -44,18 +24,21 @@ def check_graph(
     broken: set[str] = set()  # screens with a missing or unknown target (already an error)
     missing_next = False
     for screen in menu.screens.values():
+        kind = kind_of(screen)
         targets = []
-        for target, key in edges(screen):
-            if not target:
+        for edge in kind.edges(screen, menu.default_language):
+            if not edge.target:
                 broken.add(screen.id)
                 missing_next = True
-            elif target not in declared:
-                findings.append(locations.finding(key, f"unknown next screen {target!r}"))
+            elif edge.target not in declared:
+                findings.append(
+                    locations.finding(edge.where, f"unknown next screen {edge.target!r}")
+                )
                 broken.add(screen.id)
-            elif target in menu.screens:
-                targets.append(target)
+            elif edge.target in menu.screens:
+                targets.append(edge.target)
         graph[screen.id] = targets
-        _check_navigation_keys(menu, screen, locations, findings)
+        kind.check(screen, menu, locations, findings)
     if menu.start in menu.screens and declared == set(menu.screens):
         _check_reachability(menu, graph, broken, not missing_next, locations, findings)
 
@@ -77,28 +60,24 @@ def _check_reachability(
     if report_unreachable:
         for screen_id in menu.screens:
             if screen_id not in reachable:
-                findings.append(
-                    locations.finding(
-                        ("screens", screen_id),
-                        f"screen {screen_id!r} is unreachable from start screen {menu.start!r}",
-                        "warning",
-                    )
-                )
+                findings.append(locations.finding(
+                    ("screens", screen_id),
+                    f"screen {screen_id!r} is unreachable from start screen {menu.start!r}",
+                    "warning",
+                ))  # fmt: skip
     reverse: dict[str, list[str]] = {s: [] for s in menu.screens}
     for source, targets in graph.items():
         for target in targets:
             reverse[target].append(source)
-    ends = [s.id for s in menu.screens.values() if isinstance(s, EndScreen)] + sorted(broken)
+    ends = [s.id for s in menu.screens.values() if kind_of(s).mode == "end"] + sorted(broken)
     can_finish = _reach(reverse, ends)
     for screen_id in menu.screens:
         if screen_id in reachable and screen_id not in can_finish:
-            findings.append(
-                locations.finding(
-                    ("screens", screen_id),
-                    f"screen {screen_id!r} has no way out: no path from it reaches an end screen",
-                    "warning",
-                )
-            )
+            findings.append(locations.finding(
+                ("screens", screen_id),
+                f"screen {screen_id!r} has no way out: no path from it reaches an end screen",
+                "warning",
+            ))  # fmt: skip
 
 
 def _reach(graph: dict[str, list[str]], starts: list[str]) -> set[str]:
@@ -110,21 +89,3 @@ def _reach(graph: dict[str, list[str]], starts: list[str]) -> set[str]:
                 seen.add(target)
                 queue.append(target)
     return seen
-
-
-def _check_navigation_keys(
-    menu: Menu, screen: Screen, locations: Locations, findings: list[Finding]
-) -> None:
-    nav = menu.navigation
-    if not (nav.enabled and isinstance(screen, MenuScreen) and screen.navigation):
-        return
-    reserved = {nav.back: "back", nav.home: "home", nav.more: "more"}
-    for i, option in enumerate(screen.options):
-        if option.key in reserved:
-            findings.append(
-                locations.finding(
-                    ("screens", screen.id, "menu", "options", i),
-                    f"option key {option.key!r} is the {reserved[option.key]} key; pick another "
-                    "key or set navigation: false on this screen",
-                )
-            )

@@ -1,19 +1,18 @@
 """The validated, immutable form of a menu file. Built by ``gateway.menu.parse``.
 
 A ``Menu`` is one version of one file; its ``machine`` (a ``transitions.Machine``) is built once
-at load and shared by every session on that version.
+at load and shared by every session on that version. Its screens are instances of the screen
+kinds in ``gateway.menu.screens`` (one module each), all subclasses of ``Screen``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from gateway.menu.conditions import Condition
 from gateway.menu.findings import Finding
 from gateway.menu.templates import Template
-from gateway.menu.validators import Validator
 from gateway.text import Budget
 
 ANY_LANGUAGE = "*"
@@ -36,82 +35,17 @@ class Text:
     def render(self, language: str, default_language: str, values: Mapping[str, Any]) -> str:
         return self.template(language, default_language).render(values)
 
-
-@dataclass(frozen=True, slots=True)
-class Option:
-    key: str
-    label: Text
-    next: str
-    value: str
-    when: Condition | None = None
+    @property
+    def has_variables(self) -> bool:
+        return any(template.variables for template in self.by_language.values())
 
 
 @dataclass(frozen=True, slots=True)
-class MenuScreen:
-    id: str
-    text: Text
-    options: tuple[Option, ...]
-    invalid: Text | None = None
-    save: str | None = None
-    navigation: bool = True
-    kind: Literal["menu"] = "menu"
-
-
-@dataclass(frozen=True, slots=True)
-class InputScreen:
-    id: str
-    text: Text
-    validate: Validator
-    next: str
-    invalid: Text | None = None
-    save: str | None = None
-    navigation: bool = True
-    kind: Literal["input"] = "input"
-
-
-@dataclass(frozen=True, slots=True)
-class EndScreen:
-    id: str
-    text: Text
-    kind: Literal["end"] = "end"
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    condition: Condition | None
-    source: str
-    next: str
-
-
-@dataclass(frozen=True, slots=True)
-class RouterScreen:
-    id: str
-    routes: tuple[Route, ...]
-    kind: Literal["router"] = "router"
-
-
-@dataclass(frozen=True, slots=True)
-class SetScreen:
-    id: str
-    values: Mapping[str, Template]
-    next: str
-    kind: Literal["set"] = "set"
-
-
-@dataclass(frozen=True, slots=True)
-class LanguageScreen:
-    """Offers the file's languages; the choice is kept for this subscriber across sessions."""
+class Screen:
+    """One screen of a menu; each kind (``gateway.menu.screens``) is a subclass."""
 
     id: str
-    text: Text
-    next: str
-    labels: Mapping[str, str]
-    navigation: bool = True
-    kind: Literal["language"] = "language"
-
-
-Screen = MenuScreen | InputScreen | EndScreen | RouterScreen | SetScreen | LanguageScreen
-INTERACTIVE = (MenuScreen, InputScreen, LanguageScreen)
+    kind: ClassVar[str] = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +81,7 @@ class Menu:
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     machine: Any = None
     page_cache: dict[tuple[str, str, bool, bool, Budget], list[str]] = field(default_factory=dict)
-    """Rendered pages of screens without variables or conditions (see ``Engine._pages``)."""
+    """Rendered pages of screens that depend on nothing but the language (``Engine.pages``)."""
     static_screens: frozenset[str] = frozenset()
     findings: tuple[Finding, ...] = ()
     """The check's warnings for this version (a served version has no errors)."""

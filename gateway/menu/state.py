@@ -16,12 +16,14 @@ class SessionState:
     """One USSD session, small enough to load and save on every hop."""
 
     __slots__ = (
+        "effect",
         "ended",
         "history",
         "hop_id",
         "hops",
         "invalid",
         "language",
+        "later",
         "menu_id",
         "offer",
         "page",
@@ -53,6 +55,10 @@ class SessionState:
         """The screen shows its ``invalid`` text: paging stays in that pagination."""
         self.hops = 0
         self.rev = 0
+        self.effect: Any = None
+        """An effect the current screen waits for, within this hop (never saved)."""
+        self.later: list[Any] = []
+        """Effects to perform after this hop's reply (never saved)."""
         self.offer: dict[str, Any] | None = None
         """A dropped session this one offered to resume ("confirm" policy), until answered."""
 

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+"""A variable name: `name` or dotted `a.b` (a value saved from a webhook answer, say)."""
 
 
 class TemplateError(ValueError):
@@ -83,7 +84,7 @@ def parse(source: str) -> Template:
             raise TemplateError(f"unclosed '{{' at character {i + 1}")
         name, _, default = source[i + 1 : end].partition("|")
         name = name.strip()
-        if not _NAME.fullmatch(name):
+        if not NAME.fullmatch(name):
             raise TemplateError(f"bad variable name {name!r} at character {i + 1}")
         if literal:
             parts.append("".join(literal))

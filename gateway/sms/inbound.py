@@ -3,7 +3,7 @@
 The rule for every callback (docs/architecture.md, "Idempotent callbacks"): an "already seen"
 marker becomes final only together with the work it guards. Here the effects run first, each
 idempotent on its own (the consent change keyed by the message id, tags as a set, the reply
-enqueued under an idempotency key); then one script writes the inbox entry, the flow start
+enqueued under an idempotency key); then one script writes the inbox entry, the survey start
 and the marker together. An attempt that fails half-way (a Redis stall) leaves no marker, so
 the aggregator's retry runs again and completes what is missing, without doing anything twice.
 """

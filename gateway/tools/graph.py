@@ -9,26 +9,10 @@ from __future__ import annotations
 
 import re
 
-from gateway.menu.model import (
-    EndScreen,
-    InputScreen,
-    LanguageScreen,
-    Menu,
-    MenuScreen,
-    RouterScreen,
-    Screen,
-    SetScreen,
-)
+from gateway.menu.model import Menu, Screen
+from gateway.menu.screens import kind_of
 
 LABEL_CHARS = 40
-SHAPES = {
-    "menu": ("[", "]"),
-    "input": ("(", ")"),
-    "language": ("(", ")"),
-    "set": ("[[", "]]"),
-    "router": ("{", "}"),
-    "end": ("([", "])"),
-}
 _ENTITIES = {
     "#": "#35;",  # first: every other replacement starts with '#'
     '"': "#quot;",
@@ -90,7 +74,7 @@ def node_ids(menu: Menu) -> dict[str, str]:
 
 
 def _node(node_id: str, screen: Screen, menu: Menu) -> str:
-    opening, closing = SHAPES[screen.kind]
+    opening, closing = kind_of(screen).shape
     label = escape(f"{screen.id} · {screen.kind}")
     summary = summary_of(screen, menu.default_language)
     if summary:
@@ -100,25 +84,12 @@ def _node(node_id: str, screen: Screen, menu: Menu) -> str:
 
 def summary_of(screen: Screen, language: str) -> str:
     """What a reviewer reads on the node: the text source, or a set screen's assignments."""
-    if isinstance(screen, MenuScreen | InputScreen | EndScreen | LanguageScreen):
-        return screen.text.template(language, language).source
-    if isinstance(screen, SetScreen):
-        return ", ".join(f"{name}={value.source}" for name, value in screen.values.items())
-    return ""
+    return kind_of(screen).summary(screen, language)
 
 
 def transitions(screen: Screen, language: str) -> list[tuple[str, str]]:
     """(target screen, edge label) for every way out of ``screen``; ``""`` = unlabelled."""
-    if isinstance(screen, MenuScreen):
-        return [
-            (o.next, shorten(f"{o.key}. {o.label.template(language, language).source}")
-             + (" (when …)" if o.when is not None else ""))
-            for o in screen.options
-        ]  # fmt: skip
-    if isinstance(screen, RouterScreen):
-        return [(r.next, shorten(r.source) if r.condition else "else") for r in screen.routes]
-    if isinstance(screen, InputScreen):
-        return [(screen.next, "valid")]
-    if isinstance(screen, SetScreen | LanguageScreen):
-        return [(screen.next, "")]
-    return []
+    return [
+        (edge.target, " ".join(part for part in (shorten(edge.label), edge.note) if part))
+        for edge in kind_of(screen).edges(screen, language)
+    ]

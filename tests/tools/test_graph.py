@@ -9,9 +9,9 @@ from pathlib import Path
 
 from conftest import MENUS, ROOT
 
-from gateway.menu.graph_checks import edges
 from gateway.menu.model import Menu
 from gateway.menu.parse import parse_file, parse_text
+from gateway.menu.screens import kind_of
 from gateway.tools.graph import mermaid
 
 # One Mermaid statement per line: a node with a quoted label, or an edge with an optional one.
@@ -53,7 +53,7 @@ def test_demo_diagram_shows_every_screen_and_transition() -> None:
     assert '    s_rate -->|"valid"| s_rating_router' in diagram
     assert "    s_join --> s_joined" in diagram
     assert "    s_language --> s_main" in diagram
-    transitions = sum(len(edges(s)) for s in menu.screens.values())
+    transitions = sum(len(kind_of(s).edges(s, "en")) for s in menu.screens.values())
     assert diagram.count(" -->") == transitions + 1  # plus the arrow into the start screen
 
 
