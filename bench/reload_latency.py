@@ -1,6 +1,6 @@
 """Hop latency while the gateway reloads a huge menu file (issue 9: reloads stalled every hop).
 
-Starts ``jumbe serve`` (embedded Redis) on a copy of ``menus/`` plus a generated menu of
+Starts ``jumbe serve`` (embedded Redis) on a copy of its ``menus/`` plus a generated menu of
 ``--screens`` screens, sends a steady open-loop stream of first hops on ``*384#`` (a new session
 each, ``--rate`` per second; latency counts from the moment a hop was due, so a stalled server
 shows up in full), edits the huge file and asks ``POST /admin/reload``. Reports max and p99 of
@@ -149,7 +149,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="jumbe-reload-") as tmp:
         menus = Path(tmp) / "menus"
-        shutil.copytree(ROOT / "menus", menus)
+        shutil.copytree(args.src / "menus", menus)  # its own: the file formats may differ
         big = menus / "big.yaml"
         big.write_text(big_menu(args.screens, "Screen"))
         port = free_port()

@@ -1,5 +1,6 @@
 """Typed keys for what the aiohttp application holds (one place, so any module can import them
-without importing ``gateway.http.app``)."""
+without importing ``gateway.http.app``). The content reloader's key is ``content.reloader.CONTENT``
+(it imports the content kinds, which import these keys)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from aiohttp import web
 from gateway.config import Settings
 from gateway.hops.pipeline import HopPipeline
 from gateway.menu.registry import MenuRegistry
-from gateway.menu.reloader import MenuReloader
 from gateway.privacy import Pseudonymizer
+from gateway.sms.keywords import KeywordRoutes
 from gateway.store.client import StoreClient
 from gateway.store.embedded import EmbeddedRedis
 from gateway.store.meta import DataGuard
@@ -17,12 +18,15 @@ from gateway.store.session_ends import SessionEnds
 
 SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", MenuRegistry)
+"""The menus being served (``kind: menu`` files), installed by ``content.menus``."""
+KEYWORDS = web.AppKey("keywords", KeywordRoutes)
+"""The inbound SMS keyword routes being served (the ``kind: keywords`` file, or only the
+built-ins), installed by ``content.keywords``."""
 REDIS = web.AppKey("redis", StoreClient)
 """redis-py client for everything off the hop path (events, SMS, readiness); its errors are
 already ``StoreUnavailable``/``StoreReplyError``."""
 PIPELINE = web.AppKey("pipeline", HopPipeline)
 PSEUDONYM = web.AppKey("pseudonym", Pseudonymizer)
-RELOADER = web.AppKey("reloader", MenuReloader)
 SESSION_ENDS = web.AppKey("session_ends", SessionEnds)
 DATA_GUARD = web.AppKey("data_guard", DataGuard)
 """Says whether Redis lost its data (marketing that needs remembered opt-outs waits)."""

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from gateway import __version__, channels, config, logs
+from gateway.content.check import check_files, count_by_kind
+from gateway.content.kinds import KNOWN
 from gateway.errors import ConfigError, MenuError, StoreUnavailable
 from gateway.menu.findings import has_errors
-from gateway.menu.registry import check_files
 from gateway.reports import cli as reports_cli
 from gateway.sms import cli as sms_cli
 from gateway.store import cli as store_cli
@@ -28,7 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the gateway")
-    serve.add_argument("--menus", type=Path, help="menu folder (default: menus)")
+    serve.add_argument(
+        "--menus", type=Path, help="content folder: menus, keywords, … (default: menus)"
+    )
     serve.add_argument("--host", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: 8000)")
     serve.add_argument("--redis", dest="redis_url", help="Redis URL (default: embedded Redis)")
@@ -40,13 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
 
-    check = commands.add_parser("check", help="validate menu files")
+    check = commands.add_parser("check", help=f"validate content files (kinds: {', '.join(KNOWN)})")
     check.add_argument(
         "paths",
         nargs="*",
         type=Path,
         default=[Path("menus")],
-        help="files or folders (default: menus)",
+        help="files or folders, searched recursively (default: menus)",
     )
     for module in _COMMAND_MODULES:
         module.add_commands(commands)
@@ -80,18 +83,21 @@ def run_check(paths: list[Path]) -> int:
     for path in missing:
         print(f"{path}:1:1: error: no such file or folder")
     budget = channels.content_budget(config.from_env())
-    menus, findings = check_files([p for p in paths if p.exists()], budget)
+    good, findings = check_files([p for p in paths if p.exists()], budget)
     for finding in findings:
         print(finding)
     errors = sum(f.severity == "error" for f in findings) + len(missing)
     warnings = sum(f.severity == "warning" for f in findings)
-    print(f"{len(menus)} menu(s) OK, {errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    counts = count_by_kind(good)
+    files = ", ".join(f"{counts.get(kind, 0)} {kind}" for kind in KNOWN)
+    print(f"OK: {files}; {errors} error(s), {warnings} warning(s)", file=sys.stderr)
     return 1 if errors or has_errors(findings) else 0
 
 
 def run_serve(args: argparse.Namespace) -> int:
     from gateway.store.connection import prepared_store
 
+    config.refuse_retired()
     settings = config.from_env().with_overrides(
         menus_dir=args.menus, host=args.host, port=args.port, redis_url=args.redis_url,
         data_dir=args.data_dir, session_ttl=args.session_ttl, log_format=args.log_format,
@@ -128,9 +134,11 @@ def _check_api_tokens(settings: config.Settings) -> None:
 
 def _menus_ok(settings: config.Settings) -> bool:
     """Check the content folder before starting anything; print the errors if not."""
-    from gateway.menu.registry import load_registry
-
-    _registry, findings = load_registry(settings.menus_dir, channels.content_budget(settings))
+    folder = settings.menus_dir
+    if not folder.is_dir():
+        _print_menu_errors([f"{folder}:1:1: error: no such content folder"])
+        return False
+    _good, findings = check_files([folder], channels.content_budget(settings))
     errors = [f for f in findings if f.severity == "error"]
     if errors:
         _print_menu_errors(errors)
@@ -138,7 +146,7 @@ def _menus_ok(settings: config.Settings) -> bool:
 
 
 def _print_menu_errors(findings: list[Any]) -> None:
-    print("jumbe: menus have errors; not starting:", file=sys.stderr)
+    print("jumbe: the content folder has errors; not starting:", file=sys.stderr)
     for finding in findings:
         print(finding, file=sys.stderr)
 

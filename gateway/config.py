@@ -21,7 +21,8 @@ class Settings:
     """Runtime configuration of one gateway process."""
 
     menus_dir: Path = Path("menus")
-    """Folder of menu files (``*.yaml``), one service per file."""
+    """The content folder (``JUMBE_MENUS``, ``--menus``): every brand file, searched recursively,
+    each saying its ``kind:`` (menus, the keywords file, …; ``gateway.content``)."""
     host: str = "127.0.0.1"
     port: int = 8000
     redis_url: str | None = None
@@ -63,7 +64,7 @@ class Settings:
     shows; a channel's own overhead (AT's ``CON ``) is taken off it.
     Defaults: 160/70 (Safaricom's 160; UCS-2 at ~70), Airtel Kenya 182/80 (the 04.80 maximum)."""
     reload_interval: float = 1.0
-    """Seconds between checks of the menu folder for changes; 0 turns the watcher off."""
+    """Seconds between checks of the content folder for changes; 0 turns the watcher off."""
     sms_worker: bool = True
     """Run the SMS outbox worker inside ``serve`` (``jumbe worker`` scales it separately)."""
     sms_concurrency: int = 8
@@ -84,8 +85,6 @@ class Settings:
     """Sender id (short code or alphanumeric) for transactional SMS; ``None`` = AT's default."""
     sms_promo_sender_id: str | None = None
     """Registered promotional sender id (domain C4); ``None`` = ``sms_sender_id``."""
-    sms_keywords: Path = Path("sms/keywords.yaml")
-    """Keyword routes for inbound SMS (missing file = only the built-in STOP/START/HELP)."""
     consent_modes: Mapping[Purpose, ConsentMode] = field(
         default_factory=lambda: dict.fromkeys(PURPOSES, "opt_in")
     )
@@ -111,6 +110,23 @@ class Settings:
             min(g for g, _ in self.screen_limits.values()),
             min(u for _, u in self.screen_limits.values()),
         )
+
+
+RETIRED = {
+    "JUMBE_SMS_KEYWORDS": "JUMBE_SMS_KEYWORDS is no longer read: move that file into the content"
+    " folder (JUMBE_MENUS, default menus/), add `kind: keywords` at its top, and unset"
+    " JUMBE_SMS_KEYWORDS",
+}
+"""Variables that used to mean something: ``serve`` refuses to start while one is set, rather
+than quietly ignoring what the operator asked for."""
+
+
+def refuse_retired(env: Mapping[str, str] | None = None) -> None:
+    """``ConfigError`` (one line saying what to do instead) if a retired variable is set."""
+    env = os.environ if env is None else env
+    for name, instead in RETIRED.items():
+        if name in env:
+            raise ConfigError(instead)
 
 
 def check_port(port: int, source: str) -> None:
@@ -248,7 +264,6 @@ def _sms_from_env(env: Mapping[str, str]) -> dict[str, Any]:
         "sms_max_segments": _int(env, "JUMBE_SMS_MAX_SEGMENTS", 6),
         "sms_sender_id": env.get("JUMBE_SMS_SENDER_ID") or None,
         "sms_promo_sender_id": env.get("JUMBE_SMS_PROMO_SENDER_ID") or None,
-        "sms_keywords": Path(env.get("JUMBE_SMS_KEYWORDS", "sms/keywords.yaml")),
         "sms_worker_name": env.get("JUMBE_SMS_WORKER_NAME") or None,
     }
     for name in ("sms_concurrency", "sms_max_attempts", "sms_max_segments"):

@@ -1,4 +1,4 @@
-"""Reloading menus never stalls hops: parsing runs off the event loop, only for changed files."""
+"""Reloading content never stalls hops: parsing runs off the event loop, only for changed files."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from conftest import MENUS, GatewayFactory, hop
 
-from gateway.menu import reloader as reloader_module
-from gateway.menu.findings import Finding
+from gateway.content import reloader as reloader_module
+from gateway.content.kind import Built
+from gateway.content.menus import release_unused
 from gateway.menu.model import Menu
 from gateway.menu.parse import parse_text
 from gateway.menu.registry import KEEP_VERSIONS, MenuRegistry
@@ -39,10 +40,11 @@ def big_menu(screens: int, title: str = "Screen") -> str:
 
 
 class ParseSpy:
-    """Wraps the reloader's parser: records each file parsed, and can hold parsing until told."""
+    """Wraps the reloader's file checker: records each file parsed, and can hold parsing until
+    told."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, hold: bool = False) -> None:
-        self.real: Parse = reloader_module.parse_source
+        self.real: Parse = reloader_module.build_source
         self.paths: list[str] = []
         self.started = threading.Event()
         self.release = threading.Event()
@@ -50,11 +52,9 @@ class ParseSpy:
         self.running = 0
         self.most_at_once = 0
         self._lock = threading.Lock()
-        monkeypatch.setattr(reloader_module, "parse_source", self)
+        monkeypatch.setattr(reloader_module, "build_source", self)
 
-    def __call__(
-        self, raw: bytes, path: str, budget: Any = None
-    ) -> tuple[Menu | None, list[Finding]]:
+    def __call__(self, raw: bytes, path: str, budget: Any) -> Built[Any]:
         with self._lock:
             self.paths.append(path)
             self.running += 1
@@ -63,7 +63,7 @@ class ParseSpy:
         try:
             if self.hold:
                 self.release.wait(timeout=10)
-            result: tuple[Menu | None, list[Finding]] = self.real(raw, path, budget)
+            result: Built[Any] = self.real(raw, path, budget)
             return result
         finally:
             with self._lock:
@@ -135,7 +135,7 @@ async def test_only_changed_files_are_parsed_again(
     report = await (await client.post("/admin/reload", headers=ADMIN)).json()
     assert report["parsed"] == [str(demo)]
     assert spy.paths == [str(demo)]
-    assert "big" in report["loaded"], "unchanged files keep serving their parsed menu"
+    assert "big" in report["kinds"]["menu"]["loaded"], "unchanged files keep serving their menu"
     os.utime(menus / "big.yaml", ns=(1, 1))
     report = await (await client.post("/admin/reload", headers=ADMIN)).json()
     assert (report["parsed"], spy.paths) == ([], [str(demo)])
@@ -199,6 +199,6 @@ def test_retired_versions_are_taken_apart_only_when_unused(tmp_path: Path) -> No
     assert dropped == versions[:2]
     held, states = dropped[0], [m.machine.states for m in dropped]
     del versions, menu
-    reloader_module.release_unused(dropped)
+    release_unused(dropped)
     assert (len(states[0]), len(states[1])) == (4, 0), "the held version is intact"
     assert held.machine.events["select:1"].trigger is not None

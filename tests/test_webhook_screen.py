@@ -19,7 +19,7 @@ from conftest import PHONE, GatewayFactory, hop
 
 from gateway.channels import content_budget
 from gateway.config import Settings
-from gateway.menu.registry import check_files
+from gateway.content.check import check_files
 from gateway.privacy import pseudonymize
 
 KEY = b"test-pseudonym-key"

@@ -7,7 +7,7 @@ import hmac
 from aiohttp import web
 
 from gateway.appkeys import SETTINGS
-from gateway.menu.live import reload_menus
+from gateway.content.live import reload_content
 
 
 def add_routes(app: web.Application) -> None:
@@ -15,7 +15,8 @@ def add_routes(app: web.Application) -> None:
 
 
 async def admin_reload(request: web.Request) -> web.Response:
-    """Reload menus now (``Authorization: Bearer <JUMBE_ADMIN_TOKEN>``); 422 if a file failed."""
+    """Reload the content folder now, every kind (``Authorization: Bearer
+    <JUMBE_ADMIN_TOKEN>``); 422 if a file failed (its previous version keeps serving)."""
     token = request.app[SETTINGS].admin_token
     if token is None:
         return web.json_response(
@@ -24,5 +25,5 @@ async def admin_reload(request: web.Request) -> web.Response:
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     if not hmac.compare_digest(given.encode(), token.encode()):
         return web.json_response({"error": "missing or wrong admin token"}, status=403)
-    report = await reload_menus(request.app, "admin")
+    report = await reload_content(request.app, "admin")
     return web.json_response(report.as_dict(), status=200 if report.ok else 422)

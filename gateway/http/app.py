@@ -1,4 +1,4 @@
-"""``create_app(settings)``: the application, its resources (Redis, menus) and their lifecycle.
+"""``create_app(settings)``: the application, its resources (Redis, content) and their lifecycle.
 
 Routes come from the channels (``gateway.channels``: the aggregators' callbacks), the
 operator's endpoints (``http.health``, ``http.admin``) and the ``/v1`` API (``http.routes``).
@@ -20,20 +20,18 @@ from gateway.appkeys import (
     PSEUDONYM,
     REDIS,
     REGISTRY,
-    RELOADER,
     SESSION_ENDS,
     SETTINGS,
 )
 from gateway.config import Settings
+from gateway.content.live import reload_context
+from gateway.content.reloader import CONTENT, ContentReloader
 from gateway.errors import ConfigError, MenuError
 from gateway.hops.handlers import effect_runner
 from gateway.hops.pipeline import HopPipeline
 from gateway.http import admin, health
 from gateway.http.routes import setup_api
 from gateway.menu.findings import has_errors
-from gateway.menu.live import reload_context
-from gateway.menu.registry import MenuRegistry, load_registry
-from gateway.menu.reloader import MenuReloader
 from gateway.privacy import Pseudonymizer
 from gateway.sms.runtime import setup_sms
 from gateway.store.connection import connect
@@ -49,12 +47,8 @@ MAX_BODY = 64 * 1024
 """Largest request body accepted (an aggregator's callback is a few hundred bytes)."""
 
 
-def create_app(
-    settings: Settings,
-    registry: MenuRegistry | None = None,
-    embedded: EmbeddedRedis | None = None,
-) -> web.Application:
-    """The gateway application. Loads menus now (raising ``MenuError`` on errors).
+def create_app(settings: Settings, embedded: EmbeddedRedis | None = None) -> web.Application:
+    """The gateway application. Loads the content folder now (raising ``MenuError`` on errors).
 
     ``settings`` name the Redis and the pseudonym key (``serve`` resolves both first, see
     ``gateway.store.connection.prepared_store``); ``embedded`` is the embedded Redis this
@@ -62,20 +56,18 @@ def create_app(
     """
     if settings.redis_url is None or not settings.pseudonym_key:
         raise ConfigError("create_app needs a Redis URL and the pseudonym key (see prepared_store)")
-    budget = channels.content_budget(settings)
-    if registry is None:
-        registry, findings = load_registry(settings.menus_dir, budget)
-        if has_errors(findings):
-            raise MenuError([f for f in findings if f.severity == "error"])
-        for finding in findings:
-            log.warning("menu_check", finding=str(finding))
     app = web.Application(client_max_size=MAX_BODY)
     app[SETTINGS] = settings
-    app[REGISTRY] = registry
+    content = ContentReloader(app, settings.menus_dir, channels.content_budget(settings))
+    report = content.load()  # every kind installs what it serves (app[REGISTRY], …)
+    if has_errors(report.findings):
+        raise MenuError([f for f in report.findings if f.severity == "error"])
+    for finding in report.findings:
+        log.warning("content_check", finding=str(finding))
+    app[CONTENT] = content
     app[PSEUDONYM] = Pseudonymizer(settings.pseudonym_key)
     if embedded is not None:
         app[EMBEDDED] = embedded
-    app[RELOADER] = MenuReloader(registry, settings.menus_dir, budget)
     app.cleanup_ctx.append(_redis_context)
     app.cleanup_ctx.append(reload_context)
     channels.setup(app)

@@ -1,90 +1,20 @@
 """The menus being served: service code → menu, every loaded version by (id, version).
 
-Loading is all-or-nothing per file: a file with errors is not served, and on reload the
-previous good version of it keeps serving. Swapping in a new set of menus is one assignment,
-so a hop sees either the old set or the new one. Old versions stay available (the last
-``KEEP_VERSIONS`` per menu) so that sessions in flight finish on the version they started with.
+The content folder decides what to serve (``gateway.content``: a file with errors is not
+served, and on reload the previous good version of it keeps serving) and installs it here.
+Swapping in a new set of menus is one assignment, so a hop sees either the old set or the new
+one. Old versions stay available (the last ``KEEP_VERSIONS`` per menu) so that sessions in
+flight finish on the version they started with.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from gateway.menu.findings import Finding, has_errors
 from gateway.menu.model import Menu
-from gateway.menu.parse import parse_file
-from gateway.text import Budget
 
 KEEP_VERSIONS = 5
-MENU_SUFFIXES = (".yaml", ".yml")
-
-
-def menu_files(paths: list[Path]) -> list[Path]:
-    """Menu files named by ``paths`` (files, or folders searched one level deep), sorted."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(
-                p
-                for p in sorted(path.iterdir())
-                if p.suffix in MENU_SUFFIXES and not p.name.startswith(".")
-            )
-        else:
-            found.append(path)
-    return found
-
-
-def check_files(
-    paths: list[Path], budget: Budget | None = None
-) -> tuple[list[Menu], list[Finding]]:
-    """Parse every file and check service codes across files. Menus with errors are left out.
-
-    ``budget`` is the screen size to check lengths against (the strictest network's).
-    """
-    return combine([parse_file(path, budget) for path in menu_files(paths)])
-
-
-def combine(parsed: list[tuple[Menu | None, list[Finding]]]) -> tuple[list[Menu], list[Finding]]:
-    """Per-file results → the menus to serve and every finding, adding the checks across files
-    (menu ids, service codes). A file with any error is left out."""
-    menus = [menu for menu, _ in parsed if menu is not None]
-    findings = [finding for _, file_findings in parsed for finding in file_findings]
-    findings.extend(_cross_file(menus))
-    bad = {f.path for f in findings if f.severity == "error"}
-    return [m for m in menus if m.path not in bad], findings
-
-
-def _cross_file(menus: list[Menu]) -> list[Finding]:
-    findings = []
-    owner: dict[str, Menu] = {}
-    ids: dict[str, Menu] = {}
-    for menu in menus:
-        if menu.id in ids:
-            findings.append(
-                Finding(
-                    menu.path,
-                    1,
-                    1,
-                    "error",
-                    f"menu id {menu.id!r} is also used by {ids[menu.id].path}",
-                )
-            )
-        ids.setdefault(menu.id, menu)
-        for code in menu.service_codes:
-            if code in owner:
-                findings.append(
-                    Finding(
-                        menu.path,
-                        1,
-                        1,
-                        "error",
-                        f"service code {code} is also served by {owner[code].path}",
-                    )
-                )
-            owner.setdefault(code, menu)
-    return findings
 
 
 @dataclass
@@ -157,12 +87,4 @@ class MenuRegistry:
         return self._versions.get((menu_id, version)) or self._snapshot.current.get(menu_id)
 
 
-def load_registry(
-    menus_dir: Path, budget: Budget | None = None
-) -> tuple[MenuRegistry, list[Finding]]:
-    """Load every menu in ``menus_dir``; the caller decides what to do with errors."""
-    menus, findings = check_files([menus_dir], budget)
-    return MenuRegistry(menus), findings
-
-
-__all__ = ["MenuRegistry", "check_files", "has_errors", "load_registry", "menu_files"]
+__all__ = ["KEEP_VERSIONS", "MenuRegistry"]

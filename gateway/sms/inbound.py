@@ -3,7 +3,7 @@
 The rule for every callback (docs/architecture.md, "Idempotent callbacks"): an "already seen"
 marker becomes final only together with the work it guards. Here the effects run first, each
 idempotent on its own (the consent change keyed by the message id, tags as a set, the reply
-enqueued under an idempotency key); then one script writes the inbox entry, the flow start
+enqueued under an idempotency key); then one script writes the inbox entry, the survey start
 and the marker together. An attempt that fails half-way (a Redis stall) leaves no marker, so
 the aggregator's retry runs again and completes what is missing, without doing anything twice.
 """
@@ -19,7 +19,7 @@ from gateway.consent.ledger import ConsentLedger
 from gateway.errors import SendRefused
 from gateway.privacy import Pseudonymizer
 from gateway.sms.countries import country_of
-from gateway.sms.keywords import KeywordRouter, Route
+from gateway.sms.keywords import KeywordRoutes, Route
 from gateway.sms.outbox import Outbox
 from gateway.sms.scripts import Scripts
 from gateway.store import keys
@@ -34,7 +34,7 @@ class InboundHandler:
     def __init__(
         self,
         client: StoreClient,
-        router: KeywordRouter,
+        routes: KeywordRoutes,
         ledger: ConsentLedger,
         outbox: Outbox,
         pseudonym: Pseudonymizer,
@@ -42,7 +42,7 @@ class InboundHandler:
     ) -> None:
         self._redis = client
         self._scripts = Scripts.register(client)
-        self._router = router
+        self._routes = routes
         self._ledger = ledger
         self._outbox = outbox
         self._pseudonym = pseudonym
@@ -53,13 +53,13 @@ class InboundHandler:
         seen = keys.sms_inbound_seen(self._provider, sms.inbound_id)
         if await self._redis.exists(seen):
             return None
-        route = self._router.route(sms.text)
+        route = self._routes.route(sms.text)  # the routes being served now (live reload)
         subscriber = self._pseudonym(sms.phone_number)
         event = f"sms:{self._provider}:{sms.inbound_id}"
         await self._act(sms, route, subscriber, event)
         done: Any = await self._scripts.inbound_done(
             keys=[seen, keys.sms_inbox(), keys.sms_flows()],
-            args=[keys.SMS_INBOUND_TTL, keys.SMS_INBOX_MAXLEN, route.flow, subscriber,
+            args=[keys.SMS_INBOUND_TTL, keys.SMS_INBOX_MAXLEN, route.survey, subscriber,
                   sms.inbound_id, "", *_inbox_fields(self._provider, sms, subscriber, route)],
         )  # fmt: skip
         return route if done else None

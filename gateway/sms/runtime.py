@@ -1,8 +1,9 @@
 """SMS inside ``serve``: the outbox, the consent ledger, the inbound handler and a worker.
 
-``setup_sms(app)`` loads the keyword routes and adds a cleanup context (after the Redis one)
-that builds them and, unless ``sms_worker`` is off, runs an outbox worker in the same event
-loop. The aggregators' SMS callbacks live with their channel (``gateway.channels``).
+``setup_sms(app)`` adds a cleanup context (after the Redis one) that builds them and, unless
+``sms_worker`` is off, runs an outbox worker in the same event loop. The keyword routes come
+from the content folder (``app[KEYWORDS]``, swapped on reload). The aggregators' SMS callbacks
+live with their channel (``gateway.channels``).
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from gateway.appkeys import DATA_GUARD, PSEUDONYM, REDIS, SETTINGS
+from gateway.appkeys import DATA_GUARD, KEYWORDS, PSEUDONYM, REDIS, SETTINGS
 from gateway.channels.africastalking import sms as at_sms
 from gateway.config import Settings
 from gateway.consent.ledger import ConsentLedger
 from gateway.sms.inbound import InboundHandler
-from gateway.sms.keywords import KeywordRouter, load_router
 from gateway.sms.outbox import Outbox, OutboxPolicy
 from gateway.sms.worker import Worker, WorkerConfig
 from gateway.store.client import StoreClient
@@ -34,12 +34,10 @@ class SmsRuntime:
 
 
 SMS = web.AppKey("sms", SmsRuntime)
-ROUTER = web.AppKey("sms_router", KeywordRouter)
 
 
 def setup_sms(app: web.Application) -> None:
-    """Add the SMS lifecycle; loads the keyword file now (``ConfigError`` if bad)."""
-    app[ROUTER] = load_router(app[SETTINGS].sms_keywords)
+    """Add the SMS lifecycle (the content folder has installed the keyword routes)."""
     app.cleanup_ctx.append(_sms_context)
 
 
@@ -61,7 +59,7 @@ async def _sms_context(app: web.Application) -> AsyncIterator[None]:
     policy = OutboxPolicy(settings.sms_max_segments, settings.sms_sender_id,
                           settings.sms_promo_sender_id)  # fmt: skip
     outbox = Outbox(client, ledger, pseudonym, policy)
-    handler = InboundHandler(client, app[ROUTER], ledger, outbox, pseudonym)
+    handler = InboundHandler(client, app[KEYWORDS], ledger, outbox, pseudonym)
     app[SMS] = SmsRuntime(outbox, ledger, handler)
     stop = asyncio.Event()
     task = None

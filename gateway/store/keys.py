@@ -42,8 +42,8 @@ touch a record, the due set and the stream together) run on one Cluster slot.
   SMS fully handled; written by the same script as its inbox entry, after its other effects.
 - ``j:sms:inbox:{inbox}`` (stream, trimmed to ``SMS_INBOX_MAXLEN``): inbound SMS (pseudonym,
   text, route).
-- ``j:sms:flows:{inbox}`` (stream, trimmed to ``SMS_INBOX_MAXLEN``): "start flow" requests from
-  keywords.
+- ``j:sms:flows:{inbox}`` (stream, trimmed to ``SMS_INBOX_MAXLEN``): "start this survey" requests
+  from keywords (``survey``, ``subscriber``, ``inbound_id``, ``language``).
 - ``j:tags:{<pseudonym>}`` (set, no TTL): tags a keyword put on a subscriber.
 - ``j:c:{<pseudonym>}`` (hash, no TTL): current consent per purpose (``state|time|source``).
 - ``j:c:h:{<pseudonym>}`` (stream, no TTL): the full consent history of one subscriber.
@@ -188,7 +188,7 @@ def sms_inbox() -> str:
 
 
 def sms_flows() -> str:
-    """Stream of keyword-started flows for the engines to pick up."""
+    """Stream of keyword-started surveys for the survey engine to pick up."""
     return f"{PREFIX}:sms:flows:{_INBOX}"
 
 

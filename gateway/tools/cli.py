@@ -39,7 +39,7 @@ def add_commands(subparsers: Any) -> None:
     sim.add_argument("--input", dest="inputs", metavar="A,B,…",
                      help="inputs to send, one per hop, split on commas; then exit "
                      "(default: read each from stdin)")  # fmt: skip
-    sim.add_argument("--menus", type=Path, help="menu folder for in-process (default: menus)")
+    sim.add_argument("--menus", type=Path, help="content folder for in-process (default: menus)")
     sim.add_argument("--token", help="callback token for --url (default: JUMBE_CALLBACK_TOKEN)")
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from gateway.channels import content_budget
 from gateway.config import Settings
-from gateway.menu.registry import check_files
+from gateway.content.check import check_files
 
 FILES = Path(__file__).parent / "files"
 BUDGET = content_budget(Settings())
@@ -40,21 +40,21 @@ def test_findings_match_expectations(path: Path) -> None:
 
 def test_shipped_menus_are_clean() -> None:
     """menus/ has no errors and no warnings."""
-    menus, findings = check_files([ROOT / "menus"], BUDGET)
+    good, findings = check_files([ROOT / "menus"], BUDGET)
     assert findings == []
-    assert {m.id for m in menus} >= {"demo", "benchmark"}
+    assert {b.label for b in good if b.kind == "menu"} >= {"demo", "benchmark"}
 
 
 def test_duplicate_service_codes_across_files(tmp_path: Path) -> None:
-    """Two files claiming *500# are an error naming the other file."""
+    """Two files claiming *500# are an error at the second one's code, naming the other file."""
     body = "service_codes: ['*500#']\nstart: a\nscreens:\n  a:\n    end: Hi\n"
     (tmp_path / "one.yaml").write_text("id: one\n" + body)
     (tmp_path / "two.yaml").write_text("id: two\n" + body)
-    menus, findings = check_files([tmp_path])
-    assert [f.message for f in findings] == [
-        f"service code *500# is also served by {tmp_path}/one.yaml"
+    good, findings = check_files([tmp_path])
+    assert [str(f).removeprefix(f"{tmp_path}/") for f in findings] == [
+        f"two.yaml:2:17: error: service code *500# is also served by {tmp_path}/one.yaml:2"
     ]
-    assert [m.id for m in menus] == ["one"]
+    assert [b.label for b in good] == ["one"]
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:

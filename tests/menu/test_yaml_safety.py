@@ -11,10 +11,8 @@ import pytest
 import yaml
 from conftest import MENUS, GatewayFactory, hop
 
-from gateway.errors import ConfigError
+from gateway.content.check import check_files
 from gateway.menu import yamlsource
-from gateway.menu.registry import check_files
-from gateway.sms.keywords import load_router
 
 ROOT = Path(__file__).resolve().parents[2]
 ALIAS_MESSAGE = "YAML aliases (*a) are not allowed in brand files: write the value out"
@@ -84,8 +82,8 @@ def test_anchor_without_alias_is_fine(tmp_path: Path) -> None:
     """An anchor nobody refers to is harmless and accepted."""
     path = tmp_path / "anchor.yaml"
     path.write_text("id: a\nservice_codes: ['*1#']\nstart: m\nscreens:\n  m: &m\n    end: Hi\n")
-    menus, findings = check_files([path])
-    assert (findings, [m.id for m in menus]) == ([], ["a"])
+    good, findings = check_files([path])
+    assert (findings, [b.label for b in good]) == ([], ["a"])
 
 
 @pytest.mark.parametrize(
@@ -97,8 +95,8 @@ def test_deep_nesting_is_a_finding_not_a_crash(tmp_path: Path, nesting: str, col
     """3,000 nested brackets give a finding at the 65th level instead of a RecursionError."""
     path = tmp_path / "deep.yaml"
     path.write_text(f"id: deep\nsamples:\n  x: {nesting}\n")
-    menus, findings = check_files([path])
-    assert menus == []
+    good, findings = check_files([path])
+    assert good == []
     assert [str(f) for f in findings] == [
         f"{path}:3:{col}: error: nesting deeper than {yamlsource.MAX_DEPTH} levels:"
         " brand files do not need more"
@@ -126,10 +124,14 @@ def test_huge_file_is_refused_without_parsing(tmp_path: Path) -> None:
 
 
 def test_sms_keywords_file_refuses_aliases(tmp_path: Path) -> None:
-    """The SMS keywords file goes through the same loader: an alias is a ConfigError at its line."""
+    """The SMS keywords file goes through the same loader: an alias is an error at its line."""
     path = tmp_path / "keywords.yaml"
     path.write_text(
-        "keywords:\n  - words: &w [PROMO]\n    reply: Deals!\n  - words: *w\n    reply: Again\n"
+        "kind: keywords\nkeywords:\n  - words: &w [PROMO]\n    reply: Deals!\n"
+        "  - words: *w\n    reply: Again\n"
     )
-    with pytest.raises(ConfigError, match=r"line 4, column 12: YAML aliases \(\*w\) are not"):
-        load_router(path)
+    good, findings = check_files([path])
+    assert good == []
+    assert [str(f) for f in findings] == [
+        f"{path}:5:12: error: YAML aliases (*w) are not allowed in brand files: write the value out"
+    ]

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from conftest import ROOT, GatewayFactory
+from conftest import GatewayFactory
 from sms_fixtures import FakeServer, eventually, fake_at_fixture
 
 from gateway.errors import SendRefused
@@ -90,10 +90,10 @@ async def _count(fake_at: FakeServer, n: int) -> bool:
     return len(fake_at.fake.received) == n
 
 
-async def test_start_keyword_grants_and_tags_and_flows(
+async def test_start_keyword_grants_and_tags_and_starts_a_survey(
     make_gateway: GatewayFactory, fake_at: FakeServer, redis_client: Any
 ) -> None:
-    """START grants consent; VIP tags the subscriber; SURVEY queues a flow start."""
+    """START grants consent; VIP tags the subscriber; SURVEY queues the start of survey nps."""
     client = await _gateway(make_gateway, fake_at)
     sms = client.server.app[SMS]
     subscriber = pseudonymize(KEY, PHONE)
@@ -103,7 +103,7 @@ async def test_start_keyword_grants_and_tags_and_flows(
     assert redis_client.smembers(f"j:tags:{{{subscriber}}}") == {b"vip"}
     assert await _inbound(client, "SURVEY", "in-c") == 200
     flows = redis_client.xrange("j:sms:flows:{inbox}")
-    assert [(f[b"flow"], f[b"subscriber"].decode()) for _i, f in flows] == [(b"nps", subscriber)]
+    assert [(f[b"survey"], f[b"subscriber"].decode()) for _i, f in flows] == [(b"nps", subscriber)]
 
 
 @pytest.mark.parametrize(("path", "form", "reason"), [
@@ -212,7 +212,7 @@ async def test_stop_is_confirmed_in_the_language_of_the_word(
     make_gateway: GatewayFactory, fake_at: FakeServer, text: str, phone: str, confirmation: str
 ) -> None:
     """SITISHA is confirmed in Swahili, STOP in English: the text that reaches AT says so."""
-    client = await _gateway(make_gateway, fake_at, sms_keywords=ROOT / "sms" / "keywords.yaml")
+    client = await _gateway(make_gateway, fake_at)  # menus/ holds the shipped keywords file
     assert await _inbound(client, text, f"ATXid_lang_{phone[-3:]}", phone=phone) == 200
     await eventually(lambda: _count(fake_at, 1))
     sent = fake_at.fake.received[0]

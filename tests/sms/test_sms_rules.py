@@ -1,20 +1,44 @@
-"""Pure rules: quiet hours per country, opt-out footers, keyword matching."""
+"""Pure rules: quiet hours per country, opt-out footers, keyword matching and the keywords file."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway.errors import ConfigError
+from gateway.content.check import check_files
+from gateway.content.files import build_source
+from gateway.content.kind import Built
 from gateway.sms import quiet
 from gateway.sms.countries import country_of, with_footer
-from gateway.sms.keywords import DEFAULT_REPLIES, build_router, load_router
+from gateway.sms.keywords import DEFAULT_REPLIES, KeywordRouter
+from gateway.text import Budget
 
 ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = ROOT / "menus" / "keywords.yaml"
+
+
+def build(text: str) -> Built[Any]:
+    """A keywords file with ``text`` after its ``kind: keywords`` line, checked."""
+    return build_source(f"kind: keywords\n{text}".encode(), "k.yaml", Budget())
+
+
+def build_router(text: str) -> KeywordRouter:
+    built = build(text)
+    assert built.value is not None, [str(f) for f in built.findings]
+    router: KeywordRouter = built.value
+    return router
+
+
+def shipped_router() -> KeywordRouter:
+    """The router of the keywords file shipped in menus/."""
+    good, findings = check_files([SHIPPED])
+    assert findings == [] and len(good) == 1
+    router: KeywordRouter = good[0].value
+    return router
 
 
 def _ts(zone: str, *args: int) -> float:
@@ -61,15 +85,15 @@ def test_footer_per_country_added_once() -> None:
                                   "stop please", "sitisha", "Arrêt"])  # fmt: skip
 def test_stop_family_in_any_case(text: str) -> None:
     """The STOP family matches in any case and spacing, plus per-language words from the file."""
-    router = load_router(ROOT / "sms" / "keywords.yaml")
+    router = shipped_router()
     assert router.route(text).kind == "stop"
 
 
 def test_brand_keywords_and_builtins() -> None:
-    """Brand keywords reply, start flows or tag; START/HELP are built in; others match nothing."""
-    router = load_router(ROOT / "sms" / "keywords.yaml")
+    """Brand keywords reply, start surveys or tag; START/HELP are built in; others match nothing."""
+    router = shipped_router()
     assert router.route("offers").reply.startswith("This week")
-    assert router.route("Survey").flow == "nps"
+    assert router.route("Survey").survey == "nps"
     assert router.route("join  vip").tag == "vip"
     assert router.route("start").kind == "start"
     assert router.route("help").kind == "help"
@@ -77,38 +101,56 @@ def test_brand_keywords_and_builtins() -> None:
     assert router.route("ending soon?").kind == "none"
 
 
-@pytest.mark.parametrize(("spec", "error"), [
-    ({"keywords": [{"words": ["STOP"], "reply": "x"}]}, "STOP is a built-in keyword"),
-    ({"keywords": [{"words": ["A"]}]}, "needs a reply, a flow or a tag"),
-    ({"keywords": [{"words": "A", "reply": "x"}]}, "expected a non-empty list"),
-    ({"keywords": [{"words": ["A"], "reply": "x", "colour": 1}]}, "unknown field"),
-    ({"replies": {"bye": "x"}}, "expected stop, start or help"),
-    ({"replies": {"stop": ["x"]}}, "replies.stop: expected text, or {language: text}"),
-    ({"replies": {"stop": {"sw": 3}}}, "replies.stop.sw: expected text"),
-    ({"replies": {"stop": {"Swahili": "x"}}}, "'Swahili' is not a language code"),
-    ({"languages": "en"}, "languages: expected a non-empty list of language codes"),
-    ({"languages": ["en"], "stop_words": {"sw": ["ACHA"]}}, "sw is not in languages ['en']"),
-    ({"stop_words": ["ACHA"]}, "stop_words: expected {language: [words]}"),
-    ({"stop_words": {"sw": ["ACHA"], "fr": ["acha"]}}, "stop_words.fr: ACHA is listed already"),
-    ({"stop_words": {"fr": ["STOP"]}}, "stop_words.fr: STOP is built in (stop)"),
-    ({"help_words": {"sw": ["ANZA"]}, "start_words": {"sw": ["ANZA"]}},
-     "ANZA is listed already (start)"),
-    ({"keywords": [{"words": {"en": ["A"], "sw": []}, "reply": "x"}]},
-     "keywords[0].words.sw: expected a non-empty list"),
-    ({"keywords": [{"words": ["A"], "reply": "x"}, {"words": ["a"], "tag": "t"}]},
-     "keywords[1]: A is already a keyword of another entry"),
-    ({"keywords": [{"words": ["A", "a"], "reply": "x"}]}, "A is listed twice"),
-    ({"language": ["en"]}, "unknown key(s) language"),
+@pytest.mark.parametrize(("text", "finding"), [
+    ("keywords:\n  - {words: [STOP], reply: x}\n", "3:14: error: STOP is a built-in stop word"),
+    ("keywords:\n  - {words: [A]}\n", "3:5: error: needs a reply, a survey or a tag"),
+    ("keywords:\n  - {words: A, reply: x}\n",
+     "3:13: error: expected a non-empty list of words (or {language: [words]})"),
+    ("keywords:\n  - {words: [A], reply: x, colour: 1}\n",
+     "3:36: error: unknown field 'colour' (allowed: words, reply, survey, tag)"),
+    ("keywords:\n  - {words: [A], flow: nps}\n",
+     "3:24: error: flow: is now survey: (rename it; it names the survey this keyword starts)"),
+    ("keywords:\n  - {words: [A], survey: 'n p s'}\n",
+     "3:26: error: expected a survey id (letters, digits, _ . -), found 'n p s'"),
+    ("keywords:\n  - {words: [2024], reply: x}\n", "3:14: error: expected a word, found 2024"),
+    ("replies: {bye: x}\n", "2:16: error: 'bye': expected stop, start or help"),
+    ("replies:\n  stop: [x]\n", "3:9: error: expected text, or {language: text}"),
+    ("replies:\n  stop: {sw: 3}\n", "3:14: error: expected text"),
+    ("replies:\n  stop: {Swahili: x}\n",
+     "3:19: error: 'Swahili' is not a language code (en, sw, fr…)"),
+    ("languages: en\n", "2:12: error: expected a non-empty list of language codes (en, sw…)"),
+    ("languages: [en]\nstop_words: {sw: [ACHA]}\n", "3:18: error: sw is not in languages (en)"),
+    ("stop_words: [ACHA]\n", "2:13: error: expected {language: [words]}"),
+    ("stop_words:\n  sw: [ACHA]\n  fr: [acha]\n", "4:8: error: ACHA is already listed at line 3"),
+    ("stop_words: {fr: [STOP]}\n", "2:19: error: STOP is a built-in stop word"),
+    ("start_words: {sw: [ANZA]}\nhelp_words: {sw: [ANZA]}\n",
+     "3:19: error: ANZA is already listed at line 2"),
+    ("keywords:\n  - {words: {en: [A], sw: []}, reply: x}\n",
+     "3:27: error: expected a non-empty list of words (or {language: [words]})"),
+    ("keywords:\n  - {words: [A], reply: x}\n  - {words: [a], tag: t}\n",
+     "4:14: error: A is already listed at line 3"),
+    ("keywords:\n  - {words: [A, a], reply: x}\n", "3:17: error: A is already listed at line 3"),
+    ("language: [en]\n", "2:11: error: unknown field 'language' (allowed: kind, description, "
+     "languages, stop_words, start_words, help_words, replies, keywords)"),
 ])  # fmt: skip
-def test_bad_keyword_files_say_what_is_wrong(spec: dict[str, object], error: str) -> None:
-    """A bad keyword file is refused at start-up with the entry and the problem."""
-    with pytest.raises(ConfigError, match=re.escape(error)):
-        build_router(spec)
+def test_bad_keyword_files_say_what_is_wrong(text: str, finding: str) -> None:
+    """A bad keywords file is an error at the line and column of the bad entry, saying what is
+    wrong; nothing of it is served."""
+    built = build(text)
+    assert [str(f).removeprefix("k.yaml:") for f in built.findings] == [finding]
+    assert built.value is None
+
+
+def test_every_mistake_in_a_keywords_file_is_reported_at_once() -> None:
+    """Three mistakes in one file give three findings, in line order, not just the first."""
+    built = build("languages: [en]\nreplies: {bye: x}\nkeywords:\n  - {words: [STOP], tag: t}\n"
+                  "  - {words: [B], flow: nps}\n")  # fmt: skip
+    assert [f.line for f in built.findings] == [3, 5, 6]
 
 
 def test_replies_come_in_the_language_of_the_word_that_matched() -> None:
     """SITISHA (Swahili) → Swahili reply; STOP (neutral) → the default; OFA → the sw text."""
-    router = load_router(ROOT / "sms" / "keywords.yaml")
+    router = shipped_router()
     sitisha = router.route("Sitisha tafadhali")
     assert (sitisha.kind, sitisha.language) == ("stop", "sw")
     assert sitisha.reply.startswith("Hutapokea tena ujumbe wa matangazo")
@@ -122,10 +164,9 @@ def test_replies_come_in_the_language_of_the_word_that_matched() -> None:
 
 def test_the_first_listed_language_answers_neutral_words() -> None:
     """With languages [sw, en], STOP and a plain word list are answered in Swahili."""
-    router = build_router({
-        "languages": ["sw", "en"],
-        "keywords": [{"words": ["BEI"], "reply": {"en": "Prices", "sw": "Bei"}}],
-    })  # fmt: skip
+    router = build_router(
+        "languages: [sw, en]\nkeywords:\n  - {words: [BEI], reply: {en: Prices, sw: Bei}}\n"
+    )
     assert router.route("stop").reply == DEFAULT_REPLIES["stop"]["sw"]
     assert router.route("help").reply == DEFAULT_REPLIES["help"]["sw"]
     assert router.route("bei").reply == "Bei"
@@ -141,10 +182,10 @@ def test_built_in_confirmations_exist_in_five_languages() -> None:
 
 def test_a_reply_text_replaces_every_language_and_a_dict_only_its_own() -> None:
     """`stop: "text"` is used for everyone; `start: {en: …}` keeps the built-in sw text."""
-    router = build_router({
-        "stop_words": {"sw": ["SITISHA"]}, "start_words": {"sw": ["ANZA"]},
-        "replies": {"stop": "Bye from Brand", "start": {"en": "Welcome back to Brand"}},
-    })  # fmt: skip
+    router = build_router(
+        "stop_words: {sw: [SITISHA]}\nstart_words: {sw: [ANZA]}\n"
+        "replies: {stop: Bye from Brand, start: {en: Welcome back to Brand}}\n"
+    )
     assert router.route("sitisha").reply == router.route("stop").reply == "Bye from Brand"
     assert router.route("start").reply == "Welcome back to Brand"
     assert router.route("anza").reply == DEFAULT_REPLIES["start"]["sw"]
@@ -152,9 +193,8 @@ def test_a_reply_text_replaces_every_language_and_a_dict_only_its_own() -> None:
 
 def test_a_language_with_no_text_falls_back_to_the_default_language() -> None:
     """A French keyword whose reply has only en and sw texts is answered in the default (en)."""
-    router = build_router({
-        "keywords": [{"words": {"fr": ["PROMOS"], "sw": ["OFA"]},
-                      "reply": {"sw": "Ofa", "en": "Offers"}}],
-    })  # fmt: skip
+    router = build_router(
+        "keywords:\n  - {words: {fr: [PROMOS], sw: [OFA]}, reply: {sw: Ofa, en: Offers}}\n"
+    )
     assert router.route("promos").reply == "Offers"
     assert router.route("promos").keyword == "PROMOS"

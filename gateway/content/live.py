@@ -1,5 +1,5 @@
-"""Live reload of the menu folder inside ``serve``: a file watcher, SIGHUP, and the reload
-that ``POST /admin/reload`` asks for. The reloading itself is ``menu.reloader``.
+"""Live reload of the content folder inside ``serve``: a file watcher, SIGHUP, and the reload
+that ``POST /admin/reload`` asks for. The reloading itself is ``content.reloader``.
 """
 
 from __future__ import annotations
@@ -12,24 +12,23 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from gateway import logs
-from gateway.appkeys import RELOADER, SETTINGS
-from gateway.menu.reloader import ReloadReport
+from gateway.appkeys import SETTINGS
+from gateway.content.reloader import CONTENT, ReloadReport
 
 log = logs.get_logger("gateway")
 
 
-async def reload_menus(app: web.Application, trigger: str) -> ReloadReport:
-    """Reload the menu folder now (parsing off the event loop) and log what changed."""
-    report = await app[RELOADER].reload_async()
+async def reload_content(app: web.Application, trigger: str) -> ReloadReport:
+    """Reload the content folder now (checking off the event loop) and log what changed."""
+    report = await app[CONTENT].reload_async()
     for finding in report.findings:
-        log.warning("menu_check", finding=str(finding))
+        log.warning("content_check", finding=str(finding))
     log.info(
-        "menus_reloaded",
+        "content_reloaded",
         trigger=trigger,
-        loaded=report.loaded,
+        kinds=report.as_dict()["kinds"],
         kept_previous=report.kept,
         rejected=report.rejected,
-        removed=report.removed,
         parsed=report.parsed,
     )
     return report
@@ -37,29 +36,29 @@ async def reload_menus(app: web.Application, trigger: str) -> ReloadReport:
 
 async def _reload_logged(app: web.Application, trigger: str) -> None:
     try:
-        await reload_menus(app, trigger)
+        await reload_content(app, trigger)
     except Exception:  # a reload must survive anything a half-written file does
-        log.exception("menu_reload_failed", trigger=trigger)
+        log.exception("content_reload_failed", trigger=trigger)
 
 
-async def _watch_menus(app: web.Application, interval: float) -> None:
-    reloader = app[RELOADER]
+async def _watch_content(app: web.Application, interval: float) -> None:
+    reloader = app[CONTENT]
     while True:
         await asyncio.sleep(interval)
         try:
             changed = reloader.changed()  # a stat per file: cheap enough for the loop
         except OSError:
-            log.exception("menu_reload_failed", trigger="file change")
+            log.exception("content_reload_failed", trigger="file change")
             continue
         if changed:
             await _reload_logged(app, "file change")
 
 
 async def reload_context(app: web.Application) -> AsyncIterator[None]:
-    """Watch the menu folder (``reload_interval``) and reload on SIGHUP."""
+    """Watch the content folder (``reload_interval``) and reload on SIGHUP."""
     loop = asyncio.get_running_loop()
     interval = app[SETTINGS].reload_interval
-    watcher = asyncio.create_task(_watch_menus(app, interval)) if interval > 0 else None
+    watcher = asyncio.create_task(_watch_content(app, interval)) if interval > 0 else None
     signalled: set[asyncio.Task[None]] = set()
 
     def on_sighup() -> None:
