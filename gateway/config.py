@@ -17,6 +17,59 @@ from gateway.text import Budget
 
 
 @dataclass(frozen=True, slots=True)
+class SmsSettings:
+    """The SMS outbox and its worker (``JUMBE_SMS_*``)."""
+
+    worker: bool = True
+    """Run the SMS outbox worker inside ``serve`` (``jumbe worker`` scales it separately)."""
+    concurrency: int = 8
+    """SMS sends in flight per worker (threads calling the synchronous AT SDK)."""
+    rate_per_sender: int = 50
+    """Sends per second per sender id, across all workers; 0 = unlimited."""
+    max_attempts: int = 5
+    """Tries before a message is dead-lettered with its last failure reason."""
+    retry_base: float = 5.0
+    """Seconds before the first retry; doubles per attempt, capped at 15 min."""
+    claim_idle: float = 60.0
+    """Seconds a claimed message may stay unacknowledged before another worker takes it over."""
+    send_timeout: float = 10.0
+    """Seconds the AT SDK may take per send (must stay below ``claim_idle``)."""
+    max_segments: int = 6
+    """Longest message accepted, in SMS segments (160/153 GSM-7, 70/67 UCS-2)."""
+    sender_id: str | None = None
+    """Sender id (short code or alphanumeric) for transactional SMS; ``None`` = AT's default."""
+    promo_sender_id: str | None = None
+    """Registered promotional sender id (domain C4); ``None`` = ``sender_id``."""
+    worker_name: str | None = None
+    """Stable consumer name of this worker (a restart resumes its own claims); default host:pid."""
+
+
+@dataclass(frozen=True, slots=True)
+class AfricasTalkingSettings:
+    """Africa's Talking's API credentials (``JUMBE_AT_*``)."""
+
+    username: str = "sandbox"
+    api_key: str = field(default="", repr=False)
+    base_url: str | None = None
+    """Override Africa's Talking's API base (tests point it at the local fake)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings:
+    """Who may call the ``/v1`` API (``JUMBE_API_TOKEN``, ``JUMBE_API_TOKENS_FILE``)."""
+
+    token: str | None = field(default=None, repr=False)
+    """Bearer token for the ``/v1`` API, every scope; ``None`` = the API answers 403."""
+    tokens_file: Path | None = None
+    """YAML file of named ``/v1`` tokens, each with its scopes (env only; format in
+    ``gateway.http.auth`` and ``docs/api.md``); read when the app starts."""
+
+
+SECTIONS = {"sms": SmsSettings, "at": AfricasTalkingSettings, "api": ApiSettings}
+"""Settings sections, by the prefix of their flat names (``sms_worker`` is ``sms.worker``)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Runtime configuration of one gateway process."""
 
@@ -44,17 +97,8 @@ class Settings:
     log_format: str = "auto"
     """``json``, ``console`` or ``auto`` (console on a TTY, JSON otherwise)."""
     log_level: str = "info"
-    at_username: str = "sandbox"
-    at_api_key: str = field(default="", repr=False)
-    at_base_url: str | None = None
-    """Override Africa's Talking's API base (tests point it at the local fake)."""
     admin_token: str | None = field(default=None, repr=False)
     """Bearer token for ``POST /admin/reload``; ``None`` = admin endpoints disabled."""
-    api_token: str | None = field(default=None, repr=False)
-    """Bearer token for the ``/v1`` API, every scope; ``None`` = the API answers 403."""
-    api_tokens_file: Path | None = None
-    """YAML file of named ``/v1`` tokens, each with its scopes (``JUMBE_API_TOKENS_FILE``, env
-    only; format in ``gateway.http.auth`` and ``docs/api.md``); read when the app starts."""
     webhook_secret: str | None = field(default=None, repr=False)
     """Signs webhook screens' calls (``X-Jumbe-Signature``); ``None`` = unsigned."""
     screen_limits: Mapping[str, tuple[int, int]] = field(
@@ -65,42 +109,37 @@ class Settings:
     Defaults: 160/70 (Safaricom's 160; UCS-2 at ~70), Airtel Kenya 182/80 (the 04.80 maximum)."""
     reload_interval: float = 1.0
     """Seconds between checks of the content folder for changes; 0 turns the watcher off."""
-    sms_worker: bool = True
-    """Run the SMS outbox worker inside ``serve`` (``jumbe worker`` scales it separately)."""
-    sms_concurrency: int = 8
-    """SMS sends in flight per worker (threads calling the synchronous AT SDK)."""
-    sms_rate_per_sender: int = 50
-    """Sends per second per sender id, across all workers; 0 = unlimited."""
-    sms_max_attempts: int = 5
-    """Tries before a message is dead-lettered with its last failure reason."""
-    sms_retry_base: float = 5.0
-    """Seconds before the first retry; doubles per attempt, capped at 15 min."""
-    sms_claim_idle: float = 60.0
-    """Seconds a claimed message may stay unacknowledged before another worker takes it over."""
-    sms_send_timeout: float = 10.0
-    """Seconds the AT SDK may take per send (must stay below ``sms_claim_idle``)."""
-    sms_max_segments: int = 6
-    """Longest message accepted, in SMS segments (160/153 GSM-7, 70/67 UCS-2)."""
-    sms_sender_id: str | None = None
-    """Sender id (short code or alphanumeric) for transactional SMS; ``None`` = AT's default."""
-    sms_promo_sender_id: str | None = None
-    """Registered promotional sender id (domain C4); ``None`` = ``sms_sender_id``."""
     consent_modes: Mapping[Purpose, ConsentMode] = field(
         default_factory=lambda: dict.fromkeys(PURPOSES, "opt_in")
     )
     """Per marketing purpose: ``opt_in`` needs recorded consent (domain C1); ``opt_out`` sends
     unless the subscriber revoked it (``JUMBE_CONSENT_MODE`` and ``JUMBE_CONSENT_MODE_<PURPOSE>``).
     """
-    sms_worker_name: str | None = None
-    """Stable consumer name of this worker (a restart resumes its own claims); default host:pid."""
+    sms: SmsSettings = field(default_factory=SmsSettings)
+    at: AfricasTalkingSettings = field(default_factory=AfricasTalkingSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
 
     def with_overrides(self, **overrides: Any) -> Settings:
-        """Return a copy with every non-``None`` override applied (flags beat environment)."""
+        """Return a copy with every non-``None`` override applied (flags beat environment).
+
+        A section's settings are named flat, by the section's prefix: ``sms_worker=False`` sets
+        ``sms.worker``, ``at_base_url=…`` sets ``at.base_url``."""
+        top: dict[str, Any] = {}
+        nested: dict[str, dict[str, Any]] = {}
         known = {f.name for f in fields(self)}
-        unknown = set(overrides) - known
-        if unknown:
-            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        for name, value in overrides.items():
+            if value is None:
+                continue
+            section, _, rest = name.partition("_")
+            if name in known and name not in SECTIONS:
+                top[name] = value
+            elif section in SECTIONS and rest in {f.name for f in fields(SECTIONS[section])}:
+                nested.setdefault(section, {})[rest] = value
+            else:
+                raise ConfigError(f"unknown setting {name!r}")
+        for section, values in nested.items():
+            top[section] = replace(getattr(self, section), **values)
+        return replace(self, **top)
 
     @property
     def strictest_budget(self) -> Budget:
@@ -200,19 +239,21 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         pseudonym_key=env.get("JUMBE_PSEUDONYM_KEY", "").encode(),
         log_format=log_format,
         log_level=env.get("JUMBE_LOG_LEVEL", "info").lower(),
-        at_username=env.get("JUMBE_AT_USERNAME", "sandbox"),
-        at_api_key=env.get("JUMBE_AT_API_KEY", ""),
-        at_base_url=env.get("JUMBE_AT_BASE_URL") or None,
+        at=AfricasTalkingSettings(
+            env.get("JUMBE_AT_USERNAME", "sandbox"),
+            env.get("JUMBE_AT_API_KEY", ""),
+            env.get("JUMBE_AT_BASE_URL") or None,
+        ),
         admin_token=env.get("JUMBE_ADMIN_TOKEN") or None,
-        api_token=env.get("JUMBE_API_TOKEN") or None,
-        api_tokens_file=Path(env["JUMBE_API_TOKENS_FILE"])
-        if env.get("JUMBE_API_TOKENS_FILE")
-        else None,
+        api=ApiSettings(
+            env.get("JUMBE_API_TOKEN") or None,
+            Path(env["JUMBE_API_TOKENS_FILE"]) if env.get("JUMBE_API_TOKENS_FILE") else None,
+        ),
         webhook_secret=env.get("JUMBE_WEBHOOK_SECRET") or None,
         screen_limits=_screen_limits(env.get("JUMBE_SCREEN_LIMITS", "")),
         reload_interval=_float(env, "JUMBE_RELOAD_INTERVAL", 1.0),
         consent_modes=consent_modes_from_env(env),
-        **_sms_from_env(env),
+        sms=_sms_from_env(env),
     )
 
 
@@ -248,27 +289,27 @@ def consent_modes_from_env(env: Mapping[str, str]) -> dict[Purpose, ConsentMode]
     return modes
 
 
-def _sms_from_env(env: Mapping[str, str]) -> dict[str, Any]:
+def _sms_from_env(env: Mapping[str, str]) -> SmsSettings:
     """The ``JUMBE_SMS_*`` settings."""
     worker = env.get("JUMBE_SMS_WORKER", "1").lower()
     if worker not in {"0", "1", "true", "false", "yes", "no"}:
         raise ConfigError(f"JUMBE_SMS_WORKER={worker!r}: expected 1 or 0")
-    values: dict[str, Any] = {
-        "sms_worker": worker in {"1", "true", "yes"},
-        "sms_concurrency": _int(env, "JUMBE_SMS_CONCURRENCY", 8),
-        "sms_rate_per_sender": _int(env, "JUMBE_SMS_RATE_PER_SENDER", 50),
-        "sms_max_attempts": _int(env, "JUMBE_SMS_MAX_ATTEMPTS", 5),
-        "sms_retry_base": _float(env, "JUMBE_SMS_RETRY_BASE", 5.0),
-        "sms_claim_idle": _float(env, "JUMBE_SMS_CLAIM_IDLE", 60.0),
-        "sms_send_timeout": _float(env, "JUMBE_SMS_SEND_TIMEOUT", 10.0),
-        "sms_max_segments": _int(env, "JUMBE_SMS_MAX_SEGMENTS", 6),
-        "sms_sender_id": env.get("JUMBE_SMS_SENDER_ID") or None,
-        "sms_promo_sender_id": env.get("JUMBE_SMS_PROMO_SENDER_ID") or None,
-        "sms_worker_name": env.get("JUMBE_SMS_WORKER_NAME") or None,
-    }
-    for name in ("sms_concurrency", "sms_max_attempts", "sms_max_segments"):
-        if values[name] <= 0:
-            raise ConfigError(f"JUMBE_{name.upper()}={values[name]}: must be positive")
-    if values["sms_send_timeout"] >= values["sms_claim_idle"]:
+    sms = SmsSettings(
+        worker=worker in {"1", "true", "yes"},
+        concurrency=_int(env, "JUMBE_SMS_CONCURRENCY", 8),
+        rate_per_sender=_int(env, "JUMBE_SMS_RATE_PER_SENDER", 50),
+        max_attempts=_int(env, "JUMBE_SMS_MAX_ATTEMPTS", 5),
+        retry_base=_float(env, "JUMBE_SMS_RETRY_BASE", 5.0),
+        claim_idle=_float(env, "JUMBE_SMS_CLAIM_IDLE", 60.0),
+        send_timeout=_float(env, "JUMBE_SMS_SEND_TIMEOUT", 10.0),
+        max_segments=_int(env, "JUMBE_SMS_MAX_SEGMENTS", 6),
+        sender_id=env.get("JUMBE_SMS_SENDER_ID") or None,
+        promo_sender_id=env.get("JUMBE_SMS_PROMO_SENDER_ID") or None,
+        worker_name=env.get("JUMBE_SMS_WORKER_NAME") or None,
+    )
+    for name in ("concurrency", "max_attempts", "max_segments"):
+        if getattr(sms, name) <= 0:
+            raise ConfigError(f"JUMBE_SMS_{name.upper()}={getattr(sms, name)}: must be positive")
+    if sms.send_timeout >= sms.claim_idle:
         raise ConfigError("JUMBE_SMS_SEND_TIMEOUT must be below JUMBE_SMS_CLAIM_IDLE")
-    return values
+    return sms

@@ -65,10 +65,10 @@ class ApiTokens:
     def from_settings(cls, settings: Settings) -> ApiTokens:
         """``JUMBE_API_TOKEN`` (every scope) and the entries of ``JUMBE_API_TOKENS_FILE``."""
         tokens = []
-        if settings.api_token:
-            tokens.append(ApiToken.plain(ENV_TOKEN_NAME, settings.api_token, SCOPES))
-        if settings.api_tokens_file is not None:
-            tokens.extend(load_file(settings.api_tokens_file))
+        if settings.api.token:
+            tokens.append(ApiToken.plain(ENV_TOKEN_NAME, settings.api.token, SCOPES))
+        if settings.api.tokens_file is not None:
+            tokens.extend(load_file(settings.api.tokens_file))
         _refuse_duplicates(tokens)
         return cls(tokens)
 

@@ -43,27 +43,26 @@ def setup_sms(app: web.Application) -> None:
 
 def build_worker(settings: Settings, client: StoreClient, ledger: ConsentLedger) -> Worker:
     """A worker configured from settings, sending through the real AT SDK."""
-    sender = at_sms.AtSms(settings.at_username, settings.at_api_key, settings.at_base_url,
-                          settings.sms_send_timeout)  # fmt: skip
+    at, sms = settings.at, settings.sms
+    sender = at_sms.AtSms(at.username, at.api_key, at.base_url, sms.send_timeout)
     config = WorkerConfig(
-        concurrency=settings.sms_concurrency, rate_per_sender=settings.sms_rate_per_sender,
-        max_attempts=settings.sms_max_attempts, retry_base=settings.sms_retry_base,
-        claim_idle=settings.sms_claim_idle,
+        concurrency=sms.concurrency, rate_per_sender=sms.rate_per_sender,
+        max_attempts=sms.max_attempts, retry_base=sms.retry_base, claim_idle=sms.claim_idle,
     )  # fmt: skip
-    return Worker(client, sender, ledger, config, settings.sms_worker_name)
+    return Worker(client, sender, ledger, config, sms.worker_name)
 
 
 async def _sms_context(app: web.Application) -> AsyncIterator[None]:
     settings, client, pseudonym = app[SETTINGS], app[REDIS], app[PSEUDONYM]
     ledger = ConsentLedger(client, settings.consent_modes, guard=app[DATA_GUARD])
-    policy = OutboxPolicy(settings.sms_max_segments, settings.sms_sender_id,
-                          settings.sms_promo_sender_id)  # fmt: skip
+    sms = settings.sms
+    policy = OutboxPolicy(sms.max_segments, sms.sender_id, sms.promo_sender_id)
     outbox = Outbox(client, ledger, pseudonym, policy)
     handler = InboundHandler(client, app[KEYWORDS], ledger, outbox, pseudonym)
     app[SMS] = SmsRuntime(outbox, ledger, handler)
     stop = asyncio.Event()
     task = None
-    if settings.sms_worker:
+    if sms.worker:
         task = asyncio.create_task(build_worker(settings, client, ledger).run(stop))
     try:
         yield

@@ -23,7 +23,7 @@ import aiohttp
 from aiohttp import web
 
 from gateway.appkeys import REGISTRY
-from gateway.config import Settings
+from gateway.config import Settings, SmsSettings
 from gateway.errors import MenuError
 from gateway.http.app import create_app
 from gateway.menu.registry import MenuRegistry
@@ -182,8 +182,9 @@ async def in_process(options: Options, err: TextIO) -> AsyncIterator[str | None]
     """The real gateway on ``127.0.0.1:<free port>`` with an embedded Redis; yields its USSD
     URL, or ``None`` (after printing why) when the menus have errors."""
     with _embedded_redis() as redis_url:
-        settings = Settings(menus_dir=options.menus, redis_url=redis_url, sms_worker=False,
-                            pseudonym_key=SIMULATOR_KEY, log_format="json")  # fmt: skip
+        settings = Settings(menus_dir=options.menus, redis_url=redis_url,
+                            pseudonym_key=SIMULATOR_KEY, log_format="json",
+                            sms=SmsSettings(worker=False))  # fmt: skip
         try:
             app = create_app(settings)
         except MenuError as exc:

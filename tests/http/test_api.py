@@ -180,7 +180,7 @@ async def test_one_log_line_per_call_with_the_pseudonym_never_the_number(
 def test_the_api_token_comes_from_the_environment_and_is_never_printed() -> None:
     """JUMBE_API_TOKEN sets the token; repr(settings) does not show it."""
     settings = from_env({"JUMBE_API_TOKEN": "s3cret-api"})
-    assert settings.api_token == "s3cret-api"
+    assert settings.api.token == "s3cret-api"
     assert "s3cret-api" not in repr(settings)
-    assert from_env({}).api_token is None
-    assert Settings().api_token is None
+    assert from_env({}).api.token is None
+    assert Settings().api.token is None

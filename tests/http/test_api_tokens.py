@@ -184,9 +184,9 @@ def test_a_tokens_file_that_cannot_be_used_names_the_entry(
 
 def test_the_tokens_file_comes_from_the_environment_only() -> None:
     """JUMBE_API_TOKENS_FILE sets the path; unset, there is no file."""
-    assert from_env({"JUMBE_API_TOKENS_FILE": "/etc/jumbe/tokens.yaml"}).api_tokens_file == Path(
+    assert from_env({"JUMBE_API_TOKENS_FILE": "/etc/jumbe/tokens.yaml"}).api.tokens_file == Path(
         "/etc/jumbe/tokens.yaml")  # fmt: skip
-    assert from_env({}).api_tokens_file is None
+    assert from_env({}).api.tokens_file is None
 
 
 def test_serve_refuses_to_start_with_an_unknown_scope(tmp_path: Path) -> None:
