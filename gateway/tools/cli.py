@@ -54,15 +54,20 @@ def run(args: argparse.Namespace) -> int | None:
 
 def run_graph(path: Path, output: Path | None) -> int:
     """Print findings to stderr; exit 1 on errors, else write the diagram."""
-    from gateway.menu.parse import parse_file
+    from gateway import channels, config
+    from gateway.content.files import build_file
+    from gateway.menu.model import Menu
     from gateway.tools.graph import mermaid
 
-    menu, findings = parse_file(path)
-    for finding in findings:
+    built = build_file(path, channels.content_budget(config.from_env()))
+    for finding in built.findings:
         print(finding, file=sys.stderr)
-    if menu is None or any(f.severity == "error" for f in findings):
+    if built.kind and built.kind != "menu":
+        print(f"{path}: a {built.kind} file; jumbe graph draws menus", file=sys.stderr)
         return 1
-    diagram = mermaid(menu)
+    if not isinstance(built.value, Menu) or any(f.severity == "error" for f in built.findings):
+        return 1
+    diagram = mermaid(built.value)
     if output is None:
         sys.stdout.write(diagram)
     else:

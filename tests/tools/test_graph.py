@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import MENUS, ROOT
 
+from gateway.cli import main
 from gateway.menu.model import Menu
 from gateway.menu.parse import parse_file, parse_text
 from gateway.menu.screens import kind_of
@@ -135,3 +137,11 @@ def test_graph_of_a_broken_file_prints_findings_and_exits_1() -> None:
     assert done.returncode == 1
     assert done.stdout == ""
     assert f"{path}:17:49: error: unknown next screen 'nowhere'" in done.stderr.splitlines()
+
+
+def test_graph_refuses_a_file_that_is_not_a_menu(capsys: pytest.CaptureFixture[str]) -> None:
+    """jumbe graph on the keywords file says it draws menus, instead of menu errors."""
+    assert main(["graph", str(ROOT / "menus" / "keywords.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().endswith("a keywords file; jumbe graph draws menus")
+    assert "unknown field" not in err
