@@ -7,7 +7,7 @@
     │   │                           or by a command, never per hop)
     │   └── KeyMismatch             the pseudonym key differs from the one the data was written
     │                               with (``store.meta``)
-    ├── MenuError                   brand files failed the check; carries ``findings``
+    ├── ContentError                brand files failed the check; carries ``findings``
     ├── StoreError                  Redis could not do what was asked (translated in ``store/``
     │   │                           only: ``store.client``, ``store.pipelined``)
     │   ├── StoreUnavailable        Redis cannot be reached, or did not answer in time
@@ -50,7 +50,7 @@ class KeyMismatch(ConfigError):
     """The pseudonym key differs from the one this Redis's data was written with."""
 
 
-class MenuError(JumbeError):
+class ContentError(JumbeError):
     """One or more brand files failed the check; ``findings`` lists them."""
 
     def __init__(self, findings: list[Finding]) -> None:

@@ -148,6 +148,13 @@ class ContentReloader:
             fingerprint[str(path)] = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino)
         return fingerprint
 
+    def served(self) -> dict[str, int]:
+        """How many files of each kind are served now."""
+        counts = dict.fromkeys((kind.name for kind in self.kinds), 0)
+        for built in self._served.values():
+            counts[built.kind] = counts.get(built.kind, 0) + 1
+        return counts
+
     def changed(self) -> bool:
         """Whether any content file was added, removed or modified since the last reload."""
         return self._scan() != self._fingerprint

@@ -26,7 +26,7 @@ from gateway.appkeys import (
 from gateway.config import Settings
 from gateway.content.live import reload_context
 from gateway.content.reloader import CONTENT, ContentReloader
-from gateway.errors import ConfigError, MenuError
+from gateway.errors import ConfigError, ContentError
 from gateway.hops.handlers import effect_runner
 from gateway.hops.pipeline import HopPipeline
 from gateway.http import admin, health
@@ -48,7 +48,7 @@ MAX_BODY = 64 * 1024
 
 
 def create_app(settings: Settings, embedded: EmbeddedRedis | None = None) -> web.Application:
-    """The gateway application. Loads the content folder now (raising ``MenuError`` on errors).
+    """The gateway application. Loads the content folder now (raising ``ContentError`` on errors).
 
     ``settings`` name the Redis and the pseudonym key (``serve`` resolves both first, see
     ``gateway.store.connection.prepared_store``); ``embedded`` is the embedded Redis this
@@ -61,7 +61,7 @@ def create_app(settings: Settings, embedded: EmbeddedRedis | None = None) -> web
     content = ContentReloader(app, settings.menus_dir, channels.content_budget(settings))
     report = content.load()  # every kind installs what it serves (app[REGISTRY], …)
     if has_errors(report.findings):
-        raise MenuError([f for f in report.findings if f.severity == "error"])
+        raise ContentError([f for f in report.findings if f.severity == "error"])
     for finding in report.findings:
         log.warning("content_check", finding=str(finding))
     app[CONTENT] = content

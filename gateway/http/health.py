@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.appkeys import DATA_GUARD, EMBEDDED, REDIS, REGISTRY
+from gateway.content.reloader import CONTENT
 from gateway.errors import StoreError
 
 
@@ -19,8 +20,9 @@ async def healthz(_request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Readiness: Redis answers PING and at least one menu is loaded. A recorded, not yet
-    acknowledged Redis data loss is reported (hops are still served, so still ready)."""
+    """Readiness: Redis answers PING and at least one menu is loaded; what the content folder
+    serves, per kind. A recorded, not yet acknowledged Redis data loss is reported (hops are
+    still served, so still ready)."""
     problems = {}
     details: dict[str, object] = {}
     try:
@@ -33,6 +35,8 @@ async def readyz(request: web.Request) -> web.Response:
     menus = request.app[REGISTRY].menus
     if not menus:
         problems["menus"] = "no menu loaded"
+    if CONTENT in request.app:
+        details["content"] = request.app[CONTENT].served()
     if EMBEDDED in request.app:
         details["embedded_redis_restarts"] = request.app[EMBEDDED].restarts
     body = {"status": "ready" if not problems else "not ready", "menus": len(menus),

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway import __version__, channels, config, logs
-from gateway.errors import ConfigError, MenuError
+from gateway.errors import ConfigError, ContentError
 from gateway.store.urls import describe
 
 COMMANDS = ("serve",)
@@ -111,7 +111,7 @@ def _serve_one(settings: config.Settings, embedded: Any, reuse_port: bool) -> in
 
     try:
         app = create_app(settings, embedded=embedded)
-    except MenuError as exc:
+    except ContentError as exc:
         _print_menu_errors(exc.findings)
         return 1
     _use_uvloop()

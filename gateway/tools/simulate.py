@@ -24,7 +24,7 @@ from aiohttp import web
 
 from gateway.appkeys import REGISTRY
 from gateway.config import Settings, SmsSettings
-from gateway.errors import MenuError
+from gateway.errors import ContentError
 from gateway.http.app import create_app
 from gateway.menu.registry import MenuRegistry
 from gateway.privacy import pseudonymize
@@ -187,7 +187,7 @@ async def in_process(options: Options, err: TextIO) -> AsyncIterator[str | None]
                             sms=SmsSettings(worker=False))  # fmt: skip
         try:
             app = create_app(settings)
-        except MenuError as exc:
+        except ContentError as exc:
             print("jumbe simulate: menus have errors:", *exc.findings, sep="\n", file=err)
             yield None
             return

@@ -74,3 +74,12 @@ def test_a_file_that_is_not_a_mapping_says_what_a_content_file_is(tmp_path: Path
         f"{path}:1:1: error: a content file must be a mapping: a menu (id, service_codes, start,"
         " screens), or another kind (kind: keywords)"
     ]
+
+
+async def test_readyz_says_what_the_content_folder_serves(make_gateway: GatewayFactory) -> None:
+    """/readyz lists how many files of each kind are served (the shipped folder: two menus
+    and the keywords file)."""
+    client = await make_gateway()
+    response = await client.get("/readyz")
+    assert response.status == 200
+    assert (await response.json())["content"] == {"menu": 2, "keywords": 1}
