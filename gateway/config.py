@@ -105,7 +105,7 @@ class Settings:
         default_factory=lambda: {"default": (160, 70), "63903": (182, 80)}
     )
     """Screen budget per network code (MCC+MNC) as (GSM-7 chars, UCS-2 chars): what the handset
-    shows; a channel's own overhead (AT's ``CON ``) is taken off it.
+    shows; a channel's own overhead (4 characters on Africa's Talking) is taken off it.
     Defaults: 160/70 (Safaricom's 160; UCS-2 at ~70), Airtel Kenya 182/80 (the 04.80 maximum)."""
     reload_interval: float = 1.0
     """Seconds between checks of the content folder for changes; 0 turns the watcher off."""
