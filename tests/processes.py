@@ -32,6 +32,23 @@ def jumbe(*args: str, env: dict[str, str] | None = None, timeout: float = 30) ->
     )  # fmt: skip
 
 
+async def jumbe_async(*args: str, token: str | None = None) -> tuple[int, str, str]:
+    """Run ``jumbe ARGS`` without blocking the test's event loop (which may be the gateway's),
+    with no ``JUMBE_*`` variables but ``JUMBE_API_TOKEN=token``: (exit code, stdout, stderr)."""
+    import asyncio
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUMBE_")}
+    if token is not None:
+        env["JUMBE_API_TOKEN"] = token
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gateway", *args, cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
 def start(
     port: int,
     data_dir: Path | None,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from conftest import GatewayFactory, hop
+from processes import jumbe
 
 from gateway.menu import validators
 
@@ -77,14 +76,7 @@ def test_check_rejects_a_backreference_at_the_regex_line(tmp_path: Path) -> None
     """`jumbe check` exits 1 on `(a)\\1`, pointing at the pattern's line and saying why."""
     path = tmp_path / "backref.yaml"
     path.write_text(MENU.replace("'^(a+)+$'", "'(a)\\1'"))
-    result = subprocess.run(
-        [sys.executable, "-m", "gateway", "check", str(path)],
-        capture_output=True,
-        check=False,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
+    result = jumbe("check", str(path))
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
         f"{path}:10:16: error: regex: the linear-time regex engine cannot run this pattern:"

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import MENUS, GatewayFactory, hop
+from processes import jumbe
 
 from gateway.content.check import check_files
 from gateway.menu import yamlsource
@@ -48,14 +47,7 @@ def test_check_refuses_the_alias_bomb_at_the_alias(tmp_path: Path) -> None:
     """`jumbe check` on a 600-byte alias bomb exits 1 at once naming the alias's line."""
     path = tmp_path / "bomb.yaml"
     path.write_text(billion_laughs())
-    result = subprocess.run(
-        [sys.executable, "-m", "gateway", "check", str(path)],
-        capture_output=True,
-        check=False,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
+    result = jumbe("check", str(path))
     assert result.returncode == 1
     assert result.stdout.splitlines() == [f"{path}:9:10: error: {ALIAS_MESSAGE}"]
 

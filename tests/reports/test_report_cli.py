@@ -3,13 +3,10 @@ the worker, the real SDK and the fake AT at chosen clock times."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
-import os
 import re
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +16,7 @@ import pytest
 import redis
 from aiohttp.test_utils import TestClient, TestServer
 from conftest import ROOT, GatewayFactory, free_port
+from processes import jumbe_async
 
 from gateway.channels.africastalking.sms import AtSms
 from gateway.consent.ledger import ConsentLedger
@@ -76,17 +74,7 @@ async def history(redis_client: redis.Redis, redis_url: str) -> AsyncIterator[No
 
 
 async def _jumbe(*args: str, token: str | None = TOKEN) -> tuple[int, str, str]:
-    """Run `python -m gateway ARGS` without blocking the test's event loop (the gateway)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JUMBE_")}
-    if token is not None:
-        env["JUMBE_API_TOKEN"] = token
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway", *args, cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await jumbe_async(*args, token=token)
 
 
 async def _gateway(make_gateway: GatewayFactory, **overrides: Any) -> tuple[Any, str]:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import socket
-import sys
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from aiohttp.test_utils import TestClient
-from conftest import ROOT, GatewayFactory
+from conftest import GatewayFactory
+from processes import jumbe_async
 
 from gateway.sms.runtime import SMS
 
@@ -19,17 +17,7 @@ PHONE = "+254711000555"
 
 
 async def _jumbe(*args: str, token: str | None = None) -> tuple[int, str, str]:
-    """Run `python -m gateway ARGS` without blocking the test's event loop (the gateway)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JUMBE_")}
-    if token is not None:
-        env["JUMBE_API_TOKEN"] = token
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway", *args, cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await jumbe_async(*args, token=token)
 
 
 async def _gateway(make_gateway: GatewayFactory) -> tuple[TestClient[Any, Any], str]:
