@@ -214,3 +214,17 @@ CONSENT_EVENT_TTL = 48 * 3600
 def consent_event(pseudonym: str, event_id: str) -> str:
     """Marks one event's consent change as applied (same slot as ``consent``)."""
     return f"{PREFIX}:c:ev:{{{pseudonym}}}:{event_id}"
+
+
+# --- Incentives (granted by engines, credited by the rewards ledger) ------------------------------
+
+
+def incentives_granted(source: str) -> str:
+    """Grants of one source (``survey:<id>``): source id → ``pseudonym|points|time`` (no TTL:
+    kept until the ledger has credited them; crediting twice is a no-op)."""
+    return f"{PREFIX}:inc:{{{source}}}"
+
+
+def incentive_sources() -> str:
+    """Every source that has granted incentives (no TTL)."""
+    return f"{PREFIX}:inc:sources"
