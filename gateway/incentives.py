@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from gateway.store import keys
 from gateway.store.client import StoreClient
@@ -53,11 +53,11 @@ class RecordedIncentives:
     async def recorded(self) -> list[tuple[str, str, str, int, float]]:
         """Every recorded grant, oldest first: (source, source_id, subscriber, points, time)."""
         grants = []
-        for raw_source in await self._redis.smembers(keys.incentive_sources()):
+        sources: Any = await self._redis.smembers(keys.incentive_sources())
+        for raw_source in sources:
             source = raw_source.decode()
-            for field, value in (
-                await self._redis.hgetall(keys.incentives_granted(source))
-            ).items():
+            recorded: Any = await self._redis.hgetall(keys.incentives_granted(source))
+            for field, value in recorded.items():
                 subscriber, points, at = value.decode().split("|")
                 grants.append((source, field.decode(), subscriber, int(points), float(at)))
         return sorted(grants, key=lambda grant: grant[4])
