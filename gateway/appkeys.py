@@ -8,6 +8,7 @@ from aiohttp import web
 
 from gateway.config import Settings
 from gateway.hops.pipeline import HopPipeline
+from gateway.incentives import IncentiveSink
 from gateway.menu.registry import MenuRegistry
 from gateway.privacy import Pseudonymizer
 from gateway.sms.keywords import KeywordRoutes
@@ -32,3 +33,6 @@ DATA_GUARD = web.AppKey("data_guard", DataGuard)
 """Says whether Redis lost its data (marketing that needs remembered opt-outs waits)."""
 EMBEDDED = web.AppKey("embedded", EmbeddedRedis)
 """The embedded Redis this process owns, when it owns one."""
+INCENTIVES = web.AppKey("incentives", IncentiveSink)
+"""Who credits points engines grant (``gateway.incentives``): recorded until the rewards ledger
+installs its own sink here."""

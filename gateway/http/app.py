@@ -16,6 +16,7 @@ from gateway import channels, logs
 from gateway.appkeys import (
     DATA_GUARD,
     EMBEDDED,
+    INCENTIVES,
     PIPELINE,
     PSEUDONYM,
     REDIS,
@@ -31,6 +32,7 @@ from gateway.hops.handlers import effect_runner
 from gateway.hops.pipeline import HopPipeline
 from gateway.http import admin, health
 from gateway.http.routes import setup_api
+from gateway.incentives import RecordedIncentives
 from gateway.menu.findings import has_errors
 from gateway.privacy import Pseudonymizer
 from gateway.sms.runtime import setup_sms
@@ -85,6 +87,7 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
     client = connect(url, socket_timeout=min(2.0, settings.hop_deadline))
     app[REDIS] = client
     app[SESSION_ENDS] = SessionEnds(client)
+    app[INCENTIVES] = RecordedIncentives(client)
     app[DATA_GUARD] = DataGuard(client, settings.pseudonym_key)
     hop_client = PipelinedRedis(url, timeout=min(2.0, settings.hop_deadline))
     effects = contextlib.AsyncExitStack()
