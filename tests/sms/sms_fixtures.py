@@ -6,9 +6,7 @@ shadow the top-level one that other tests import by name.
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +14,7 @@ import pytest
 import redis
 import redis.asyncio
 from aiohttp.test_utils import TestServer
+from conftest import eventually
 
 from gateway.channels.africastalking.sms import AtSms
 from gateway.consent.ledger import ConsentLedger
@@ -93,10 +92,4 @@ def sms_fixture(aredis: Any, fake_at: FakeServer) -> Iterator[Sms]:
         worker.close()
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
-    """Poll ``check`` until it is true; fail after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(0.02)
+__all__ = ["eventually"]
