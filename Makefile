@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint typecheck bench check-menus lock clean
+.PHONY: run test lint typecheck deploy-lint bench check-menus lock clean
 
 $(BIN)/jumbe: pyproject.toml requirements/main.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ lint: $(VENV)/.dev
 
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
+
+deploy-lint: $(VENV)/.dev     ## the Dockerfile and deploy/ (offline linters: no Docker engine needed)
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/yamllint deploy
+	$(BIN)/kubernetes-validate --strict --quiet $(filter-out %/kustomization.yaml,$(wildcard deploy/kubernetes/*.yaml))
 
 check-menus: $(BIN)/jumbe
 	$(BIN)/jumbe check menus
