@@ -4,7 +4,6 @@ it reads, and the probes point at the routes that answer them."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import yaml
 from conftest import ROOT
