@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint typecheck deploy-lint bench check-menus lock clean
+.PHONY: run test test-cluster lint typecheck deploy-lint bench check-menus lock clean
 
 $(BIN)/jumbe: pyproject.toml requirements/main.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ run: $(BIN)/jumbe            ## set up, then serve menus/ on :8000 with the embe
 
 test: $(VENV)/.dev           ## set up, then run the whole test suite
 	$(BIN)/pytest
+
+test-cluster: $(VENV)/.dev   ## the same suite on a three-master Redis Cluster it starts itself
+	JUMBE_TEST_CLUSTER=1 $(BIN)/pytest
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check gateway tests bench

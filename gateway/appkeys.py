@@ -23,7 +23,7 @@ REGISTRY = web.AppKey("registry", MenuRegistry)
 KEYWORDS = web.AppKey("keywords", KeywordRoutes)
 """The inbound SMS keyword routes being served (the ``kind: keywords`` file, or only the
 built-ins), installed by ``content.keywords``."""
-REDIS = web.AppKey("redis", StoreClient)
+REDIS: web.AppKey[StoreClient] = web.AppKey("redis")
 """redis-py client for everything off the hop path (events, SMS, readiness); its errors are
 already ``StoreUnavailable``/``StoreReplyError``."""
 PIPELINE = web.AppKey("pipeline", HopPipeline)

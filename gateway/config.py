@@ -80,6 +80,9 @@ class Settings:
     port: int = 8000
     redis_url: str | None = None
     """Redis to use; ``None`` starts the embedded Redis under ``data_dir``."""
+    redis_cluster: bool = False
+    """Whether that Redis is a Cluster: detected at start-up from what the URL's node says
+    (``store.connection.prepared_store``), never configured."""
     data_dir: Path = Path("var")
     """Where the embedded Redis persists (append-only file)."""
     session_ttl: int = 180

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real Redis (embedded, or ``REDIS_URL``) and the real app over HTTP."""
+"""Shared fixtures: a real Redis (embedded, ``REDIS_URL``, or with ``JUMBE_TEST_CLUSTER=1`` a
+real three-master Redis Cluster started here) and the real app over HTTP."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.config import Settings
 from gateway.http.app import create_app
+from gateway.store.connection import detect_cluster
 from gateway.store.embedded import EmbeddedRedis, redis_server_binary
 from gateway.store.meta import open_data
 
@@ -28,12 +31,22 @@ PHONE = "+254700000001"
 GatewayFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 
 
+ON_CLUSTER = os.environ.get("JUMBE_TEST_CLUSTER") == "1"
+"""Run the suite against a Redis Cluster (``.ci/run`` runs it both ways)."""
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``REDIS_URL`` when set, else an embedded redis-server for the whole test session."""
+    """``REDIS_URL`` when set, a Cluster with ``JUMBE_TEST_CLUSTER=1``, else an embedded
+    redis-server, for the whole test session."""
     url = os.environ.get("REDIS_URL")
     if url:
         yield url
+        return
+    if ON_CLUSTER:
+        from cluster import running_cluster
+
+        yield from (c.url for c in running_cluster(tmp_path_factory.mktemp("cluster")))
         return
     server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
     server.start()
@@ -45,9 +58,10 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def redis_client(redis_url: str) -> Iterator[redis.Redis]:
-    """A sync client on a database flushed before each test."""
-    client = redis.Redis.from_url(redis_url)
-    client.flushdb()
+    """A sync client on a database flushed before each test (on a Cluster, a cluster client,
+    every master flushed)."""
+    client: Any = (redis.RedisCluster if ON_CLUSTER else redis.Redis).from_url(redis_url)
+    client.flushdb(**({"target_nodes": redis.RedisCluster.PRIMARIES} if ON_CLUSTER else {}))
     try:
         yield client
     finally:
@@ -73,7 +87,12 @@ async def make_gateway(redis_client: redis.Redis, redis_url: str) -> AsyncIterat
         settings = settings_for(overrides.pop("redis_url", redis_url), **overrides)
         assert settings.redis_url is not None
         if prepare_data:  # what `serve` does before it listens (not with a fake Redis)
-            with redis.Redis.from_url(settings.redis_url) as store:
+            cluster = detect_cluster(settings.redis_url)
+            settings = replace(settings, redis_cluster=cluster)
+            store: Any = (redis.RedisCluster if cluster else redis.Redis).from_url(
+                settings.redis_url
+            )
+            with store:
                 open_data(store, settings.pseudonym_key)
         client: TestClient[Any, Any] = TestClient(TestServer(create_app(settings)))
         await client.start_server()

@@ -36,10 +36,11 @@ from gateway.incentives import RecordedIncentives
 from gateway.menu.findings import has_errors
 from gateway.privacy import Pseudonymizer
 from gateway.sms.runtime import setup_sms
+from gateway.store.cluster import ClusterPipelinedRedis
 from gateway.store.connection import connect
 from gateway.store.embedded import EmbeddedRedis, supervise
 from gateway.store.meta import DataGuard
-from gateway.store.pipelined import PipelinedRedis
+from gateway.store.pipelined import HopClient, PipelinedRedis
 from gateway.store.session_ends import SessionEnds
 from gateway.store.session_store import SessionStore
 
@@ -84,12 +85,17 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     url = settings.redis_url
     assert url is not None
-    client = connect(url, socket_timeout=min(2.0, settings.hop_deadline))
+    timeout = min(2.0, settings.hop_deadline)
+    client = connect(url, cluster=settings.redis_cluster, socket_timeout=timeout)
     app[REDIS] = client
     app[SESSION_ENDS] = SessionEnds(client)
     app[INCENTIVES] = RecordedIncentives(client)
     app[DATA_GUARD] = DataGuard(client, settings.pseudonym_key)
-    hop_client = PipelinedRedis(url, timeout=min(2.0, settings.hop_deadline))
+    hop_client: HopClient = (
+        ClusterPipelinedRedis(url, timeout=timeout)
+        if settings.redis_cluster
+        else PipelinedRedis(url, timeout=timeout)
+    )
     effects = contextlib.AsyncExitStack()
     app[PIPELINE] = HopPipeline(
         app[REGISTRY],

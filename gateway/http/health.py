@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.appkeys import DATA_GUARD, EMBEDDED, REDIS, REGISTRY
+from gateway.appkeys import DATA_GUARD, EMBEDDED, REDIS, REGISTRY, SETTINGS
 from gateway.content.reloader import CONTENT
 from gateway.errors import StoreError
 
@@ -37,6 +37,9 @@ async def readyz(request: web.Request) -> web.Response:
         problems["menus"] = "no menu loaded"
     if CONTENT in request.app:
         details["content"] = request.app[CONTENT].served()
+    embedded = EMBEDDED in request.app
+    cluster = request.app[SETTINGS].redis_cluster
+    details["redis_mode"] = "cluster" if cluster else "embedded" if embedded else "standalone"
     if EMBEDDED in request.app:
         details["embedded_redis_restarts"] = request.app[EMBEDDED].restarts
     body = {"status": "ready" if not problems else "not ready", "menus": len(menus),

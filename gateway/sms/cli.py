@@ -78,11 +78,12 @@ def run(args: argparse.Namespace) -> int:
 async def _work(settings: config.Settings) -> None:
     from gateway.consent.ledger import ConsentLedger
     from gateway.sms.runtime import build_worker
-    from gateway.store.connection import connect
+    from gateway.store.connection import connect, detect_cluster
     from gateway.store.meta import DataGuard
 
     assert settings.redis_url is not None
-    client = connect(settings.redis_url, socket_timeout=5.0)
+    cluster = detect_cluster(settings.redis_url)
+    client = connect(settings.redis_url, cluster=cluster, socket_timeout=5.0)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

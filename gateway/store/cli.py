@@ -33,6 +33,7 @@ def add_commands(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import redis
 
+    from gateway.store.connection import detect_cluster
     from gateway.store.embedded import EmbeddedRedis, running_socket
     from gateway.store.meta import acknowledge
 
@@ -49,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
             url = embedded.url
         else:
             raise ConfigError(f"no Jumbe data in {data_dir}: pass --redis URL or --data-dir")
-    client = redis.Redis.from_url(url, socket_timeout=5)
+    client = (redis.RedisCluster if detect_cluster(url) else redis.Redis).from_url(
+        url, socket_timeout=5
+    )
     try:
         reason = acknowledge(client, args.note or "acknowledged with jumbe ack-data-loss")
     finally:

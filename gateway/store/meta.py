@@ -50,7 +50,9 @@ def _reason_data_dir(remembered: str) -> str:
     )
 
 
-def open_data(client: redis.Redis, key: bytes, data_dir: Path | None = None) -> str:
+def open_data(
+    client: redis.Redis | redis.RedisCluster, key: bytes, data_dir: Path | None = None
+) -> str:
     """Check or initialise this Redis's metadata at start-up; the data epoch.
 
     ``data_dir`` (embedded Redis) keeps a copy of the epoch, so that losing the append-only
@@ -80,7 +82,7 @@ def open_data(client: redis.Redis, key: bytes, data_dir: Path | None = None) -> 
     return epoch
 
 
-def acknowledge(client: redis.Redis, note: str) -> str | None:
+def acknowledge(client: redis.Redis | redis.RedisCluster, note: str) -> str | None:
     """Clear a recorded data loss (keeping an audit entry); the loss acknowledged, if any."""
     reason = _text(client.hget(keys.meta(), "lost_reason"))
     if not reason:

@@ -22,7 +22,8 @@ import hashlib
 import ssl
 import time
 from collections import deque
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import hiredis
@@ -34,6 +35,17 @@ from gateway.store.urls import describe
 log = logs.get_logger("gateway.store")
 
 SWEEP_INTERVAL_S = 0.1
+
+
+class HopClient(Protocol):
+    """What the hop path needs of its Redis client: ``PipelinedRedis`` on one Redis,
+    ``store.cluster.ClusterPipelinedRedis`` on a Cluster."""
+
+    async def execute(self, *args: Any) -> Any: ...
+
+    async def run_script(self, source: str, keys: list[str], args: list[Any]) -> Any: ...
+
+    async def close(self) -> None: ...
 
 
 class _Protocol(asyncio.Protocol):
@@ -94,7 +106,6 @@ class PipelinedRedis:
         self._protocol: _Protocol | None = None
         self._opening: asyncio.Future[_Protocol] | None = None
         self._sweeper: asyncio.TimerHandle | None = None
-        self._scripts: dict[str, bytes] = {}
         self._closed = False
         self._down_since: float | None = None
 
@@ -220,17 +231,18 @@ class PipelinedRedis:
         protocol = await self._connection()
         return await self._send(protocol, *args)
 
+    async def execute_asking(self, *args: Any) -> Any:
+        """``ASKING`` then one command, adjacent on this connection (a Cluster slot being
+        migrated here: its keys are served only right after ``ASKING``)."""
+        protocol = await self._connection()
+        asking = self._send(protocol, b"ASKING")
+        reply = self._send(protocol, *args)
+        await asking
+        return await reply
+
     async def run_script(self, source: str, keys: list[str], args: list[Any]) -> Any:
         """``EVALSHA`` of ``source``, loading it once on ``NOSCRIPT`` (e.g. after a restart)."""
-        sha = self._scripts.get(source)
-        if sha is None:
-            sha = self._scripts[source] = hashlib.sha1(source.encode()).hexdigest().encode()
-        try:
-            return await self.execute(b"EVALSHA", sha, len(keys), *keys, *args)
-        except StoreReplyError as exc:
-            if not str(exc).startswith("NOSCRIPT"):
-                raise
-            return await self.execute(b"EVAL", source, len(keys), *keys, *args)
+        return await run_script(self.execute, source, keys, args)
 
     async def close(self) -> None:
         self._closed = True
@@ -243,6 +255,25 @@ class PipelinedRedis:
             protocol.transport.close()
             with contextlib.suppress(Exception):
                 await asyncio.sleep(0)
+
+
+_SHAS: dict[str, bytes] = {}
+
+
+async def run_script(
+    execute: Callable[..., Awaitable[Any]], source: str, keys: list[str], args: list[Any]
+) -> Any:
+    """``EVALSHA`` of ``source`` through ``execute``; on ``NOSCRIPT`` (a restarted Redis, a new
+    Cluster node) ``EVAL`` it, which also loads it."""
+    sha = _SHAS.get(source)
+    if sha is None:
+        sha = _SHAS[source] = hashlib.sha1(source.encode()).hexdigest().encode()
+    try:
+        return await execute(b"EVALSHA", sha, len(keys), *keys, *args)
+    except StoreReplyError as exc:
+        if not str(exc).startswith("NOSCRIPT"):
+            raise
+        return await execute(b"EVAL", source, len(keys), *keys, *args)
 
 
 def _consume_exception(future: asyncio.Future[Any]) -> None:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import redis.asyncio
-
 from gateway.channels.base import UssdSessionEnd
 from gateway.privacy import redact_numbers
 from gateway.store import keys, lua
+from gateway.store.client import StoreClient
 
 _SCRIPT = lua.source("session_end")
 
@@ -21,7 +20,7 @@ _SCRIPT = lua.source("session_end")
 class SessionEnds:
     """Writes end-of-session notifications (redis-py; off the hop path)."""
 
-    def __init__(self, client: redis.asyncio.Redis) -> None:
+    def __init__(self, client: StoreClient) -> None:
         self._store = client.register_script(_SCRIPT)
 
     async def store(self, end: UssdSessionEnd, subscriber: str) -> bool:

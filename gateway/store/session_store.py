@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.store import keys, lua
-from gateway.store.pipelined import PipelinedRedis
+from gateway.store.pipelined import HopClient
 
 SAVED = 1
 EXPIRED = 0
@@ -43,7 +43,7 @@ class SubscriberWrites:
 class SessionStore:
     """Sessions are ``<version>\\n<payload>`` strings; writes are compare-and-set on the version."""
 
-    def __init__(self, client: PipelinedRedis, ttl_seconds: int) -> None:
+    def __init__(self, client: HopClient, ttl_seconds: int) -> None:
         self.client = client
         self.ttl_ms = ttl_seconds * 1000
 

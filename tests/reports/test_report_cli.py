@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import redis
 from aiohttp.test_utils import TestClient, TestServer
-from conftest import ROOT, GatewayFactory, free_port
+from conftest import ON_CLUSTER, ROOT, GatewayFactory, free_port
 from processes import jumbe_async
 
 from gateway.channels.africastalking.sms import AtSms
@@ -49,7 +49,7 @@ async def history(redis_client: redis.Redis, redis_url: str) -> AsyncIterator[No
     fake = FakeAT()
     server = TestServer(fake.app(), host="127.0.0.1")
     await server.start_server()
-    client = connect(redis_url, socket_timeout=5.0)
+    client = connect(redis_url, cluster=ON_CLUSTER, socket_timeout=5.0)
     clock = Clock()
     ledger = ConsentLedger(client, "opt_in", clock=clock)
     outbox = Outbox(client, ledger, Pseudonymizer(b"test-pseudonym-key"), clock=clock)

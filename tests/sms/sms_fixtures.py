@@ -14,7 +14,7 @@ import pytest
 import redis
 import redis.asyncio
 from aiohttp.test_utils import TestServer
-from conftest import eventually
+from conftest import ON_CLUSTER, eventually
 
 from gateway.channels.africastalking.sms import AtSms
 from gateway.consent.ledger import ConsentLedger
@@ -48,7 +48,7 @@ async def fake_at_fixture() -> AsyncIterator[FakeServer]:
 @pytest.fixture(name="aredis")
 async def aredis_fixture(redis_client: redis.Redis, redis_url: str) -> AsyncIterator[Any]:
     """An asyncio client on the flushed test database."""
-    client = connect(redis_url, socket_timeout=5.0)
+    client = connect(redis_url, cluster=ON_CLUSTER, socket_timeout=5.0)
     try:
         yield client
     finally:
