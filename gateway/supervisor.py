@@ -4,19 +4,23 @@ The parent has already started the embedded Redis when no URL is given (one redi
 all workers) and resolved the pseudonym key (``prepared_store``). It starts the workers with
 ``--redis <url> --reuse-port`` and the key in their environment (every worker must use the
 same one), forwards SIGTERM/SIGINT/SIGHUP to them, restarts the embedded Redis if it dies,
-and stops everything if one worker dies.
+and stops everything if one worker dies. The workers share one fresh
+``PROMETHEUS_MULTIPROC_DIR`` (removed at the end), so ``/metrics`` adds up all of them.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from types import FrameType
 
 from gateway.config import Settings
+from gateway.metrics import MULTIPROC_ENV
 from gateway.store.embedded import EmbeddedRedis, restart_if_dead
 
 POLL_S = 0.2
@@ -31,7 +35,18 @@ def run_workers(
         sys.executable, "-m", "gateway", "serve", *passthrough,
         "--redis", settings.redis_url, "--reuse-port",
     ]  # fmt: skip
-    env = {**os.environ, "JUMBE_PSEUDONYM_KEY": settings.pseudonym_key.decode()}
+    metrics_dir = tempfile.mkdtemp(prefix="jumbe-metrics-")
+    env = {**os.environ, "JUMBE_PSEUDONYM_KEY": settings.pseudonym_key.decode(),
+           MULTIPROC_ENV: metrics_dir}  # fmt: skip
+    try:
+        return _supervise(command, env, embedded, workers)
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _supervise(
+    command: list[str], env: dict[str, str], embedded: EmbeddedRedis | None, workers: int
+) -> int:
     children = [subprocess.Popen(command, env=env) for _ in range(workers)]
     stopping: list[int] = []
 

@@ -33,7 +33,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gateway import logs
+from gateway import logs, metrics
 from gateway.channels.base import Reply, UssdRequest
 from gateway.errors import HopError, SessionConflict, StoreError
 from gateway.hops.effects import EffectRunner, HopContext
@@ -126,6 +126,7 @@ class HopPipeline:
             log.exception("ussd_hop_crashed", session_id=request.session_id)
             result = self.failure(request, self.registry.resolve(request.service_code),
                                   "crash", "error")  # fmt: skip
+        elapsed = time.perf_counter() - started
         logs.emit(
             "ussd_hop",
             channel=request.provider,
@@ -137,8 +138,9 @@ class HopPipeline:
             state_after=result.state_after,
             outcome=result.outcome,
             redis_round_trips=result.round_trips,
-            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            latency_ms=round(elapsed * 1000, 3),
         )
+        metrics.count_hop(request.provider, result.menu_id, result.outcome, elapsed)
         return result
 
     async def handle(self, request: UssdRequest) -> HopResult:

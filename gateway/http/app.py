@@ -30,7 +30,7 @@ from gateway.content.reloader import CONTENT, ContentReloader
 from gateway.errors import ConfigError, ContentError
 from gateway.hops.handlers import effect_runner
 from gateway.hops.pipeline import HopPipeline
-from gateway.http import admin, health
+from gateway.http import admin, health, metrics
 from gateway.http.routes import setup_api
 from gateway.incentives import RecordedIncentives
 from gateway.menu.findings import has_errors
@@ -75,6 +75,7 @@ def create_app(settings: Settings, embedded: EmbeddedRedis | None = None) -> web
     app.cleanup_ctx.append(reload_context)
     channels.setup(app)
     health.add_routes(app)
+    metrics.add_routes(app)
     admin.add_routes(app)
     setup_sms(app)
     setup_api(app)

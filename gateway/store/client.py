@@ -22,13 +22,16 @@ from redis.asyncio.client import Pipeline
 from redis.asyncio.cluster import ClusterPipeline, RedisCluster
 from redis.exceptions import NoScriptError
 
+from gateway import metrics
 from gateway.errors import StoreReplyError, StoreUnavailable
 
 
 def translate(exc: BaseException) -> Exception:
-    """The Jumbe error for a redis-py (or socket) error."""
+    """The Jumbe error for a redis-py (or socket) error (counted in ``jumbe_redis_errors``)."""
     if isinstance(exc, redis.ResponseError):
+        metrics.count_redis_error("main", "reply")
         return StoreReplyError(str(exc))
+    metrics.count_redis_error("main", "unavailable")
     reason = str(exc).strip() or type(exc).__name__
     return StoreUnavailable(f"redis: {reason}")
 

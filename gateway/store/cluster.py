@@ -32,8 +32,8 @@ from urllib.parse import urlsplit, urlunsplit
 from redis.crc import key_slot
 
 from gateway import logs
-from gateway.errors import ConfigError, StoreReplyError, StoreUnavailable
-from gateway.store.pipelined import PipelinedRedis, run_script
+from gateway.errors import ConfigError, StoreError, StoreReplyError, StoreUnavailable
+from gateway.store.pipelined import PipelinedRedis, count_error, run_script
 
 log = logs.get_logger("gateway.store")
 
@@ -68,7 +68,11 @@ class ClusterPipelinedRedis:
 
     async def execute(self, *args: Any) -> Any:
         """Send one command to the master of its key's slot; its reply."""
-        return await self._routed(False, args)
+        try:
+            return await self._routed(False, args)
+        except StoreError as exc:
+            count_error(exc)
+            raise
 
     async def run_script(self, source: str, keys: list[str], args: list[Any]) -> Any:
         """``EVALSHA`` of ``source`` on the master of ``keys``' slot (one slot: hash tags)."""
@@ -182,7 +186,7 @@ class ClusterPipelinedRedis:
             credentials = netloc[0] + "@" if len(netloc) == 2 else ""
             url = urlunsplit(self._parts._replace(netloc=f"{credentials}{host}:{port}",
                                                   path="", query=""))  # fmt: skip
-            node = self._nodes[address] = PipelinedRedis(url, timeout=self.timeout)
+            node = self._nodes[address] = PipelinedRedis(url, self.timeout, count_errors=False)
         return node
 
     async def close(self) -> None:

@@ -28,8 +28,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import hiredis
 
-from gateway import logs
-from gateway.errors import ConfigError, StoreReplyError, StoreUnavailable
+from gateway import logs, metrics
+from gateway.errors import ConfigError, StoreError, StoreReplyError, StoreUnavailable
 from gateway.store.urls import describe
 
 log = logs.get_logger("gateway.store")
@@ -99,9 +99,12 @@ class PipelinedRedis:
     """One auto-pipelined connection to a standalone Redis (``redis://``, ``rediss://``,
     ``unix://``). Commands are sent in the order they are issued and answered in order."""
 
-    def __init__(self, url: str, timeout: float = 2.0) -> None:
+    def __init__(self, url: str, timeout: float = 2.0, *, count_errors: bool = True) -> None:
         self.url = url
         self.timeout = timeout
+        self.count_errors = count_errors
+        """Count failed commands in ``jumbe_redis_errors`` (off for a Cluster's nodes, whose
+        ``MOVED``/``ASK`` replies are routing, counted by ``ClusterPipelinedRedis``)."""
         self._parts = _parse_url(url)
         self._protocol: _Protocol | None = None
         self._opening: asyncio.Future[_Protocol] | None = None
@@ -228,8 +231,13 @@ class PipelinedRedis:
 
     async def execute(self, *args: Any) -> Any:
         """Send one command; its reply (bytes, int, list, ``None``)."""
-        protocol = await self._connection()
-        return await self._send(protocol, *args)
+        try:
+            protocol = await self._connection()
+            return await self._send(protocol, *args)
+        except StoreError as exc:
+            if self.count_errors:
+                count_error(exc)
+            raise
 
     async def execute_asking(self, *args: Any) -> Any:
         """``ASKING`` then one command, adjacent on this connection (a Cluster slot being
@@ -274,6 +282,15 @@ async def run_script(
         if not str(exc).startswith("NOSCRIPT"):
             raise
         return await execute(b"EVAL", source, len(keys), *keys, *args)
+
+
+def count_error(exc: StoreError) -> None:
+    """One failed hop-path command, in ``jumbe_redis_errors{client="hop_path"}`` (not a
+    ``NOSCRIPT``: that is the script cache being refilled, answered at once by ``EVAL``)."""
+    if str(exc).startswith("NOSCRIPT"):
+        return
+    kind = "reply" if isinstance(exc, StoreReplyError) else "unavailable"
+    metrics.count_redis_error("hop_path", kind)
 
 
 def _consume_exception(future: asyncio.Future[Any]) -> None:

@@ -1,0 +1,72 @@
+"""Every Prometheus series Jumbe exports, defined once (``prometheus-client``), and its text.
+
+With ``jumbe serve --workers N`` the supervisor gives all workers one
+``PROMETHEUS_MULTIPROC_DIR`` (read by prometheus-client at import): each worker writes its
+values there and ``/metrics``, whichever worker answers, adds them all up. Values that are not
+per process (queue depths) are read from Redis at scrape time instead (``http/metrics.py``).
+
+Labels never carry a phone number or a pseudonym: only channel, menu id, outcome, status and
+similar bounded values.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
+
+# ``*_created`` series would double the page, and no dashboard reads them.
+disable_created_metrics()  # type: ignore[no-untyped-call]
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+HOPS = Counter(
+    "jumbe_ussd_hops", "USSD hops answered, by channel, menu and outcome (new, continue, end, "
+    "duplicate, stale, timeout, store_unavailable, …)", ["channel", "menu", "outcome"],
+)  # fmt: skip
+HOP_SECONDS = Histogram(
+    "jumbe_ussd_hop_seconds", "Time to answer one USSD hop, from request parsed to reply",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)  # fmt: skip
+REDIS_ERRORS = Counter(
+    "jumbe_redis_errors", "Redis commands that failed: unavailable (down, timed out) or reply "
+    "(an error answer)", ["client", "error"],
+)  # fmt: skip
+
+_hop_counters: dict[tuple[str, str, str], Callable[[], None]] = {}
+
+
+def count_hop(channel: str, menu: str, outcome: str, seconds: float) -> None:
+    """One hop answered (the labelled child is cached: a few µs per hop in all)."""
+    label = (channel, menu, outcome)
+    inc = _hop_counters.get(label)
+    if inc is None:
+        inc = _hop_counters[label] = HOPS.labels(*label).inc
+    inc()
+    HOP_SECONDS.observe(seconds)
+
+
+def count_redis_error(client: str, error: str) -> None:
+    REDIS_ERRORS.labels(client, error).inc()
+
+
+def exposition(extra: CollectorRegistry | None = None) -> bytes:
+    """The Prometheus text of this process (or of every worker), then ``extra``'s series."""
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        text = generate_latest(registry)
+    else:
+        text = generate_latest(REGISTRY)
+    return text + (generate_latest(extra) if extra is not None else b"")

@@ -1,0 +1,101 @@
+"""``GET /metrics``: what an operator's Prometheus scrapes, from one process or ``--workers``."""
+
+from __future__ import annotations
+
+import signal
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+from conftest import PHONE, GatewayFactory, RedisProcess, free_port, hop, journey
+from processes import post, start
+from prometheus_client.parser import text_string_to_metric_families
+
+
+def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of a scrape, by (name, sorted labels)."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+async def _scrape(client: TestClient[Any, Any]) -> tuple[str, dict[Any, float]]:
+    response = await client.get("/metrics")
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    text = await response.text()
+    return text, _samples(text)
+
+
+def _hops(samples: dict[Any, float], outcome: str, menu: str = "benchmark") -> float:
+    labels = (("channel", "africastalking"), ("menu", menu), ("outcome", outcome))
+    return samples.get(("jumbe_ussd_hops_total", labels), 0.0)
+
+
+async def test_hops_are_counted_by_menu_and_outcome(make_gateway: GatewayFactory) -> None:
+    """A four-hop journey counts as new, continue twice and end, in its menu; the aggregator's
+    retry of the last hop as a duplicate; five timings; no phone number anywhere in the page."""
+    client = await make_gateway()
+    _, before = await _scrape(client)
+    await journey(client, ["2", "4", "great"], session_id="m1")
+    await hop(client, "2*4*great", session_id="m1")  # the aggregator retries the last hop
+    text, after = await _scrape(client)
+    added = {o: _hops(after, o) - _hops(before, o) for o in ("new", "continue", "end", "duplicate")}
+    assert added == {"new": 1, "continue": 2, "end": 1, "duplicate": 1}
+    count = ("jumbe_ussd_hop_seconds_count", ())
+    assert after[count] - before.get(count, 0.0) == 5
+    assert PHONE not in text and PHONE.lstrip("+") not in text
+
+
+async def test_sms_queue_depth_is_read_from_redis(make_gateway: GatewayFactory) -> None:
+    """A message scheduled for later shows in ``jumbe_sms_queue_depth{queue="scheduled"}``."""
+    client = await make_gateway(api_token="t" * 32, sms_worker=False)
+    _, before = await _scrape(client)
+    later = {"to": "+254711000123", "text": "Later", "category": "transactional",
+             "send_at": int(time.time()) + 30 * 86400}  # fmt: skip
+    response = await client.post("/v1/sms", json=later,
+                                 headers={"Authorization": "Bearer " + "t" * 32})  # fmt: skip
+    assert response.status == 202, await response.text()
+    _, after = await _scrape(client)
+    scheduled = ("jumbe_sms_queue_depth", (("queue", "scheduled"),))
+    assert before[scheduled] == 0 and after[scheduled] == 1
+    assert after[("jumbe_metrics_redis_up", ())] == 1
+
+
+async def test_a_scrape_while_redis_is_down_still_answers(
+    make_gateway: GatewayFactory, own_redis: RedisProcess
+) -> None:
+    """Redis stops: hops fail readably and are counted, Redis errors are counted, and the
+    scrape answers 200 with ``jumbe_metrics_redis_up 0`` instead of the queue depths."""
+    client = await make_gateway(redis_url=own_redis.url)
+    _, before = await _scrape(client)
+    own_redis.stop()
+    status, body = await hop(client, "", session_id="down1")
+    assert status == 200 and body.startswith("END ")
+    _, after = await _scrape(client)
+    assert after[("jumbe_metrics_redis_up", ())] == 0
+    assert not any(name == "jumbe_sms_queue_depth" for name, _ in after)
+    assert _hops(after, "store_unavailable") - _hops(before, "store_unavailable") == 1
+    errors = ("jumbe_redis_errors_total", (("client", "hop_path"), ("error", "unavailable")))
+    assert after[errors] - before.get(errors, 0.0) >= 1
+
+
+def test_workers_report_their_sum(tmp_path: Path) -> None:
+    """``--workers 2``: whichever worker answers the scrape, it reports every worker's hops."""
+    port = free_port()
+    server = start(port, tmp_path / "var", "--workers", "2")
+    try:
+        for i in range(20):  # keep-alive off: the kernel spreads connections over both workers
+            post(port, "", session=f"w{i}")
+        totals = set()
+        for _ in range(10):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as page:
+                totals.add(_hops(_samples(page.read().decode()), "new"))
+        assert totals == {20.0}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
