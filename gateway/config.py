@@ -112,6 +112,9 @@ class Settings:
     Defaults: 160/70 (Safaricom's 160; UCS-2 at ~70), Airtel Kenya 182/80 (the 04.80 maximum)."""
     reload_interval: float = 1.0
     """Seconds between checks of the content folder for changes; 0 turns the watcher off."""
+    funnel_idle_timeout: float = 25.0
+    """Funnel reports: a session that ended "incomplete" after this many idle seconds timed
+    out; sooner, the subscriber ended it (Africa's Talking does not say which)."""
     consent_modes: Mapping[Purpose, ConsentMode] = field(
         default_factory=lambda: dict.fromkeys(PURPOSES, "opt_in")
     )
@@ -255,6 +258,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         webhook_secret=env.get("JUMBE_WEBHOOK_SECRET") or None,
         screen_limits=_screen_limits(env.get("JUMBE_SCREEN_LIMITS", "")),
         reload_interval=_float(env, "JUMBE_RELOAD_INTERVAL", 1.0),
+        funnel_idle_timeout=_float(env, "JUMBE_FUNNEL_IDLE_TIMEOUT", 25.0),
         consent_modes=consent_modes_from_env(env),
         sms=_sms_from_env(env),
     )

@@ -66,6 +66,9 @@ class UssdSessionEnd:
     last_response: str
     error_message: str
     date: str
+    ended_by: str = ""
+    """``timeout`` or ``user`` when the aggregator says which ended the session (Hubtel's
+    ``Timeout``/``Release``); empty when it does not (``gateway.funnel.drops`` infers it)."""
 
 
 @dataclass(frozen=True, slots=True)

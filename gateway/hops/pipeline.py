@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from gateway import logs, metrics
 from gateway.channels.base import Reply, UssdRequest
 from gateway.errors import HopError, SessionConflict, StoreError
+from gateway.funnel.counts import FunnelCounts
 from gateway.hops.effects import EffectRunner, HopContext
 from gateway.hops.memory import remembers, writes_for
 from gateway.hops.result import HopResult, SessionView, StartContext
@@ -104,6 +105,7 @@ class HopPipeline:
         screen_limits: Mapping[str, tuple[int, int]] | None = None,
         effects: EffectRunner | None = None,
         cache_size: int = CACHE_SIZE,
+        funnel: FunnelCounts | None = None,
     ) -> None:
         self.registry = registry
         self.effects = effects or EffectRunner({})
@@ -112,6 +114,7 @@ class HopPipeline:
         self.deadline = deadline
         self.screen_limits = dict(screen_limits or {"default": DEFAULT_LIMITS})
         self.resumer = Resumer(registry)
+        self.funnel = funnel or FunnelCounts()
         self._engines: dict[Budget, Engine] = {}
         self._cache = _Cache(cache_size)
         self._locks: dict[str, list[object]] = {}
@@ -174,18 +177,19 @@ class HopPipeline:
             if entry[1] == 0:
                 self._locks.pop(key, None)
 
-    async def peek(self, request: UssdRequest) -> SessionView | None:
-        """Where ``request``'s session stands, read from Redis and left unchanged; ``None``
-        when there is none (never started, or expired). For channels whose end-of-session
-        notice arrives in band (Hubtel's ``Release``): it reports the last screen, hop count
-        and duration. Raises ``StoreError`` when Redis cannot be read."""
-        raw = await self.store.load(keys.session(request.provider, request.session_id))
+    async def peek(self, provider: str, session_id: str) -> SessionView | None:
+        """Where a session stands, read from Redis and left unchanged; ``None`` when there is
+        none (never started, or expired). For end-of-session notices: the last screen, hop
+        count and duration (Hubtel's in-band ``Release``) and where a dropped session stood
+        (funnel reports). Raises ``StoreError`` when Redis cannot be read."""
+        raw = await self.store.load(keys.session(provider, session_id))
         if raw is None:
             return None
         session = SessionState.decode(raw)
         return SessionView(
-            Reply(session.reply, session.ended), session.menu_id, session.hops, session.started
-        )
+            Reply(session.reply, session.ended), session.menu_id, session.hops, session.started,
+            session.state, session.touched,
+        )  # fmt: skip
 
     def _forget(self, key: str) -> str | None:
         """Drop the cached session after a failure; its language, if it was known."""
@@ -259,6 +263,8 @@ class HopPipeline:
             if saved == SAVED:
                 self._cache.put(key, value)
                 self._perform_later(hop, changed)
+                self.funnel.hop(result.menu_id, result.outcome, result.state_before,
+                                result.state_after, changed.invalid)  # fmt: skip
                 return result
             if writes is not None:
                 writes_sent.append(writes)
@@ -447,6 +453,7 @@ class HopPipeline:
         session.reply = reply.text
         session.ended = reply.end
         session.hops += 1
+        session.touched = time.time()
 
 
 def _first_inputs(request: UssdRequest) -> list[str]:

@@ -41,3 +41,7 @@ class SessionView:
     hops: int
     started: float
     """Wall-clock time (``time.time()``) of its first hop."""
+    screen: str = ""
+    """The screen it stands on."""
+    touched: float = 0.0
+    """Wall-clock time of its last hop (0 for a session stored before this was recorded)."""

@@ -28,6 +28,7 @@ from gateway.config import Settings
 from gateway.content.live import reload_context
 from gateway.content.reloader import CONTENT, ContentReloader
 from gateway.errors import ConfigError, ContentError
+from gateway.funnel.counts import FunnelCounts
 from gateway.hops.handlers import effect_runner
 from gateway.hops.pipeline import HopPipeline
 from gateway.http import admin, health, metrics
@@ -98,6 +99,7 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
         else PipelinedRedis(url, timeout=timeout)
     )
     effects = contextlib.AsyncExitStack()
+    funnel = FunnelCounts()
     app[PIPELINE] = HopPipeline(
         app[REGISTRY],
         SessionStore(hop_client, settings.session_ttl),
@@ -105,9 +107,13 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
         deadline=settings.hop_deadline,
         screen_limits=settings.screen_limits,
         effects=await effects.enter_async_context(effect_runner(settings)),
+        funnel=funnel,
     )
     stop = asyncio.Event()
-    watchers = [asyncio.create_task(app[DATA_GUARD].watch(stop))]
+    watchers = [
+        asyncio.create_task(app[DATA_GUARD].watch(stop)),
+        asyncio.create_task(funnel.run(client, stop)),
+    ]
     if EMBEDDED in app:
         watchers.append(asyncio.create_task(supervise(app[EMBEDDED], stop)))
     try:

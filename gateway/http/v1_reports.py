@@ -1,9 +1,13 @@
-"""``GET /v1/reports/sms`` (scope ``reports``): messages per day by category and final status.
+"""``GET /v1/reports/sms`` and ``/v1/reports/funnel/{menu}`` (scope ``reports``).
 
-Query: ``from``/``to`` (``YYYY-MM-DD``, default the last 30 days), ``tz`` (IANA zone whose
-offset is whole hours, default ``UTC``), ``format`` (``json`` or ``csv``: one row per day ×
-category). Read from the outbox's hourly counters (``gateway.sms.stats``), so days older than
-the 30 days message records live are still reported; JSON shape in ``docs/api.md``.
+SMS: messages per day by category and final status, read from the outbox's hourly counters
+(``gateway.sms.stats``), so days older than the 30 days message records live are still
+reported. Funnel: per screen of one menu, sessions that reached, answered, gave an invalid
+answer or dropped there (``gateway.funnel.report``).
+
+Query of both: ``from``/``to`` (``YYYY-MM-DD``, default the last 30 days), ``tz`` (IANA zone
+whose offset is whole hours, default ``UTC``), ``format`` (``json`` or ``csv``). JSON shapes in
+``docs/api.md``.
 """
 
 from __future__ import annotations
@@ -16,8 +20,11 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from aiohttp import web
 
-from gateway.appkeys import REDIS
+from gateway.appkeys import REDIS, REGISTRY
+from gateway.errors import ApiError
+from gateway.funnel import report as funnel
 from gateway.http.api import ApiRoute, Call, bad_request, json_response
+from gateway.reports import funnel as funnel_rendering
 from gateway.reports import sms as sms_rendering
 from gateway.reports.tables import to_csv
 from gateway.sms import stats
@@ -28,6 +35,32 @@ _PARAMETERS = ("from", "to", "tz", "format")
 
 async def sms_report(request: web.Request, call: Call) -> web.Response:
     """The SMS report as JSON, or CSV with ``?format=csv``."""
+    span, output = _span_and_format(request)
+    report = await stats.sms_report(request.app[REDIS], span)
+    call.log.update(days=len(report["days"]), tz=span.tz, format=output)
+    if output == "json":
+        return json_response(report)
+    return _csv(to_csv(sms_rendering.csv_table(report)), f"jumbe-sms-{span.first}-{span.last}")
+
+
+async def funnel_report(request: web.Request, call: Call) -> web.Response:
+    """One menu's funnel as JSON, or CSV (a row per day and screen) with ``?format=csv``; 404
+    for a menu this gateway does not serve."""
+    menu_id = request.match_info["menu"]
+    menu = next((m for m in request.app[REGISTRY].menus if m.id == menu_id), None)
+    if menu is None:
+        raise ApiError(404, "not_found", f"no menu {menu_id[:64]!r} is served here")
+    span, output = _span_and_format(request)
+    report = await funnel.funnel_report(request.app[REDIS], menu, span)
+    call.log.update(menu=menu.id, days=len(report["days"]), tz=span.tz, format=output)
+    if output == "json":
+        return json_response(report)
+    name = f"jumbe-funnel-{menu.id}-{span.first}-{span.last}"
+    return _csv(to_csv(funnel_rendering.csv_table(report)), name)
+
+
+def _span_and_format(request: web.Request) -> tuple[stats.Days, str]:
+    """The days and the output format a report call asks for (400 with the reason)."""
     query = _query(request)
     tz = query.get("tz") or "UTC"
     if tz not in _zones():
@@ -39,19 +72,17 @@ async def sms_report(request: web.Request, call: Call) -> web.Response:
         raise bad_request(f"format: expected json or csv, got {output[:16]!r}")
     today = datetime.fromtimestamp(time.time(), ZoneInfo(tz)).date()
     try:
-        span = stats.days(_date(query, "from"), _date(query, "to"), tz, today)
+        return stats.days(_date(query, "from"), _date(query, "to"), tz, today), output
     except stats.RangeError as exc:
         raise bad_request(str(exc)) from None
-    report = await stats.sms_report(request.app[REDIS], span)
-    call.log.update(days=len(report["days"]), tz=tz, format=output)
-    if output == "json":
-        return json_response(report)
-    name = f"jumbe-sms-{span.first}-{span.last}.csv"
+
+
+def _csv(text: str, name: str) -> web.Response:
     return web.Response(
-        text=to_csv(sms_rendering.csv_table(report)),
+        text=text,
         content_type="text/csv",
         charset="utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )
 
 
@@ -88,4 +119,5 @@ def _zones() -> frozenset[str]:
 
 ROUTES = [
     ApiRoute("GET", "/v1/reports/sms", "reports", sms_report),
+    ApiRoute("GET", "/v1/reports/funnel/{menu}", "reports", funnel_report),
 ]

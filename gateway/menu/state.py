@@ -31,6 +31,7 @@ class SessionState:
         "rev",
         "started",
         "state",
+        "touched",
         "transcript",
         "vars",
         "version",
@@ -41,6 +42,8 @@ class SessionState:
         self.version = version
         self.language = language
         self.started = started
+        self.touched = started
+        """Wall-clock time of the last hop (funnel reports tell a timeout from a cancel)."""
         self.state = ""
         self.vars: dict[str, Any] = {}
         self.transcript = ""
@@ -91,7 +94,7 @@ class SessionState:
             "m": self.menu_id, "v": self.version, "l": self.language, "t0": self.started,
             "s": self.state, "d": self.vars, "t": self.transcript, "x": self.reply,
             "e": self.ended, "h": self.history, "p": self.page, "i": self.invalid, "n": self.hops,
-            "o": self.offer, "j": self.hop_id,
+            "o": self.offer, "j": self.hop_id, "u": self.touched,
         })  # fmt: skip
         return b"%d\n" % rev + body
 
@@ -112,5 +115,6 @@ class SessionState:
         state.hops = data["n"]
         state.offer = data.get("o")
         state.hop_id = data.get("j", "")
+        state.touched = data.get("u", 0.0)
         state.rev = int(head)
         return state

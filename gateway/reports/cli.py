@@ -1,8 +1,9 @@
 """``jumbe report ads|survey ID|funnel MENU|sms``: a client of a gateway's ``/v1/reports/*``.
 
 Prints the report as a table (default), JSON or CSV, and with ``--html FILE`` also writes a
-self-contained page with charts. Only ``sms`` has renderers in this version; the others print
-their JSON (``--format json``) once a gateway serves them, and say so cleanly until then.
+self-contained page with charts. ``sms`` and ``funnel`` have renderers in this version; the
+others print their JSON (``--format json``) once a gateway serves them, and say so cleanly until
+then.
 """
 
 from __future__ import annotations
@@ -42,8 +43,18 @@ def add_commands(commands: Any) -> None:
     _range(_common(kinds.add_parser("ads", help="impressions, reach, clicks, conversions")))
     survey = _common(kinds.add_parser("survey", help="one survey's answers and scores"))
     survey.add_argument("id", metavar="ID", help="the survey's id")
-    funnel = _common(kinds.add_parser("funnel", help="where sessions of one menu end"))
+    funnel = _common(
+        kinds.add_parser(
+            "funnel",
+            help="per screen of one menu: sessions that reached it, answered it, or dropped "
+            "there (timeout, subscriber, error)",
+        )
+    )
     funnel.add_argument("menu", metavar="MENU", help="the menu's id")
+    _range(funnel)
+    funnel.add_argument(
+        "--tz", help="days in this IANA time zone, e.g. Africa/Nairobi (default: UTC)"
+    )
 
 
 def _common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -111,19 +122,20 @@ def _request(args: argparse.Namespace) -> tuple[str, dict[str, str | None]]:
         return report_path("ads"), {"from": args.start, "to": args.end}
     if args.report == "survey":
         return report_path("surveys", args.id), {}
-    return report_path("funnel", args.menu), {}
+    return report_path("funnel", args.menu), {"from": args.start, "to": args.end, "tz": args.tz}
 
 
 def _renderers(kind: str) -> dict[str, Callable[[dict[str, Any]], str]] | None:
     """table/csv/html renderers of one report kind (``None``: not in this version)."""
-    if kind != "sms":
-        return None
-    from gateway.reports import sms, tables
+    from gateway.reports import funnel, sms, tables
 
+    module: Any = {"sms": sms, "funnel": funnel}.get(kind)
+    if module is None:
+        return None
     return {
-        "table": sms.text,
-        "csv": lambda report: tables.to_csv(sms.csv_table(report)),
-        "html": sms.html,
+        "table": module.text,
+        "csv": lambda report: tables.to_csv(module.csv_table(report)),
+        "html": module.html,
     }
 
 

@@ -49,6 +49,13 @@ touch a record, the due set and the stream together) run on one Cluster slot.
 - ``j:c:h:{<pseudonym>}`` (stream, no TTL): the full consent history of one subscriber.
 - ``j:c:ev:{<pseudonym>}:<event id>`` (string, ``CONSENT_EVENT_TTL`` = 48 h): a callback's
   consent change already applied (its retry records nothing).
+
+Funnel analytics (issue 14): counts only, no pseudonyms.
+
+- ``j:fn:{fn:<menu id>}:<day>`` (hash, ``FUNNEL_TTL`` = 400 days): per hour and screen, how
+  many sessions reached it, answered it or gave an invalid answer, and new sessions.
+- ``j:fn:d:{ends:<shard>}:<menu id>:<day>`` (hash, ``FUNNEL_TTL``): per hour and screen, sessions
+  that ended there before an END, by timeout, by the subscriber, or by an error.
 """
 
 from __future__ import annotations
@@ -228,3 +235,24 @@ def incentives_granted(source: str) -> str:
 def incentive_sources() -> str:
     """Every source that has granted incentives (no TTL)."""
     return f"{PREFIX}:inc:sources"
+
+
+# --- Funnel analytics (issue 14) ----------------------------------------------------------------
+
+FUNNEL_TTL = 400 * 24 * 3600
+"""Funnel counters are kept 400 days after their day's last change (a year, compared)."""
+
+
+def funnel_hops(menu_id: str, day: int) -> str:
+    """What one menu's screens saw on one UTC day (``day``: epoch seconds // 86400): field
+    ``<hour 0-23>|<r|a|i|n>|<screen>`` → count (reached, answered, invalid answer, new sessions
+    with screen ``""``). Added by each gateway process about once a second
+    (``gateway.funnel.counts``), so writes per key stay few whatever the traffic."""
+    return f"{PREFIX}:fn:{{fn:{menu_id}}}:{day}"
+
+
+def funnel_drops(shard: int, menu_id: str, day: int) -> str:
+    """Sessions of one menu that ended on a screen before its END, per UTC day: field
+    ``<hour>|<timeout|user|error>|<screen>`` → count. In the ``{ends:<shard>}`` slot, so the
+    script storing an end-of-session notification counts its drop in the same step (once)."""
+    return f"{PREFIX}:fn:d:{{ends:{shard}}}:{menu_id}:{day}"

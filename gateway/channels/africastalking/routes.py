@@ -9,6 +9,8 @@ all (docs/architecture.md, "Idempotent callbacks").
 
 from __future__ import annotations
 
+import time
+
 from aiohttp import web
 
 from gateway import logs
@@ -17,6 +19,7 @@ from gateway.channels.africastalking import PROVIDER, sms, ussd
 from gateway.channels.base import Refusal, Reply, read_callback
 from gateway.consent import PURPOSES
 from gateway.errors import StoreUnavailable
+from gateway.funnel.drops import drop
 from gateway.sms.runtime import SMS
 
 log = logs.get_logger("gateway.africastalking")
@@ -66,8 +69,11 @@ async def session_end(request: web.Request) -> web.Response:
     if isinstance(end, Refusal):
         return _refuse_hop(request, end)
     subscriber = app[PSEUDONYM](end.phone_number)
+    now = time.time()
     try:
-        stored = await app[SESSION_ENDS].store(end, subscriber)
+        seen = await app[PIPELINE].peek(end.provider, end.session_id)
+        dropped = drop(end, seen, now, app[SETTINGS].funnel_idle_timeout)
+        stored = await app[SESSION_ENDS].store(end, subscriber, dropped, now)
     except StoreUnavailable as exc:
         return _unavailable("ussd_session_end_not_stored", exc)
     log.info("ussd_session_end", session_id=end.session_id, status=end.status,

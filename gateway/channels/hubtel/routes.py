@@ -10,6 +10,8 @@ cannot be stored yet, and otherwise a readable Release — never a 500.
 
 from __future__ import annotations
 
+import time
+
 import orjson
 from aiohttp import web
 
@@ -18,6 +20,7 @@ from gateway.appkeys import PIPELINE, PSEUDONYM, SESSION_ENDS, SETTINGS
 from gateway.channels.base import Refusal, Reply, UssdRequest, read_callback
 from gateway.channels.hubtel import PROVIDER, ussd
 from gateway.errors import StoreError
+from gateway.funnel.drops import drop
 
 log = logs.get_logger("gateway.hubtel")
 
@@ -64,7 +67,7 @@ async def _not_a_hop(app: web.Application, callback: ussd.Callback) -> tuple[int
     """Release, Timeout or AddToCart: nothing moves in the menu."""
     hop = callback.hop
     try:
-        seen = await app[PIPELINE].peek(hop)
+        seen = await app[PIPELINE].peek(hop.provider, hop.session_id)
     except StoreError as exc:
         log.error("hubtel_session_unreadable", session_id=hop.session_id, error=str(exc))
         return (200 if callback.kind == ussd.CART else 503), _failure(app, hop, "store_unavailable")
@@ -73,8 +76,10 @@ async def _not_a_hop(app: web.Application, callback: ussd.Callback) -> tuple[int
         return 200, seen.reply if seen is not None else _failure(app, hop, "no_session")
     end = ussd.session_end(callback, seen)
     subscriber = app[PSEUDONYM](end.phone_number)
+    now = time.time()
+    dropped = drop(end, seen, now, app[SETTINGS].funnel_idle_timeout)
     try:
-        stored = await app[SESSION_ENDS].store(end, subscriber)
+        stored = await app[SESSION_ENDS].store(end, subscriber, dropped, now)
     except StoreError as exc:
         log.error("ussd_session_end_not_stored", session_id=end.session_id, error=str(exc))
         return 503, _failure(app, hop, "store_unavailable")

@@ -157,6 +157,7 @@ def session_end(callback: Callback, seen: SessionView | None) -> UssdSessionEnd:
         last_response=seen.reply.text if seen else "",
         error_message="timeout" if callback.kind == TIMEOUT else "",
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        ended_by="timeout" if callback.kind == TIMEOUT else "user",
     )
 
 
