@@ -30,9 +30,11 @@ import yaml
 from gateway.config import Settings
 from gateway.errors import ConfigError
 
-Scope = Literal["piggyback", "sms", "consent", "rewards", "surveys", "segments", "reports"]
+Scope = Literal[
+    "piggyback", "sms", "consent", "rewards", "surveys", "segments", "reports", "subjects"
+]
 SCOPES: frozenset[Scope] = frozenset(
-    ("piggyback", "sms", "consent", "rewards", "surveys", "segments", "reports")
+    ("piggyback", "sms", "consent", "rewards", "surveys", "segments", "reports", "subjects")
 )
 ENV_TOKEN_NAME = "JUMBE_API_TOKEN"
 """The name of the environment's all-scopes token (file names are lower-case: no clash)."""

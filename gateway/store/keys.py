@@ -256,3 +256,12 @@ def funnel_drops(shard: int, menu_id: str, day: int) -> str:
     ``<hour>|<timeout|user|error>|<screen>`` → count. In the ``{ends:<shard>}`` slot, so the
     script storing an end-of-session notification counts its drop in the same step (once)."""
     return f"{PREFIX}:fn:d:{{ends:{shard}}}:{menu_id}:{day}"
+
+
+# --- Data-subject requests (issue 14) -------------------------------------------------------------
+
+
+def audit() -> str:
+    """Stream of data-subject requests (export, erase): action, pseudonym, who asked, what was
+    removed, when (trimmed to about a million entries; no TTL)."""
+    return f"{PREFIX}:audit:{{audit}}"

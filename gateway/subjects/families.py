@@ -1,0 +1,20 @@
+"""Key families of ``gateway.store.keys`` that hold nothing about one subscriber, and why."""
+
+from __future__ import annotations
+
+NOT_PERSONAL: dict[str, str] = {
+    "session": "a live USSD session, keyed by the aggregator's session id; gone 3 minutes after "
+    "its last hop (JUMBE_SESSION_TTL)",
+    "meta": "this Redis's data epoch and key check value",
+    "meta_log": "acknowledged data losses (operators' audit)",
+    "sms_due": "message ids by due time (the records hold the subscriber)",
+    "sms_queue": "message ids ready to send",
+    "sms_dead": "dead-lettered message ids and reasons",
+    "sms_dlr_stash": "an early delivery report: the aggregator's message id and status",
+    "sms_rate": "a per-sender counter",
+    "sms_stats": "counts per hour",
+    "sms_inbound_seen": "an inbound message id already handled",
+    "funnel_hops": "counts per menu screen",
+    "funnel_drops": "counts per menu screen",
+    "audit": "the audit trail of data-subject requests (pseudonyms only, kept on purpose)",
+}
