@@ -65,7 +65,30 @@ class ApiSettings:
     ``gateway.http.auth`` and ``docs/api.md``); read when the app starts."""
 
 
-SECTIONS = {"sms": SmsSettings, "at": AfricasTalkingSettings, "api": ApiSettings}
+@dataclass(frozen=True, slots=True)
+class RetentionSettings:
+    """How long records about subscribers are kept (``JUMBE_RETENTION_*``; docs/privacy.md)."""
+
+    events_days: int = 30
+    """End-of-session notifications, and entries of the inbound SMS and session-end streams."""
+    messages_days: int = 30
+    """Outbound SMS records (the only place a number is kept), after their final status."""
+
+    @property
+    def events_seconds(self) -> int:
+        return self.events_days * 86400
+
+    @property
+    def messages_seconds(self) -> int:
+        return self.messages_days * 86400
+
+
+SECTIONS = {
+    "sms": SmsSettings,
+    "at": AfricasTalkingSettings,
+    "api": ApiSettings,
+    "retention": RetentionSettings,
+}
 """Settings sections, by the prefix of their flat names (``sms_worker`` is ``sms.worker``)."""
 
 
@@ -124,6 +147,7 @@ class Settings:
     sms: SmsSettings = field(default_factory=SmsSettings)
     at: AfricasTalkingSettings = field(default_factory=AfricasTalkingSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """Return a copy with every non-``None`` override applied (flags beat environment).
@@ -261,7 +285,18 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         funnel_idle_timeout=_float(env, "JUMBE_FUNNEL_IDLE_TIMEOUT", 25.0),
         consent_modes=consent_modes_from_env(env),
         sms=_sms_from_env(env),
+        retention=RetentionSettings(
+            _days(env, "JUMBE_RETENTION_EVENTS_DAYS", 30),
+            _days(env, "JUMBE_RETENTION_MESSAGES_DAYS", 30),
+        ),
     )
+
+
+def _days(env: Mapping[str, str], name: str, default: int) -> int:
+    days = _int(env, name, default)
+    if not 1 <= days <= 3660:
+        raise ConfigError(f"{name}={days}: expected a number of days from 1 to 3660")
+    return days
 
 
 def _mode(env: Mapping[str, str], name: str) -> ConsentMode | None:

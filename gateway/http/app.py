@@ -90,7 +90,7 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
     timeout = min(2.0, settings.hop_deadline)
     client = connect(url, cluster=settings.redis_cluster, socket_timeout=timeout)
     app[REDIS] = client
-    app[SESSION_ENDS] = SessionEnds(client)
+    app[SESSION_ENDS] = SessionEnds(client, settings.retention.events_seconds)
     app[INCENTIVES] = RecordedIncentives(client)
     app[DATA_GUARD] = DataGuard(client, settings.pseudonym_key)
     hop_client: HopClient = (

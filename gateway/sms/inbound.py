@@ -24,6 +24,7 @@ from gateway.sms.outbox import Outbox
 from gateway.sms.scripts import Scripts
 from gateway.store import keys
 from gateway.store.client import StoreClient
+from gateway.store.streams import min_stream_id
 
 log = logs.get_logger("gateway.sms")
 
@@ -39,8 +40,11 @@ class InboundHandler:
         outbox: Outbox,
         pseudonym: Pseudonymizer,
         provider: str = "africastalking",
+        keep: int = 30 * 86400,
     ) -> None:
         self._redis = client
+        self._keep = keep
+        """Seconds inbox and survey-start entries are kept."""
         self._scripts = Scripts.register(client)
         self._routes = routes
         self._ledger = ledger
@@ -60,7 +64,8 @@ class InboundHandler:
         done: Any = await self._scripts.inbound_done(
             keys=[seen, keys.sms_inbox(), keys.sms_flows()],
             args=[keys.SMS_INBOUND_TTL, keys.SMS_INBOX_MAXLEN, route.survey, subscriber,
-                  sms.inbound_id, "", *_inbox_fields(self._provider, sms, subscriber, route)],
+                  sms.inbound_id, "", min_stream_id(self._keep),
+                  *_inbox_fields(self._provider, sms, subscriber, route)],
         )  # fmt: skip
         return route if done else None
 

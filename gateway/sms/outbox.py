@@ -37,6 +37,8 @@ class OutboxPolicy:
     max_segments: int = 6
     sender_id: str | None = None
     promo_sender_id: str | None = None
+    record_ttl: int = keys.SMS_RECORD_TTL
+    """Seconds a record is kept after its final status (``JUMBE_RETENTION_MESSAGES_DAYS``)."""
 
 
 def new_message_id() -> str:
@@ -170,7 +172,7 @@ class Outbox:
         for _ in range(2):
             code, subscriber, needed = await self._scripts.apply(
                 keys=[keys.sms_message(found.decode()), keys.sms_stats(hour)],
-                args=[status or "", reported, reason, now, keys.SMS_RECORD_TTL, hour,
+                args=[status or "", reported, reason, now, self._policy.record_ttl, hour,
                       keys.SMS_STATS_TTL],
             )  # fmt: skip
             if int(code) != NEEDS_HOUR:

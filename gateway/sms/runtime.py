@@ -48,6 +48,7 @@ def build_worker(settings: Settings, client: StoreClient, ledger: ConsentLedger)
     config = WorkerConfig(
         concurrency=sms.concurrency, rate_per_sender=sms.rate_per_sender,
         max_attempts=sms.max_attempts, retry_base=sms.retry_base, claim_idle=sms.claim_idle,
+        record_ttl=settings.retention.messages_seconds,
     )  # fmt: skip
     return Worker(client, sender, ledger, config, sms.worker_name)
 
@@ -56,9 +57,12 @@ async def _sms_context(app: web.Application) -> AsyncIterator[None]:
     settings, client, pseudonym = app[SETTINGS], app[REDIS], app[PSEUDONYM]
     ledger = ConsentLedger(client, settings.consent_modes, guard=app[DATA_GUARD])
     sms = settings.sms
-    policy = OutboxPolicy(sms.max_segments, sms.sender_id, sms.promo_sender_id)
+    retention = settings.retention
+    policy = OutboxPolicy(sms.max_segments, sms.sender_id, sms.promo_sender_id,
+                          retention.messages_seconds)  # fmt: skip
     outbox = Outbox(client, ledger, pseudonym, policy)
-    handler = InboundHandler(client, app[KEYWORDS], ledger, outbox, pseudonym)
+    handler = InboundHandler(client, app[KEYWORDS], ledger, outbox, pseudonym,
+                             keep=retention.events_seconds)  # fmt: skip
     app[SMS] = SmsRuntime(outbox, ledger, handler)
     stop = asyncio.Event()
     task = None

@@ -50,6 +50,8 @@ class WorkerConfig:
     max_attempts: int = 5
     retry_base: float = 5.0
     claim_idle: float = 60.0
+    record_ttl: int = keys.SMS_RECORD_TTL
+    """Seconds a record is kept after its final status (``JUMBE_RETENTION_MESSAGES_DAYS``)."""
     dead_consumer_idle: float = 3600.0
     """A consumer with nothing pending and silent this long is a dead worker: removed from the
     group (live workers poll every few seconds; names carry the pid, so restarts leave them)."""
@@ -245,7 +247,7 @@ class Worker:
                       keys.sms_dlr_stash(accepted.provider_message_id), keys.sms_queue(),
                       keys.sms_stats(hour)],
                 args=[message_id, accepted.provider_message_id, accepted.cost, entry_id,
-                      keys.SMS_GROUP, keys.SMS_RECORD_TTL, now, hour, keys.SMS_STATS_TTL],
+                      keys.SMS_GROUP, self.config.record_ttl, now, hour, keys.SMS_STATS_TTL],
             )  # fmt: skip
             if int(code) != NEEDS_HOUR:
                 return
@@ -310,7 +312,7 @@ class Worker:
         await self._scripts.finish(
             keys=[keys.sms_message(message_id), keys.sms_queue(), keys.sms_dead(),
                   keys.sms_stats(report_hour(now))],
-            args=[message_id, status, reason, entry_id, keys.SMS_GROUP, keys.SMS_RECORD_TTL,
+            args=[message_id, status, reason, entry_id, keys.SMS_GROUP, self.config.record_ttl,
                   now, "1" if dead else "0", keys.SMS_DEAD_MAXLEN, keys.SMS_STATS_TTL],
         )  # fmt: skip
 

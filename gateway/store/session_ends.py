@@ -16,6 +16,7 @@ from gateway.funnel.drops import Drop
 from gateway.privacy import redact_numbers
 from gateway.store import keys, lua
 from gateway.store.client import StoreClient
+from gateway.store.streams import min_stream_id
 
 _SCRIPT = lua.source("session_end")
 
@@ -23,8 +24,10 @@ _SCRIPT = lua.source("session_end")
 class SessionEnds:
     """Writes end-of-session notifications (redis-py; off the hop path)."""
 
-    def __init__(self, client: StoreClient) -> None:
+    def __init__(self, client: StoreClient, ttl: int = keys.USSD_EVENT_TTL) -> None:
         self._store = client.register_script(_SCRIPT)
+        self._ttl = ttl
+        """Seconds a notification, and its stream entry, is kept."""
 
     async def store(
         self, end: UssdSessionEnd, subscriber: str, drop: Drop | None = None, now: float = 0.0
@@ -49,7 +52,8 @@ class SessionEnds:
         stored: Any = await self._store(
             keys=[keys.session_end(end.provider, end.session_id), keys.ussd_ends_stream(shard),
                   counter],
-            args=[keys.USSD_EVENT_TTL, keys.USSD_ENDS_MAXLEN // keys.USSD_ENDS_SHARDS, counted,
-                  keys.FUNNEL_TTL, *(item for pair in fields.items() for item in pair)],
+            args=[self._ttl, keys.USSD_ENDS_MAXLEN // keys.USSD_ENDS_SHARDS, counted,
+                  keys.FUNNEL_TTL, min_stream_id(self._ttl, now),
+                  *(item for pair in fields.items() for item in pair)],
         )  # fmt: skip
         return bool(stored)

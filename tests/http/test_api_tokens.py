@@ -149,7 +149,7 @@ async def test_idempotency_keys_of_two_clients_never_collide(
 @pytest.mark.parametrize(("text", "problem"), [
     ("tokens:\n  - {name: crm, token: 'crm-token-0123456789', scopes: [sms, report]}\n",
      "token #1 (crm): unknown scope 'report'; expected one of consent, piggyback, reports, "
-     "rewards, segments, sms, surveys"),
+     "rewards, segments, sms, subjects, surveys"),
     ("tokens:\n  - {name: crm, scopes: [sms]}\n", "token #1 (crm): give exactly one of token or "
      "sha256"),
     ("tokens:\n  - {name: a, token: 'a-token-0123456789', scopes: [sms]}\n"
@@ -198,7 +198,7 @@ def test_serve_refuses_to_start_with_an_unknown_scope(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr == (f"jumbe: JUMBE_API_TOKENS_FILE {path}: token #1 (crm): unknown scope "
                              "'report'; expected one of consent, piggyback, reports, rewards, "
-                             "segments, sms, surveys\n")  # fmt: skip
+                             "segments, sms, subjects, surveys\n")  # fmt: skip
     assert not (tmp_path / "var").exists()  # refused before the embedded Redis started
 
 
