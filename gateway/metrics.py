@@ -44,6 +44,11 @@ REDIS_ERRORS = Counter(
     "(an error answer)", ["client", "error"],
 )  # fmt: skip
 
+SMS_MESSAGES = Counter(
+    "jumbe_sms_messages", "Outbound SMS reaching a status: queued, scheduled, sent, retrying, "
+    "delivered, failed, rejected, refused, dead, … (a delivery report counts once)", ["status"],
+)  # fmt: skip
+
 _hop_counters: dict[tuple[str, str, str], Callable[[], None]] = {}
 
 
@@ -55,6 +60,11 @@ def count_hop(channel: str, menu: str, outcome: str, seconds: float) -> None:
         inc = _hop_counters[label] = HOPS.labels(*label).inc
     inc()
     HOP_SECONDS.observe(seconds)
+
+
+def count_sms(status: str) -> None:
+    """One outbound message reached ``status``."""
+    SMS_MESSAGES.labels(status).inc()
 
 
 def count_redis_error(client: str, error: str) -> None:

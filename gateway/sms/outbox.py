@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from gateway import metrics
 from gateway.consent import Purpose
 from gateway.consent.ledger import ConsentLedger
 from gateway.errors import NoConsent, SendRefused
@@ -135,6 +136,8 @@ class Outbox:
         )
         if stored != 1:  # a concurrent copy of this keyed request won the race
             _check_same_request(stored, request)
+        else:
+            metrics.count_sms(str(fields["status"]))
         return message_id
 
     async def _already_enqueued(self, message_id: str, request: str) -> bool:
@@ -179,6 +182,8 @@ class Outbox:
                 break
             hour = int(needed)
         outcome = {1: "applied", 2: "kept"}.get(int(code), "ignored")
+        if outcome == "applied" and status:
+            metrics.count_sms(status)
         return outcome, subscriber.decode() if subscriber else None
 
 

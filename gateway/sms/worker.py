@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from gateway import logs
+from gateway import logs, metrics
 from gateway.channels.base import Accepted
 from gateway.consent import PURPOSES
 from gateway.consent.ledger import ConsentLedger
@@ -232,6 +232,7 @@ class Worker:
             await self._failed(entry_id, record, exc)
             return
         await self._record_sent(entry_id, message_id, accepted)
+        metrics.count_sms("sent")
         log.info("sms_sent", message_id=message_id, subscriber=record["subscriber"],
                  attempt=int(record["attempts"]), segments=int(record["segments"]))  # fmt: skip
 
@@ -299,6 +300,7 @@ class Worker:
     async def _requeue(
         self, entry_id: str, message_id: str, due: float, status: str, reason: str, *, undo: bool
     ) -> None:
+        metrics.count_sms(status)
         await self._scripts.requeue(
             keys=[keys.sms_message(message_id), keys.sms_due(), keys.sms_queue()],
             args=[message_id, int(due * 1000), status, reason, entry_id, keys.SMS_GROUP,
@@ -309,6 +311,7 @@ class Worker:
         self, entry_id: str, message_id: str, status: str, reason: str, *, dead: bool
     ) -> None:
         now = f"{self._clock():.3f}"
+        metrics.count_sms(status)
         await self._scripts.finish(
             keys=[keys.sms_message(message_id), keys.sms_queue(), keys.sms_dead(),
                   keys.sms_stats(report_hour(now))],
