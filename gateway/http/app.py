@@ -35,6 +35,7 @@ from gateway.http.routes import setup_api
 from gateway.incentives import RecordedIncentives
 from gateway.menu.findings import has_errors
 from gateway.privacy import Pseudonymizer
+from gateway.rewards.runtime import setup_rewards
 from gateway.sms.runtime import setup_sms
 from gateway.store.cluster import ClusterPipelinedRedis
 from gateway.store.connection import connect
@@ -78,6 +79,7 @@ def create_app(settings: Settings, embedded: EmbeddedRedis | None = None) -> web
     metrics.add_routes(app)
     admin.add_routes(app)
     setup_sms(app)
+    setup_rewards(app)
     setup_api(app)
     return app
 

@@ -38,6 +38,10 @@ def add_commands(commands: Any) -> None:
     fake.add_argument("--fail", action="append", default=[], metavar="NUMBER=CODE",
                       help="always answer CODE (e.g. 406) for NUMBER; repeatable")  # fmt: skip
     fake.add_argument("--out-of-order", action="store_true", help="final report first")
+    fake.add_argument("--airtime-callback", help="airtime status callback URL, e.g. http://"
+                      "127.0.0.1:8000/airtime/africastalking/status")  # fmt: skip
+    fake.add_argument("--airtime-fail", action="append", default=[], metavar="NUMBER=REASON",
+                      help="refuse airtime to NUMBER with REASON; repeatable")  # fmt: skip
 
     sms = commands.add_parser("sms", help="send SMS through a running gateway's /v1 API")
     sms_commands = sms.add_subparsers(dest="sms_command", required=True)
@@ -104,7 +108,18 @@ def _run_fake(args: argparse.Namespace) -> int:
         if not code.isdigit():
             raise ConfigError(f"--fail {item!r}: expected NUMBER=CODE")
         always[number] = int(code)
-    fake = FakeAT(args.callback, always=always, out_of_order=args.out_of_order, echo=sys.stdout)
+    airtime_fail = {}
+    for item in args.airtime_fail:
+        number, _, reason = item.partition("=")
+        airtime_fail[number] = reason or "Failed"
+    fake = FakeAT(
+        args.callback,
+        always=always,
+        out_of_order=args.out_of_order,
+        echo=sys.stdout,
+        airtime_callback_url=args.airtime_callback,
+        airtime_fail=airtime_fail,
+    )
     run(args.host, args.port, fake)
     return 0
 
