@@ -89,6 +89,9 @@ class FakeAT:
     """Number → the status its callback reports (default ``Success``; e.g. ``Failed``)."""
     airtime_delay: float = 0.0
     """Seconds each airtime send request takes (longer than the SDK's timeout = a timeout)."""
+    airtime_answer_delay: float = 0.0
+    """Seconds to wait *after* topping up before answering (a sender that dies meanwhile has
+    sent the airtime but never learns it)."""
     airtime_validation_url: str | None = None
     """When set, each top-up is first checked there (JSON in, ``{"status": "Validated"}``)."""
     airtime_requests: list[AirtimeRequest] = field(default_factory=list)
@@ -199,6 +202,8 @@ class FakeAT:
             )
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+        if self.airtime_answer_delay:
+            await asyncio.sleep(self.airtime_answer_delay)
         return web.Response(body=body, content_type="application/json")
 
     async def _validate(self, request_id: str, number: str, amount: str) -> str | None:

@@ -19,11 +19,12 @@ from gateway import logs
 from gateway.appkeys import CATALOGS, INCENTIVES, PSEUDONYM, REDIS, SETTINGS
 from gateway.channels.africastalking.airtime import AtAirtime
 from gateway.config import Settings
-from gateway.errors import StoreError
+from gateway.errors import ConfigError, StoreError
 from gateway.incentives import RecordedIncentives
 from gateway.jobs.queue import JobQueue
 from gateway.jobs.worker import JobWorker, WorkerConfig
 from gateway.rewards import daily
+from gateway.rewards.catalog import Catalogs
 from gateway.rewards.fulfil import Fulfilment
 from gateway.rewards.ledger import Ledger
 from gateway.rewards.notify import SmsReceipts
@@ -61,6 +62,44 @@ def build_rewards(settings: Settings, client: StoreClient, app: web.Application)
     ledger = Ledger(client)
     queue = JobQueue(client, QUEUE, QUEUE_SHARDS)
     return Rewards(ledger, app[CATALOGS], app[PSEUDONYM], queue, policy_of(settings))
+
+
+async def work(settings: Settings) -> None:
+    """``jumbe worker --queue rewards``: the fulfilment worker and the daily jobs on their own,
+    until SIGTERM/SIGINT (receipts go through the SMS outbox, sent by the SMS workers)."""
+    import signal
+
+    from gateway.consent.ledger import ConsentLedger
+    from gateway.content.check import check_files
+    from gateway.privacy import Pseudonymizer
+    from gateway.sms.outbox import Outbox, OutboxPolicy
+    from gateway.store.connection import connect, detect_cluster
+    from gateway.store.meta import DataGuard
+
+    assert settings.redis_url is not None
+    if not settings.pseudonym_key:
+        raise ConfigError("jumbe worker --queue rewards needs JUMBE_PSEUDONYM_KEY")
+    good, _findings = check_files([settings.menus_dir])
+    catalogs = Catalogs([b.value for b in good if b.kind == "catalog" and b.value is not None])
+    client = connect(settings.redis_url, cluster=detect_cluster(settings.redis_url),
+                     socket_timeout=5.0)  # fmt: skip
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    pseudonym = Pseudonymizer(settings.pseudonym_key)
+    rewards = Rewards(Ledger(client), catalogs, pseudonym, JobQueue(client, QUEUE, QUEUE_SHARDS),
+                      policy_of(settings))  # fmt: skip
+    consent = ConsentLedger(client, settings.consent_modes, guard=DataGuard(client, b""))
+    sms = settings.sms
+    outbox = Outbox(client, consent, pseudonym, OutboxPolicy(sms.max_segments, sms.sender_id))
+    rewards.notify = SmsReceipts(outbox)
+    worker, fulfilment = build_worker(settings, rewards)
+    try:
+        await asyncio.gather(worker.run(stop), _daily(rewards, RecordedIncentives(client), stop))
+    finally:
+        fulfilment.close()
+        await client.aclose()
 
 
 async def _daily(rewards: Rewards, recorded: RecordedIncentives, stop: asyncio.Event) -> None:

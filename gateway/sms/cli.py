@@ -24,6 +24,9 @@ def add_commands(commands: Any) -> None:
     worker.add_argument("--concurrency", type=int, help="sends in flight (default: 8)")
     worker.add_argument("--name", help="stable consumer name (default: host:pid)")
     worker.add_argument("--log-format", choices=["auto", "json", "console"])
+    worker.add_argument("--queue", choices=["sms", "rewards"], default="sms",
+                        help="which queue: the SMS outbox (default) or reward fulfilment "
+                        "(airtime, vouchers; reads the catalogs in JUMBE_MENUS)")  # fmt: skip
 
     fake = commands.add_parser(
         "fake-at",
@@ -75,7 +78,12 @@ def run(args: argparse.Namespace) -> int:
     if settings.redis_url is None:
         raise ConfigError("jumbe worker needs --redis URL (or JUMBE_REDIS_URL)")
     logs.configure(settings.log_format, settings.log_level)
-    asyncio.run(_work(settings))
+    if args.queue == "rewards":
+        from gateway.rewards.runtime import work
+
+        asyncio.run(work(settings))
+    else:
+        asyncio.run(_work(settings))
     return 0
 
 
