@@ -50,6 +50,13 @@ class Guards:
     month_field: str = ""
 
 
+def entry_ref(entry_id: str) -> str:
+    """How an entry is named outside Redis: ``e<ms in hex>-<seq>`` (a stream id's 13 digits
+    would look like a phone number to anyone reading logs, and to the log redaction)."""
+    ms, _, seq = entry_id.partition("-")
+    return f"e{int(ms):x}-{seq}" if ms.isdigit() else entry_id
+
+
 def _with_lib(name: str) -> str:
     return lua.compose("rewards_lib", name)
 
@@ -94,7 +101,7 @@ class Ledger:
             keys=[keys.rewards_ledger(subscriber), keys.rewards_sources(subscriber)],
             args=[source, source_id, points, int(expires_at), f"{self.clock():.3f}"],
         )
-        return Earned(reply[0].decode(), int(reply[1]), reply[2] == 1)
+        return Earned(entry_ref(reply[0].decode()), int(reply[1]), reply[2] == 1)
 
     async def hold(
         self,
@@ -177,4 +184,4 @@ class Ledger:
                 lot, _, n = part.rpartition(":")
                 if lot in lots:
                     lots[lot]["left"] += int(n)
-        return list(lots.values())
+        return [{**lot, "lot": entry_ref(lot["lot"])} for lot in lots.values()]

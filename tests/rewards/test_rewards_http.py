@@ -4,10 +4,15 @@ contract, the airtime journey (status callback, failures, reversal, receipts) an
 from __future__ import annotations
 
 import asyncio
+import io
 from typing import Any
 
+import orjson
 from conftest import eventually
-from rewards_fixtures import AUTH, KE, Stack, fake_at_fixture, stack_fixture  # noqa: F401
+from rewards_fixtures import AUTH, KE, KEY, Stack, fake_at_fixture, stack_fixture  # noqa: F401
+
+from gateway import logs
+from gateway.privacy import Pseudonymizer
 
 NG = "+2348031234567"
 
@@ -191,3 +196,30 @@ async def test_validation_callback_accepts_only_a_submitted_match(stack: Any) ->
             "transactionId": "t1", "phoneNumber": KE, "sourceIpAddress": "1.2.3.4",
             "currencyCode": currency, "amount": amount})  # fmt: skip
         assert (await response.json())["status"] == "Failed"  # nothing SUBMITTED any more
+
+
+async def test_no_raw_number_in_the_logs(stack: Any) -> None:
+    """A whole journey (earn, redeem, airtime, callback, receipt, a refusal) logs pseudonyms
+    only: no number, and nothing the redaction backstop had to catch."""
+    stream = io.BytesIO()
+    logs.configure("json", "info", stream=stream)
+    try:
+        s: Stack = await stack()
+        await s.earn(KE, 100, "r1")
+        _, body = await s.redeem(KE, "air50")
+        await s.redeem(KE, "air50")
+
+        async def settled() -> bool:
+            return await s.state(KE, body["redemption"]) == "SUCCESS"
+
+        await eventually(settled)
+        await s.fake.drain()
+        logs.flush()
+    finally:
+        logs.configure("json", "info")
+    text = stream.getvalue()
+    events = {orjson.loads(line)["event"] for line in text.splitlines()}
+    assert {"rewards_earned", "rewards_held", "rewards_settled", "airtime_status"} <= events
+    assert KE.lstrip("+").encode() not in text
+    assert b"<redacted>" not in text
+    assert Pseudonymizer(KEY)(KE).encode() in text
