@@ -28,6 +28,7 @@ from gateway.config import Settings
 from gateway.content.live import reload_context
 from gateway.content.reloader import CONTENT, ContentReloader
 from gateway.errors import ConfigError, ContentError
+from gateway.hops import rewards as rewards_effects
 from gateway.hops.handlers import effect_runner
 from gateway.hops.pipeline import HopPipeline
 from gateway.http import admin, health, metrics
@@ -106,7 +107,9 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
         app[PSEUDONYM],
         deadline=settings.hop_deadline,
         screen_limits=settings.screen_limits,
-        effects=await effects.enter_async_context(effect_runner(settings)),
+        effects=await effects.enter_async_context(
+            effect_runner(settings, rewards_effects.handlers(app))
+        ),
     )
     stop = asyncio.Event()
     watchers = [asyncio.create_task(app[DATA_GUARD].watch(stop))]
