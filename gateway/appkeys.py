@@ -11,6 +11,7 @@ from gateway.hops.pipeline import HopPipeline
 from gateway.incentives import IncentiveSink
 from gateway.menu.registry import MenuRegistry
 from gateway.privacy import Pseudonymizer
+from gateway.rewards.catalog import Catalogs
 from gateway.sms.keywords import KeywordRoutes
 from gateway.store.client import StoreClient
 from gateway.store.embedded import EmbeddedRedis
@@ -36,3 +37,5 @@ EMBEDDED = web.AppKey("embedded", EmbeddedRedis)
 INCENTIVES = web.AppKey("incentives", IncentiveSink)
 """Who credits points engines grant (``gateway.incentives``): recorded until the rewards ledger
 installs its own sink here."""
+CATALOGS = web.AppKey("catalogs", Catalogs)
+"""The reward catalogs being served (``kind: catalog`` files), installed by ``content.catalogs``."""

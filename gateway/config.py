@@ -83,11 +83,44 @@ class RetentionSettings:
         return self.messages_days * 86400
 
 
+@dataclass(frozen=True, slots=True)
+class RewardsSettings:
+    """The points ledger and airtime fulfilment (``JUMBE_REWARDS_*``)."""
+
+    worker: bool = True
+    """Run the fulfilment worker (airtime, vouchers) and the daily jobs inside ``serve``."""
+    expiry_months: int = 12
+    """Earned points expire this many months later, at the end of that month; 0 = never."""
+    tz: str = "Africa/Nairobi"
+    """Time zone of months (expiry), days and months (caps, budget)."""
+    max_airtime: float = 10_000.0
+    """Largest airtime value one redemption may send (AT's minimum is KES 5)."""
+    velocity: float = 300.0
+    """Seconds between two airtime redemptions of one number (AT/Safaricom refuse sooner)."""
+    daily_cap: float = 1000.0
+    """Airtime value one number may get per day (in its currency); 0 = no cap."""
+    monthly_cap: float = 5000.0
+    """Airtime value one number may get per month; 0 = no cap."""
+    daily_budget: float | None = None
+    """Airtime value all numbers together may get per day (per currency); over it the breaker
+    trips and refuses every redemption until the day ends. ``None`` = no budget (warned)."""
+    send_timeout: float = 10.0
+    """Seconds the AT SDK may take per airtime send."""
+    recheck: float = 600.0
+    """Seconds after a ``Sent`` answer before the job resends (same key) if no status callback
+    has settled the redemption."""
+    concurrency: int = 4
+    """Fulfilment jobs in flight per worker."""
+    claim_idle: float = 60.0
+    """Seconds a claimed job may stay unsettled before another worker takes it over."""
+
+
 SECTIONS = {
     "sms": SmsSettings,
     "at": AfricasTalkingSettings,
     "api": ApiSettings,
     "retention": RetentionSettings,
+    "rewards": RewardsSettings,
 }
 """Settings sections, by the prefix of their flat names (``sms_worker`` is ``sms.worker``)."""
 
@@ -148,6 +181,7 @@ class Settings:
     at: AfricasTalkingSettings = field(default_factory=AfricasTalkingSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    rewards: RewardsSettings = field(default_factory=RewardsSettings)
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """Return a copy with every non-``None`` override applied (flags beat environment).
@@ -289,6 +323,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
             _days(env, "JUMBE_RETENTION_EVENTS_DAYS", 30),
             _days(env, "JUMBE_RETENTION_MESSAGES_DAYS", 30),
         ),
+        rewards=_rewards_from_env(env),
     )
 
 
@@ -355,3 +390,41 @@ def _sms_from_env(env: Mapping[str, str]) -> SmsSettings:
     if sms.send_timeout >= sms.claim_idle:
         raise ConfigError("JUMBE_SMS_SEND_TIMEOUT must be below JUMBE_SMS_CLAIM_IDLE")
     return sms
+
+
+def _rewards_from_env(env: Mapping[str, str]) -> RewardsSettings:
+    """The ``JUMBE_REWARDS_*`` settings."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    worker = env.get("JUMBE_REWARDS_WORKER", "1").lower()
+    if worker not in {"0", "1", "true", "false", "yes", "no"}:
+        raise ConfigError(f"JUMBE_REWARDS_WORKER={worker!r}: expected 1 or 0")
+    budget = env.get("JUMBE_REWARDS_DAILY_BUDGET", "").strip()
+    rewards = RewardsSettings(
+        worker=worker in {"1", "true", "yes"},
+        expiry_months=_int(env, "JUMBE_REWARDS_EXPIRY_MONTHS", 12),
+        tz=env.get("JUMBE_REWARDS_TZ") or "Africa/Nairobi",
+        max_airtime=_float(env, "JUMBE_REWARDS_MAX_AIRTIME", 10_000.0),
+        velocity=_float(env, "JUMBE_REWARDS_VELOCITY", 300.0),
+        daily_cap=_float(env, "JUMBE_REWARDS_DAILY_CAP", 1000.0),
+        monthly_cap=_float(env, "JUMBE_REWARDS_MONTHLY_CAP", 5000.0),
+        daily_budget=_float(env, "JUMBE_REWARDS_DAILY_BUDGET", 0.0) if budget else None,
+        send_timeout=_float(env, "JUMBE_REWARDS_SEND_TIMEOUT", 10.0),
+        recheck=_float(env, "JUMBE_REWARDS_RECHECK", 600.0),
+        concurrency=_int(env, "JUMBE_REWARDS_CONCURRENCY", 4),
+        claim_idle=_float(env, "JUMBE_REWARDS_CLAIM_IDLE", 60.0),
+    )
+    try:
+        ZoneInfo(rewards.tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"JUMBE_REWARDS_TZ={rewards.tz!r}: not a time zone") from None
+    for name in ("expiry_months", "max_airtime", "velocity", "daily_cap", "monthly_cap"):
+        if getattr(rewards, name) < 0:
+            raise ConfigError(f"JUMBE_REWARDS_{name.upper()}: must not be negative")
+    if rewards.daily_budget is not None and rewards.daily_budget < 0:
+        raise ConfigError("JUMBE_REWARDS_DAILY_BUDGET: must not be negative")
+    if rewards.concurrency <= 0:
+        raise ConfigError("JUMBE_REWARDS_CONCURRENCY: must be positive")
+    if rewards.send_timeout >= rewards.claim_idle:
+        raise ConfigError("JUMBE_REWARDS_SEND_TIMEOUT must be below JUMBE_REWARDS_CLAIM_IDLE")
+    return rewards

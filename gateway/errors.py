@@ -20,6 +20,9 @@
     │                               ``opted_out``; translated in the channel's SDK wrapper)
     ├── SendRefused                 we refuse to send a message (bad number, too long, …)
     │   └── NoConsent               … because the consent ledger says no
+    ├── AirtimeError                an airtime send got no ``Sent`` (``sent``: False = nothing
+    │                               was sent, None = unknown; translated in the channel's wrapper)
+    ├── RedeemRefused               a redemption refused before any hold (``status``, ``reason``)
     └── ClientError                 a ``jumbe`` command could not use the gateway's API
         ├── GatewayUnreachable      no HTTP answer at all (refused, DNS, timeout)
         └── ReportError             a report could not be fetched
@@ -122,6 +125,29 @@ class SendRefused(JumbeError):
 
 class NoConsent(SendRefused):
     """A marketing send refused by the consent ledger (opted out, or no recorded consent)."""
+
+
+class AirtimeError(JumbeError):
+    """An airtime send that did not get a ``Sent``. ``sent is False``: the aggregator certainly
+    sent nothing (the points may go back); ``sent is None``: the outcome is unknown (retry with
+    the same idempotency key, never a new one)."""
+
+    def __init__(self, reason: str, sent: bool | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.sent = sent
+
+
+class RedeemRefused(JumbeError):
+    """A redemption refused (no points held, no redemption created): ``status`` (404 unknown
+    item, 409 insufficient points / velocity / caps / budget, 422 not possible for this number)
+    and ``reason`` (a short word); ``detail`` is for people."""
+
+    def __init__(self, status: int, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.reason = reason
+        self.detail = detail
 
 
 class ClientError(JumbeError):

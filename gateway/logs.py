@@ -84,7 +84,8 @@ class BatchedWriter:
 
 
 class BatchedLogger:
-    """A structlog logger writing rendered JSON lines into a ``BatchedWriter``."""
+    """A structlog logger writing rendered JSON lines into the configured ``BatchedWriter``
+    (the one of the latest ``configure``: a logger cached earlier follows a reconfiguration)."""
 
     def __init__(self, writer: BatchedWriter) -> None:
         self._writer = writer
@@ -92,7 +93,7 @@ class BatchedLogger:
     def msg(self, message: bytes) -> None:
         if _PHONE_BYTES.search(message):
             message = _PHONE_BYTES.sub(b"<redacted>", message)
-        self._writer.write(message)
+        (_state["writer"] or self._writer).write(message)
 
     log = debug = info = warn = warning = msg
     fatal = failure = err = error = critical = exception = msg

@@ -80,3 +80,14 @@ def exposition(extra: CollectorRegistry | None = None) -> bytes:
     else:
         text = generate_latest(REGISTRY)
     return text + (generate_latest(extra) if extra is not None else b"")
+
+
+# --- Rewards (issue 13) ---------------------------------------------------------------------------
+REDEMPTIONS = Counter(
+    "jumbe_rewards_redemptions", "Redemptions by the state they reached (HELD, SUBMITTED, "
+    "SUCCESS, REVERSED) or refused before any hold", ["state"],
+)  # fmt: skip
+
+
+def count_redemption(state: str) -> None:
+    REDEMPTIONS.labels(state).inc()

@@ -144,7 +144,8 @@ async def test_export_lists_and_erase_removes_a_subscriber_everywhere(
         "sent_to_subscriber"])  # fmt: skip
     assert [m["text"] for m in exported["sms"]["received_from_subscriber"]] == ["VIP", "STOP"]
     assert [e["status"] for e in exported["ussd_sessions"]["ended_sessions"]] == ["incomplete"]
-    assert exported["incentives"]["granted"][0]["points"] == 10
+    earned = [e for e in exported["rewards"]["ledger"] if e["t"] == "earn"]
+    assert [(e["pts"], e["src"]) for e in earned] == [("10", "survey:nps")]
     assert "Receipt b" not in str(exported) and bob not in str(exported)
 
     before = _everything(redis_client)
@@ -154,9 +155,15 @@ async def test_export_lists_and_erase_removes_a_subscriber_everywhere(
     assert body["erased"] is True and sum(body["removed"].values()) > 0
 
     after = _everything(redis_client)
-    kept_on_purpose = {keys.consent(alice).encode(), keys.audit().encode()}
+    # Kept on purpose: the suppression record, the audit trail, and ledger entries (with the
+    # ledger's indexes), which keep only the pseudonym.
+    kept_on_purpose = {keys.consent(alice), keys.audit(), keys.rewards_ledger(alice),
+                       keys.rewards_sources(alice), keys.rewards_redemptions(alice),
+                       keys.rewards_requests(alice)}  # fmt: skip
+    indexes = (b"j:inc:", b"j:rw:exp:", b"j:rw:idx:")
     for key, value in after.items():
-        if key in kept_on_purpose or key.startswith(b"j:inc:"):
+        if key.decode() in kept_on_purpose or key.startswith(indexes):
+            assert ALICE.lstrip("+").encode() not in value, key
             continue
         assert alice.encode() not in key + value, key
         assert ALICE.lstrip("+").encode() not in key + value, key

@@ -94,10 +94,45 @@ async def test_demo_router_and_templating(make_gateway: GatewayFactory) -> None:
     assert bodies[-1] == "END Thanks! You gave us 5."
 
 
-async def test_demo_validation_messages(make_gateway: GatewayFactory) -> None:
-    """Invalid input shows the screen's invalid text; phone numbers normalize to E.164."""
-    client = await make_gateway()
-    bodies = await journey(client, ["2", "12345", "0712345678", "5", "50"], service_code="*384#")
+SEND_TO = """id: sendto
+service_codes: ["*384#"]
+start: main
+screens:
+  main:
+    menu: {text: "Welcome", options: [{label: Send, next: recipient}]}
+  recipient:
+    input:
+      text: "Enter the phone number to send to"
+      validate: {phone: {country: KE}}
+      invalid: "That is not a valid Kenyan number"
+      save: recipient
+      next: amount
+  amount:
+    input:
+      text: "Amount in KES (10-1000)"
+      validate: {amount: {min: 10, max: 1000, decimals: 0}}
+      invalid: "Enter an amount from 10 to 1000"
+      save: amount
+      next: confirm
+  confirm:
+    menu:
+      text: "Send KES {amount} to {recipient}?"
+      options:
+        - {label: Confirm, next: done}
+        - {label: Cancel, next: done}
+  done:
+    end: "Done"
+"""
+
+
+async def test_phone_and_amount_validation_messages(
+    make_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    """Invalid input shows the screen's invalid text; phone numbers normalize to E.164 (the
+    screens the demo's old "Send airtime" branch had, before rewards made it real)."""
+    (tmp_path / "sendto.yaml").write_text(SEND_TO)
+    client = await make_gateway(menus_dir=tmp_path)
+    bodies = await journey(client, ["1", "12345", "0712345678", "5", "50"], service_code="*384#")
     assert bodies[2] == "CON That is not a valid Kenyan number\n0. Back"
     assert bodies[4] == "CON Enter an amount from 10 to 1000\n0. Back"
     assert bodies[5] == "CON Send KES 50 to +254712345678?\n1. Confirm\n2. Cancel\n0. Back"
@@ -124,7 +159,7 @@ async def test_back_and_home_navigation(make_gateway: GatewayFactory) -> None:
     """0 goes back to the previous screen, 00 home; both keep the session going."""
     client = await make_gateway()
     bodies = await journey(client, ["2", "0", "1", "00"], service_code="*384#")
-    assert bodies[1].startswith("CON Enter the phone number")
+    assert bodies[1].startswith("CON You have 0 points. Pick a reward:")
     assert bodies[2].startswith("CON Welcome to Jumbe")
     assert bodies[3].startswith("CON Rate us from 1 to 5")
     assert bodies[4].startswith("CON Welcome to Jumbe")

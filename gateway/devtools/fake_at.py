@@ -7,6 +7,12 @@ to ``callback_url``, optionally out of order. Failure codes are configurable per
 With ``echo`` set (``jumbe fake-at`` sets it to stdout) it prints one line per message it
 "sent": time, to, sender, text.
 Run it with ``jumbe fake-at --port 8900 --callback http://127.0.0.1:8000/sms/africastalking/delivery``.
+
+Airtime (``POST /version1/airtime/send``, protocols.md §3): per-recipient ``Sent``/``Failed``
+with an ``ATQid_`` request id; the ``Idempotency-Key`` header is honoured like AT does — a
+repeated key gets the first answer again and tops up nothing. Failures are scripted per number
+(``airtime_fail``: refused at once; ``airtime_final``: ``Sent``, then a ``Failed`` status
+callback). Status callbacks go to ``airtime_callback_url`` (``--airtime-callback``).
 """
 
 from __future__ import annotations
@@ -43,6 +49,18 @@ class Received:
     provider_message_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class AirtimeRequest:
+    """One airtime send request as AT received it (a retry with the same key included)."""
+
+    key: str
+    to: str
+    amount: str
+    request_id: str
+    new: bool
+    """Whether this request topped up (``False``: a repeated key answered from memory)."""
+
+
 @dataclass
 class FakeAT:
     """State and behaviour of the fake; mutate the fields to script a scenario."""
@@ -63,6 +81,23 @@ class FakeAT:
     """When set, requests with another ``apiKey`` header get 401."""
     echo: TextIO | None = None
     """Where to print one line per message sent (or refused); ``None`` = silent."""
+    airtime_callback_url: str | None = None
+    """Where airtime status callbacks go (``--airtime-callback``)."""
+    airtime_fail: dict[str, str] = field(default_factory=dict)
+    """Number → ``errorMessage`` of a per-recipient ``Failed`` answer (nothing topped up)."""
+    airtime_final: dict[str, str] = field(default_factory=dict)
+    """Number → the status its callback reports (default ``Success``; e.g. ``Failed``)."""
+    airtime_delay: float = 0.0
+    """Seconds each airtime send request takes (longer than the SDK's timeout = a timeout)."""
+    airtime_answer_delay: float = 0.0
+    """Seconds to wait *after* topping up before answering (a sender that dies meanwhile has
+    sent the airtime but never learns it)."""
+    airtime_validation_url: str | None = None
+    """When set, each top-up is first checked there (JSON in, ``{"status": "Validated"}``)."""
+    airtime_requests: list[AirtimeRequest] = field(default_factory=list)
+    airtime_answers: dict[str, bytes] = field(default_factory=dict)
+    """Idempotency key → the first answer given to it."""
+    airtime_callbacks: int = 0
     received: list[Received] = field(default_factory=list)
     attempts: int = 0
     dlr_posted: int = 0
@@ -78,6 +113,7 @@ class FakeAT:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/version1/messaging", self.handle_send)
+        app.router.add_post("/version1/airtime/send", self.handle_airtime)
         app.on_cleanup.append(self._close)
         return app
 
@@ -117,6 +153,73 @@ class FakeAT:
         return {"statusCode": code, "number": number, "status": STATUS_NAMES[code],
                 "cost": "KES 0.8000", "messageId": at_id}  # fmt: skip
 
+    def topups(self) -> list[AirtimeRequest]:
+        """Requests that actually topped up a number (not answered from a repeated key)."""
+        return [r for r in self.airtime_requests if r.new]
+
+    async def handle_airtime(self, request: web.Request) -> web.Response:
+        """AT's airtime send: form in (``recipients`` is a JSON string), JSON out."""
+        if self.airtime_delay:
+            await asyncio.sleep(self.airtime_delay)
+        if self.api_key is not None and request.headers.get("apiKey") != self.api_key:
+            return web.Response(status=401, text="The supplied authentication is invalid")
+        form = dict(parse_qsl((await request.read()).decode(), keep_blank_values=True))
+        key = request.headers.get("Idempotency-Key", "")
+        try:
+            recipients = orjson.loads(form.get("recipients", ""))
+            number, amount = recipients[0]["phoneNumber"], recipients[0]["amount"]
+        except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
+            return web.Response(status=400, text="Invalid recipients")
+        if key and key in self.airtime_answers:
+            first = orjson.loads(self.airtime_answers[key])["responses"][0]["requestId"]
+            self.airtime_requests.append(AirtimeRequest(key, number, amount, first, False))
+            return web.Response(body=self.airtime_answers[key], content_type="application/json")
+        request_id = f"ATQid_{next(self._ids):08d}{random.getrandbits(32):08x}"
+        failure = self.airtime_fail.get(number)
+        if failure is None and self.airtime_validation_url:
+            failure = await self._validate(request_id, number, amount)
+        response = {"phoneNumber": number, "amount": amount, "discount": "KES 0.0000",
+                    "requestId": request_id, "status": "Failed" if failure else "Sent",
+                    "errorMessage": failure or "None"}  # fmt: skip
+        body = orjson.dumps({"errorMessage": "None", "numSent": 0 if failure else 1,
+                             "totalAmount": amount, "totalDiscount": "KES 0.0000",
+                             "responses": [response]})  # fmt: skip
+        if key:
+            self.airtime_answers[key] = body
+        self.airtime_requests.append(AirtimeRequest(key, number, amount, request_id,
+                                                    failure is None))  # fmt: skip
+        if self.echo is not None:
+            note = f"[airtime not sent: {failure}]" if failure else "[airtime]"
+            print(f"{time.strftime('%H:%M:%S')}  {number}  {note} {amount}", file=self.echo,
+                  flush=True)  # fmt: skip
+        if failure is None and self.airtime_callback_url:
+            status = self.airtime_final.get(number, "Success")
+            form_out = {"requestId": request_id, "status": status, "phoneNumber": number,
+                        "description": "Airtime Delivered Successfully" if status == "Success"
+                        else "Failed", "value": amount, "discount": "KES 0.0000"}  # fmt: skip
+            task = asyncio.get_running_loop().create_task(
+                self._post_to(self.airtime_callback_url, form_out, airtime=True)
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        if self.airtime_answer_delay:
+            await asyncio.sleep(self.airtime_answer_delay)
+        return web.Response(body=body, content_type="application/json")
+
+    async def _validate(self, request_id: str, number: str, amount: str) -> str | None:
+        currency, _, value = amount.partition(" ")
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
+        assert self.airtime_validation_url is not None
+        body = {"transactionId": request_id, "phoneNumber": number, "sourceIpAddress":
+                "127.0.0.1", "currencyCode": currency, "amount": value}  # fmt: skip
+        with contextlib.suppress(aiohttp.ClientError, TimeoutError, ValueError):
+            async with self._session.post(self.airtime_validation_url, json=body) as response:
+                answer = await response.json(content_type=None)
+                if isinstance(answer, dict) and answer.get("status") == "Validated":
+                    return None
+        return "Validation failed"
+
     def _print(self, number: str, form: dict[str, str], note: str = "") -> None:
         """``12:00:03  +254711000111  JUMBE  text`` (newlines shown as ``⏎``), one line each."""
         if self.echo is None:
@@ -142,14 +245,20 @@ class FakeAT:
 
     async def _post(self, form: dict[str, str]) -> None:
         """POST one report, retrying like AT does until a 200."""
+        assert self.callback_url is not None
+        await self._post_to(self.callback_url, form)
+
+    async def _post_to(self, url: str, form: dict[str, str], airtime: bool = False) -> None:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
-        assert self.callback_url is not None
         for attempt in range(DLR_RETRIES):
             with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                async with self._session.post(self.callback_url, data=form) as response:
+                async with self._session.post(url, data=form) as response:
                     if response.status == 200:
-                        self.dlr_posted += 1
+                        if airtime:
+                            self.airtime_callbacks += 1
+                        else:
+                            self.dlr_posted += 1
                         return
             await asyncio.sleep(0.2 * (attempt + 1))
 

@@ -5,20 +5,25 @@ Adding a kind that needs the outside world is adding its effect here with its ha
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 from gateway.config import Settings
 from gateway.hops.effects import EffectRunner
 from gateway.hops.webhook import WebhookCaller
+from gateway.menu.effects import Effect
 from gateway.menu.screens.webhook import WebhookCall
 
 
 @asynccontextmanager
-async def effect_runner(settings: Settings) -> AsyncIterator[EffectRunner]:
-    """The runner with every handler, open for the life of the app."""
+async def effect_runner(
+    settings: Settings, more: Mapping[type[Effect], Any] | None = None
+) -> AsyncIterator[EffectRunner]:
+    """The runner with every handler (``more``: handlers that need the app, e.g. rewards'),
+    open for the life of the app."""
     webhooks = WebhookCaller(settings.webhook_secret)
-    runner = EffectRunner({WebhookCall: webhooks})
+    runner = EffectRunner({WebhookCall: webhooks, **(more or {})})
     try:
         yield runner
     finally:

@@ -29,6 +29,7 @@ from gateway.content.live import reload_context
 from gateway.content.reloader import CONTENT, ContentReloader
 from gateway.errors import ConfigError, ContentError
 from gateway.funnel.counts import FunnelCounts
+from gateway.hops import rewards as rewards_effects
 from gateway.hops.handlers import effect_runner
 from gateway.hops.pipeline import HopPipeline
 from gateway.http import admin, health, metrics
@@ -36,6 +37,7 @@ from gateway.http.routes import setup_api
 from gateway.incentives import RecordedIncentives
 from gateway.menu.findings import has_errors
 from gateway.privacy import Pseudonymizer
+from gateway.rewards.runtime import setup_rewards
 from gateway.sms.runtime import setup_sms
 from gateway.store.cluster import ClusterPipelinedRedis
 from gateway.store.connection import connect
@@ -79,6 +81,7 @@ def create_app(settings: Settings, embedded: EmbeddedRedis | None = None) -> web
     metrics.add_routes(app)
     admin.add_routes(app)
     setup_sms(app)
+    setup_rewards(app)
     setup_api(app)
     return app
 
@@ -106,7 +109,9 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
         app[PSEUDONYM],
         deadline=settings.hop_deadline,
         screen_limits=settings.screen_limits,
-        effects=await effects.enter_async_context(effect_runner(settings)),
+        effects=await effects.enter_async_context(
+            effect_runner(settings, rewards_effects.handlers(app))
+        ),
         funnel=funnel,
     )
     stop = asyncio.Event()

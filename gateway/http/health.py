@@ -7,6 +7,7 @@ from aiohttp import web
 from gateway.appkeys import DATA_GUARD, EMBEDDED, REDIS, REGISTRY, SETTINGS
 from gateway.content.reloader import CONTENT
 from gateway.errors import StoreError
+from gateway.rewards.runtime import REWARDS
 
 
 def add_routes(app: web.Application) -> None:
@@ -42,6 +43,11 @@ async def readyz(request: web.Request) -> web.Response:
     details["redis_mode"] = "cluster" if cluster else "embedded" if embedded else "standalone"
     if EMBEDDED in request.app:
         details["embedded_redis_restarts"] = request.app[EMBEDDED].restarts
+    if REWARDS in request.app:  # the daily airtime budget's breaker (gateway.rewards)
+        try:
+            details["rewards_breaker"] = await request.app[REWARDS].breaker()
+        except StoreError:
+            details["rewards_breaker"] = "unknown (Redis down)"
     body = {"status": "ready" if not problems else "not ready", "menus": len(menus),
             **details, **problems}  # fmt: skip
     return web.json_response(body, status=200 if not problems else 503)

@@ -24,6 +24,9 @@ def add_commands(commands: Any) -> None:
     worker.add_argument("--concurrency", type=int, help="sends in flight (default: 8)")
     worker.add_argument("--name", help="stable consumer name (default: host:pid)")
     worker.add_argument("--log-format", choices=["auto", "json", "console"])
+    worker.add_argument("--queue", choices=["sms", "rewards"], default="sms",
+                        help="which queue: the SMS outbox (default) or reward fulfilment "
+                        "(airtime, vouchers; reads the catalogs in JUMBE_MENUS)")  # fmt: skip
 
     fake = commands.add_parser(
         "fake-at",
@@ -38,6 +41,10 @@ def add_commands(commands: Any) -> None:
     fake.add_argument("--fail", action="append", default=[], metavar="NUMBER=CODE",
                       help="always answer CODE (e.g. 406) for NUMBER; repeatable")  # fmt: skip
     fake.add_argument("--out-of-order", action="store_true", help="final report first")
+    fake.add_argument("--airtime-callback", help="airtime status callback URL, e.g. http://"
+                      "127.0.0.1:8000/airtime/africastalking/status")  # fmt: skip
+    fake.add_argument("--airtime-fail", action="append", default=[], metavar="NUMBER=REASON",
+                      help="refuse airtime to NUMBER with REASON; repeatable")  # fmt: skip
 
     sms = commands.add_parser("sms", help="send SMS through a running gateway's /v1 API")
     sms_commands = sms.add_subparsers(dest="sms_command", required=True)
@@ -71,7 +78,12 @@ def run(args: argparse.Namespace) -> int:
     if settings.redis_url is None:
         raise ConfigError("jumbe worker needs --redis URL (or JUMBE_REDIS_URL)")
     logs.configure(settings.log_format, settings.log_level)
-    asyncio.run(_work(settings))
+    if args.queue == "rewards":
+        from gateway.rewards.runtime import work
+
+        asyncio.run(work(settings))
+    else:
+        asyncio.run(_work(settings))
     return 0
 
 
@@ -104,7 +116,18 @@ def _run_fake(args: argparse.Namespace) -> int:
         if not code.isdigit():
             raise ConfigError(f"--fail {item!r}: expected NUMBER=CODE")
         always[number] = int(code)
-    fake = FakeAT(args.callback, always=always, out_of_order=args.out_of_order, echo=sys.stdout)
+    airtime_fail = {}
+    for item in args.airtime_fail:
+        number, _, reason = item.partition("=")
+        airtime_fail[number] = reason or "Failed"
+    fake = FakeAT(
+        args.callback,
+        always=always,
+        out_of_order=args.out_of_order,
+        echo=sys.stdout,
+        airtime_callback_url=args.airtime_callback,
+        airtime_fail=airtime_fail,
+    )
     run(args.host, args.port, fake)
     return 0
 

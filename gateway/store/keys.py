@@ -265,3 +265,120 @@ def audit() -> str:
     """Stream of data-subject requests (export, erase): action, pseudonym, who asked, what was
     removed, when (trimmed to about a million entries; no TTL)."""
     return f"{PREFIX}:audit:{{audit}}"
+
+
+# --- Durable job queues (gateway.jobs) ------------------------------------------------------
+# A queue is spread over ``shards`` hash tags ``{jobs:<queue>:<n>}`` (a job goes to the shard of
+# CRC32 of its id), so no one Cluster slot carries all of it. Each shard's stream, due set and
+# dead letters share its tag: one script moves a job between them.
+
+JOBS_GROUP = "workers"
+"""The consumer group of every job queue's streams."""
+JOBS_DEAD_MAXLEN = 100_000
+
+
+def jobs_shard(job_id: str, shards: int) -> int:
+    """The shard a job lives in."""
+    return zlib.crc32(job_id.encode()) % shards
+
+
+def jobs_queue(queue: str, shard: int) -> str:
+    """Ready jobs of one shard (stream, group ``JOBS_GROUP``; entries deleted on settle)."""
+    return f"{PREFIX}:jobs:q:{{jobs:{queue}:{shard}}}"
+
+
+def jobs_due(queue: str, shard: int) -> str:
+    """Jobs waiting for their time (sorted set by due ms; ``id\\nattempt\\ndata``; no TTL)."""
+    return f"{PREFIX}:jobs:due:{{jobs:{queue}:{shard}}}"
+
+
+def jobs_dead(queue: str, shard: int) -> str:
+    """Jobs given up on, with the reason (stream, trimmed to ``JOBS_DEAD_MAXLEN``)."""
+    return f"{PREFIX}:jobs:dead:{{jobs:{queue}:{shard}}}"
+
+
+# --- Rewards ledger (gateway.rewards) ------------------------------------------------------
+# A subscriber's ledger, redemptions and per-number guards share the subscriber's tag
+# ``{<pseudonym>}``, so the hold (guards + balance + entry + redemption) is one script. The
+# global budget has its own tag; indexes that span subscribers are sharded.
+
+REWARDS_GUARDS_TTL = 40 * 24 * 3600
+"""Per-number velocity and value counters outlive the longest window (a month) with margin."""
+REWARDS_EARLY_TTL = 24 * 3600
+"""An airtime status callback that beat its send's record waits at most a day."""
+REWARDS_BUDGET_TTL = 2 * 24 * 3600
+REWARDS_SHARDS = 8
+"""Cross-subscriber indexes (expiry, redemptions by time) are spread over this many tags."""
+
+
+def rewards_ledger(pseudonym: str) -> str:
+    """Append-only ledger entries of one subscriber (stream, no TTL; never trimmed)."""
+    return f"{PREFIX}:rw:l:{{{pseudonym}}}"
+
+
+def rewards_sources(pseudonym: str) -> str:
+    """``<source>\\n<source id>`` → the earn entry it made (hash, no TTL): earn is unique."""
+    return f"{PREFIX}:rw:src:{{{pseudonym}}}"
+
+
+def rewards_redemption(pseudonym: str, redemption_id: str) -> str:
+    """One redemption: state, item, value, the raw number to send to, AT's answers (hash, no
+    TTL: it is part of the ledger's history)."""
+    return f"{PREFIX}:rw:r:{{{pseudonym}}}:{redemption_id}"
+
+
+def rewards_redemptions(pseudonym: str) -> str:
+    """A subscriber's redemption ids by creation time in ms (sorted set, no TTL)."""
+    return f"{PREFIX}:rw:rs:{{{pseudonym}}}"
+
+
+def rewards_guards(pseudonym: str) -> str:
+    """Per-number guards: ``last_airtime`` (epoch s), ``d:<YYYYMMDD>:<cur>`` and
+    ``m:<YYYYMM>:<cur>`` values sent (hash, ``REWARDS_GUARDS_TTL`` from the last hold)."""
+    return f"{PREFIX}:rw:g:{{{pseudonym}}}"
+
+
+def rewards_requests(pseudonym: str) -> str:
+    """AT's airtime ``requestId`` → our redemption id (hash, no TTL)."""
+    return f"{PREFIX}:rw:at:{{{pseudonym}}}"
+
+
+def rewards_early(pseudonym: str) -> str:
+    """Status callbacks whose request id is not recorded yet: ``requestId`` → status (hash,
+    ``REWARDS_EARLY_TTL``)."""
+    return f"{PREFIX}:rw:early:{{{pseudonym}}}"
+
+
+def rewards_budget(day: str) -> str:
+    """The global daily budget spent on ``day`` (YYYYMMDD): ``total:<currency>`` and ``r:<id>``
+    per reservation (hash, ``REWARDS_BUDGET_TTL``)."""
+    return f"{PREFIX}:rw:budget:{{rwbudget}}:{day}"
+
+
+def rewards_breaker() -> str:
+    """Set when the daily budget refused a redemption: why (string, until the day ends)."""
+    return f"{PREFIX}:rw:breaker:{{rwbudget}}"
+
+
+def rewards_shard(pseudonym: str) -> int:
+    return zlib.crc32(pseudonym.encode()) % REWARDS_SHARDS
+
+
+def rewards_expiry(shard: int) -> str:
+    """Subscribers by the time their oldest points expire (sorted set, no TTL)."""
+    return f"{PREFIX}:rw:exp:{{rwexp:{shard}}}"
+
+
+def rewards_index(shard: int) -> str:
+    """``<pseudonym>|<redemption id>`` by creation ms, for reconciliation (sorted set, no TTL)."""
+    return f"{PREFIX}:rw:idx:{{rwidx:{shard}}}"
+
+
+def rewards_vouchers(item: str) -> str:
+    """Voucher codes of one catalog item given out: code → redemption id (hash, no TTL)."""
+    return f"{PREFIX}:rw:v:{{rwv:{item}}}"
+
+
+def rewards_voucher_of(item: str) -> str:
+    """Redemption id → the voucher code it got (hash, no TTL; same slot as the codes)."""
+    return f"{PREFIX}:rw:vr:{{rwv:{item}}}"

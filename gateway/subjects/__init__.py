@@ -12,6 +12,7 @@ from gateway.subjects.base import Holder
 from gateway.subjects.consent import ConsentHolder
 from gateway.subjects.incentives import IncentivesHolder
 from gateway.subjects.memory import MemoryHolder
+from gateway.subjects.rewards import RewardsHolder
 from gateway.subjects.sms import SmsHolder
 from gateway.subjects.ussd import UssdEndsHolder
 
@@ -21,5 +22,6 @@ HOLDERS: list[Holder] = [
     SmsHolder(),
     UssdEndsHolder(),
     IncentivesHolder(),
+    RewardsHolder(),
 ]
 """Every engine's holder, in the order an export lists them (and an erasure runs them)."""

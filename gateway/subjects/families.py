@@ -16,5 +16,12 @@ NOT_PERSONAL: dict[str, str] = {
     "sms_inbound_seen": "an inbound message id already handled",
     "funnel_hops": "counts per menu screen",
     "funnel_drops": "counts per menu screen",
+    "jobs_queue": "job ids (and a pseudonym) of work in flight; the work's record is the data",
+    "jobs_due": "job ids (and a pseudonym) of work waiting for its time",
+    "jobs_dead": "job ids (and a pseudonym) of work given up on, with the reason",
+    "rewards_budget": "the global daily airtime budget spent",
+    "rewards_breaker": "why the daily budget breaker tripped",
+    "rewards_vouchers": "voucher codes of an item given out, by redemption id",
+    "rewards_voucher_of": "the voucher code of a redemption id",
     "audit": "the audit trail of data-subject requests (pseudonyms only, kept on purpose)",
 }

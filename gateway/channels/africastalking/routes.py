@@ -15,10 +15,10 @@ from aiohttp import web
 
 from gateway import logs
 from gateway.appkeys import PIPELINE, PSEUDONYM, SESSION_ENDS, SETTINGS
-from gateway.channels.africastalking import PROVIDER, sms, ussd
+from gateway.channels.africastalking import PROVIDER, airtime, sms, ussd
 from gateway.channels.base import Refusal, Reply, read_callback
 from gateway.consent import PURPOSES
-from gateway.errors import StoreUnavailable
+from gateway.errors import StoreError, StoreUnavailable
 from gateway.funnel.drops import drop
 from gateway.sms.runtime import SMS
 
@@ -33,6 +33,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/sms/africastalking/inbound", inbound)
     app.router.add_post("/sms/africastalking/delivery", delivery)
     app.router.add_post("/sms/africastalking/optout", optout)
+    app.router.add_post("/airtime/africastalking/status", airtime_status)
+    app.router.add_post("/airtime/africastalking/validation", airtime_validation)
 
 
 def _refuse_hop(request: web.Request, refusal: Refusal) -> web.Response:
@@ -139,3 +141,42 @@ async def optout(request: web.Request) -> web.Response:
         return _unavailable("sms_optout_not_stored", exc)
     log.info("sms_optout", subscriber=subscriber, sender_id=notice.sender_id)
     return web.Response(text="OK")
+
+
+async def airtime_status(request: web.Request) -> web.Response:
+    """AT's final word on an airtime send: applied once per ``requestId`` (a retry, or a
+    callback for a redemption already settled, changes nothing)."""
+    from gateway.rewards.runtime import REWARDS
+
+    status = await read_callback(request, request.app[SETTINGS], airtime.parse_status)
+    if isinstance(status, Refusal):
+        return _refuse(request, status)
+    subscriber = request.app[PSEUDONYM](status.phone_number)
+    try:
+        outcome = await request.app[REWARDS].status_callback(
+            subscriber, status.request_id, status.status, status.reported
+        )
+    except StoreError as exc:
+        return _unavailable("airtime_status_not_stored", exc)
+    log.info("airtime_status", request_id=status.request_id, subscriber=subscriber,
+             status=status.reported, outcome=outcome)  # fmt: skip
+    return web.Response(text="OK")
+
+
+async def airtime_validation(request: web.Request) -> web.Response:
+    """AT asks before forwarding a send: ``Validated`` only for a SUBMITTED redemption of this
+    number, amount and currency; anything else (or Redis away) ``Failed``."""
+    from gateway.rewards.runtime import REWARDS
+
+    check = await read_callback(request, request.app[SETTINGS], airtime.parse_validation)
+    if isinstance(check, Refusal):
+        return _refuse(request, check)
+    subscriber = request.app[PSEUDONYM](check.phone_number)
+    try:
+        ok = await request.app[REWARDS].validate(check.phone_number, check.amount, check.currency)
+    except StoreError as exc:
+        log.error("airtime_validation_unavailable", error=str(exc))
+        ok = False
+    log.info("airtime_validation", transaction_id=check.transaction_id, subscriber=subscriber,
+             validated=ok)  # fmt: skip
+    return web.json_response({"status": "Validated" if ok else "Failed"})

@@ -11,6 +11,7 @@ from gateway.menu.screens.end import EndKind
 from gateway.menu.screens.input import InputKind
 from gateway.menu.screens.language import LanguageKind
 from gateway.menu.screens.menu import MenuKind
+from gateway.menu.screens.rewards import BalanceKind, CatalogKind, RedeemKind
 from gateway.menu.screens.router import RouterKind
 from gateway.menu.screens.set import SetKind
 from gateway.menu.screens.webhook import WebhookKind
@@ -25,6 +26,9 @@ KINDS: dict[str, ScreenKind[Any]] = {
         SetKind(),
         LanguageKind(),
         WebhookKind(),
+        BalanceKind(),
+        CatalogKind(),
+        RedeemKind(),
     )
 }
 
