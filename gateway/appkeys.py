@@ -36,3 +36,10 @@ EMBEDDED = web.AppKey("embedded", EmbeddedRedis)
 INCENTIVES = web.AppKey("incentives", IncentiveSink)
 """Who credits points engines grant (``gateway.incentives``): recorded until the rewards ledger
 installs its own sink here."""
+
+# --- Balance-check ads (issue 11) ---------------------------------------------------------------
+from gateway.ads.index import Campaigns  # noqa: E402
+
+CAMPAIGNS = web.AppKey("campaigns", Campaigns)
+"""The ad campaigns being served (``kind: campaign`` files, indexed), installed by
+``content.campaigns`` and swapped on every reload."""
