@@ -32,6 +32,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from gateway import logs, metrics
 from gateway.channels.base import Reply, UssdRequest
@@ -51,6 +52,13 @@ from gateway.store.session_store import EXPIRED, SAVED, SessionStore, Subscriber
 from gateway.text import Budget
 
 log = logs.get_logger("gateway")
+
+
+class Activity(Protocol):
+    """Who is told that a subscriber did something (``lifecycle.recorder.ActivityRecorder``)."""
+
+    def record(self, pseudonym: str, kind: str) -> None: ...
+
 
 CACHE_SIZE = 50_000
 MAX_ATTEMPTS = 4
@@ -115,6 +123,8 @@ class HopPipeline:
         self._engines: dict[Budget, Engine] = {}
         self._cache = _Cache(cache_size)
         self._locks: dict[str, list[object]] = {}
+        self.activity: Activity | None = None
+        """Lifecycle hook (``lifecycle.recorder``): told of each session's first hop."""
 
     async def answer(self, request: UssdRequest) -> HopResult:
         """Answer one hop and write its canonical ``ussd_hop`` log line. Never raises: every
@@ -148,6 +158,8 @@ class HopPipeline:
         key = keys.session(request.provider, request.session_id)
         resolved = self.registry.resolve(request.service_code)
         hop = _Hop(request, key, resolved, time.monotonic() + self.deadline, self.engine(request))
+        if request.first and self.activity is not None:
+            self.activity.record(self.pseudonym(request.phone_number), "ussd")
         entry = self._locks.get(key)
         if entry is None:
             entry = self._locks[key] = [asyncio.Lock(), 0]

@@ -1,0 +1,190 @@
+"""``POST /v1/piggyback`` (scope ``piggyback``): the balance text, and an ad if one is right.
+
+Fails open: whatever goes wrong — the decision deadline (``JUMBE_ADS_DEADLINE_MS``, default
+50 ms), Redis, a bug, no eligible campaign, no room on the screen — the answer is ``200`` with
+the balance text byte for byte and ``"ad": null``; ``jumbe_ads_fail_open_total{reason}`` says
+why. Only a request we cannot read at all (bad JSON, a missing field) is a 400.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from gateway import logs, metrics
+from gateway.ads.engine import BalanceCheck
+from gateway.ads.server import AdServer, Decision, Placement
+from gateway.appkeys import (
+    ACTIVITY,
+    ADS,
+    CAMPAIGNS,
+    HOP_REDIS,
+    PIPELINE,
+    PSEUDONYM,
+    REDIS,
+    SETTINGS,
+)
+from gateway.errors import StoreError
+from gateway.http.api import (
+    ApiRoute,
+    Call,
+    bad_request,
+    json_response,
+    msisdn,
+    read_object,
+    require,
+    text,
+)
+from gateway.lifecycle.recorder import ActivityRecorder
+from gateway.lifecycle.stages import Thresholds
+from gateway.sms.countries import country_of
+from gateway.store import keys
+
+log = logs.get_logger("gateway.ads")
+
+FIELDS = ("msisdn", "text", "network", "plan", "balance", "language")
+_NETWORK = re.compile(r"^\d{5,6}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+
+
+def setup_ads(app: web.Application) -> None:
+    """The ad server and the activity recorder, on the hop path's Redis client (after the
+    Redis context has opened it)."""
+    app.cleanup_ctx.append(_ads_context)
+
+
+async def _ads_context(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    lc = settings.lifecycle
+    thresholds = Thresholds(lc.active_days, lc.loyal_weeks, lc.lapsing_days, lc.inactive_days)
+    recorder = ActivityRecorder(app[HOP_REDIS], thresholds)
+    app[ACTIVITY] = recorder
+    app[PIPELINE].activity = recorder
+    server = AdServer(
+        app[HOP_REDIS], app[CAMPAIGNS], mode=settings.consent_modes.get("ads", "opt_in"),
+        per_day=settings.ads.per_day, thresholds=thresholds,
+    )  # fmt: skip
+    app[ADS] = server
+    try:
+        yield
+    finally:
+        await server.close()
+        await recorder.close()
+
+
+async def piggyback(request: web.Request, call: Call) -> web.Response:
+    """``{"msisdn", "text", "network", "plan"?, "balance"?, "language"?}`` → ``{"text", "ad"}``."""
+    started = time.perf_counter()
+    check = _check(request, await read_object(request, FIELDS))
+    settings = request.app[SETTINGS]
+    limits = settings.screen_limits.get(check.network) or settings.screen_limits["default"]
+    decision = await decide_within(request.app[ADS], check, limits, settings.ads.deadline_ms / 1000)
+    metrics.count_ad_decision(decision.reason, time.perf_counter() - started)
+    placement = decision.placement
+    call.log.update(
+        subscriber=check.pseudonym, network=check.network, reason=decision.reason or "ad",
+        campaign=placement.campaign.id if placement else None,
+    )  # fmt: skip
+    ad = (
+        {"campaign": placement.campaign.id, "impression": placement.impression}
+        if placement
+        else None
+    )
+    return json_response({"text": decision.text, "ad": ad})
+
+
+async def decide_within(
+    server: AdServer, check: BalanceCheck, limits: tuple[int, int], deadline: float
+) -> Decision:
+    """The decision, or the balance text unchanged if it is not ready within ``deadline`` or
+    fails; an ad reserved after the deadline is given back."""
+    task = asyncio.ensure_future(server.decide(check, limits))
+    try:
+        decision = await asyncio.wait_for(asyncio.shield(task), deadline)
+    except TimeoutError:
+        task.add_done_callback(lambda done: _release_late(server, done))
+        return Decision(check.text, None, "timeout")
+    except StoreError:
+        return Decision(check.text, None, "store_unavailable")
+    except Exception:  # fail open, always; the bug is in the log
+        log.exception("ad_decision_crashed", subscriber=check.pseudonym)
+        return Decision(check.text, None, "error")
+    if decision.placement is not None and not decision.text.startswith(check.text):
+        server.release(decision.placement)  # never happens; never cut the balance text
+        return Decision(check.text, None, "error")
+    return decision
+
+
+def _release_late(server: AdServer, task: asyncio.Future[Decision]) -> None:
+    if task.cancelled() or task.exception() is not None:
+        return
+    placement: Placement | None = task.result().placement
+    if placement is not None:
+        server.release(placement)
+
+
+def _check(request: web.Request, body: dict[str, Any]) -> BalanceCheck:
+    require(body, "msisdn", "text", "network")
+    number = msisdn(text(body, "msisdn", 32))
+    balance_text = text(body, "text", 1000)
+    network = str(body["network"]) if isinstance(body["network"], int) else text(body, "network", 8)
+    if not _NETWORK.match(network):
+        raise bad_request(f"network: expected MCC+MNC digits such as 63902, got {network[:8]!r}")
+    plan = body.get("plan")
+    if plan is not None and plan not in ("prepaid", "postpaid"):
+        raise bad_request("plan: expected prepaid or postpaid")
+    balance = body.get("balance")
+    if balance is not None and (isinstance(balance, bool) or not isinstance(balance, int | float)):
+        raise bad_request("balance: expected a number")
+    language = body.get("language")
+    if language is not None and (not isinstance(language, str) or not _LANGUAGE.match(language)):
+        raise bad_request("language: expected a language code such as en or sw")
+    return BalanceCheck(
+        request.app[PSEUDONYM](number), number.lstrip("+"), balance_text, network, plan,
+        None if balance is None else float(balance), language, country_of(number).zone,
+    )  # fmt: skip
+
+
+MAX_SEGMENT_BATCH = 10_000
+_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+
+
+async def segment(request: web.Request, call: Call) -> web.Response:
+    """``POST /v1/segments/{name}`` ``{"msisdns": [...], "member": true|false}``: add the
+    numbers to (or remove them from) a segment; the same tags SMS keywords set
+    (``j:tags:{<pseudonym>}``), which campaigns target with ``target.segments``."""
+    name = request.match_info["name"]
+    if not _SEGMENT.match(name):
+        raise bad_request("segment name: letters, digits, _ . - (at most 64)")
+    body = await read_object(request, ("msisdns", "member"))
+    require(body, "msisdns")
+    numbers = body["msisdns"]
+    if not isinstance(numbers, list) or not numbers or len(numbers) > MAX_SEGMENT_BATCH:
+        raise bad_request(f"msisdns: expected a list of 1 to {MAX_SEGMENT_BATCH} numbers")
+    member = body.get("member", True)
+    if not isinstance(member, bool):
+        raise bad_request("member: expected true or false")
+    pseudonym = request.app[PSEUDONYM]
+    subscribers = []
+    for i, raw in enumerate(numbers):
+        if not isinstance(raw, str):
+            raise bad_request(f"msisdns[{i}]: expected a string")
+        subscribers.append(pseudonym(msisdn(raw, f"msisdns[{i}]")))
+    pipe = request.app[REDIS].pipeline(transaction=False)
+    for subscriber in subscribers:
+        tags = keys.subscriber_tags(subscriber)
+        pipe.sadd(tags, name) if member else pipe.srem(tags, name)
+    changed = sum(int(n) for n in await pipe.execute())
+    call.log.update(segment=name, member=member, numbers=len(subscribers), changed=changed)
+    return json_response({"segment": name, "member": member, "changed": changed})
+
+
+ROUTES = [
+    ApiRoute("POST", "/v1/piggyback", "piggyback", piggyback),
+    ApiRoute("POST", "/v1/segments/{name}", "segments", segment),
+]
