@@ -38,6 +38,7 @@ INCENTIVES = web.AppKey("incentives", IncentiveSink)
 installs its own sink here."""
 
 # --- Balance-check ads (issue 11) ---------------------------------------------------------------
+from gateway.ads.events import AdEvents  # noqa: E402
 from gateway.ads.index import Campaigns  # noqa: E402
 from gateway.ads.server import AdServer  # noqa: E402
 from gateway.lifecycle.recorder import ActivityRecorder  # noqa: E402
@@ -54,3 +55,5 @@ pipeline's and the ad decision's, for speed."""
 ACTIVITY = web.AppKey("activity", ActivityRecorder)
 """Lifecycle activity hook: ``app[ACTIVITY].record(pseudonym, kind)`` (``kind``: ussd, sms,
 survey, redemption, purchase) — non-blocking, once a day per subscriber per process."""
+AD_EVENTS = web.AppKey("ad_events", AdEvents)
+"""Counts ad clicks (dialled codes, SMS keywords) and conversions."""

@@ -1,4 +1,8 @@
-"""``POST /v1/piggyback`` (scope ``piggyback``): the balance text, and an ad if one is right.
+"""The ads API: ``POST /v1/piggyback`` (scope ``piggyback``), ``POST /v1/segments/{name}`` and
+``POST /v1/ads/conversions`` (scope ``segments``: the brand CRM's), ``GET /v1/reports/ads``
+(scope ``reports``).
+
+``POST /v1/piggyback``: the balance text, and an ad if one is right.
 
 Fails open: whatever goes wrong — the decision deadline (``JUMBE_ADS_DEADLINE_MS``, default
 50 ms), Redis, a bug, no eligible campaign, no room on the screen — the answer is ``200`` with
@@ -12,15 +16,19 @@ import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
 from aiohttp import web
 
 from gateway import logs, metrics
 from gateway.ads.engine import BalanceCheck
+from gateway.ads.events import AdEvents
+from gateway.ads.report import ads_report, campaign_ids
 from gateway.ads.server import AdServer, Decision, Placement
 from gateway.appkeys import (
     ACTIVITY,
+    AD_EVENTS,
     ADS,
     CAMPAIGNS,
     HOP_REDIS,
@@ -29,7 +37,7 @@ from gateway.appkeys import (
     REDIS,
     SETTINGS,
 )
-from gateway.errors import StoreError
+from gateway.errors import ApiError, StoreError
 from gateway.http.api import (
     ApiRoute,
     Call,
@@ -43,6 +51,7 @@ from gateway.http.api import (
 from gateway.lifecycle.recorder import ActivityRecorder
 from gateway.lifecycle.stages import Thresholds
 from gateway.sms.countries import country_of
+from gateway.sms.runtime import SMS
 from gateway.store import keys
 
 log = logs.get_logger("gateway.ads")
@@ -70,10 +79,16 @@ async def _ads_context(app: web.Application) -> AsyncIterator[None]:
         per_day=settings.ads.per_day, thresholds=thresholds,
     )  # fmt: skip
     app[ADS] = server
+    events = AdEvents(app[HOP_REDIS], app[CAMPAIGNS])
+    app[AD_EVENTS] = events
+    app[PIPELINE].dialled = events.dialled
+    app[SMS].inbound.activity = recorder
+    app[SMS].inbound.replied = events.replied
     try:
         yield
     finally:
         await server.close()
+        await events.close()
         await recorder.close()
 
 
@@ -184,7 +199,66 @@ async def segment(request: web.Request, call: Call) -> web.Response:
     return json_response({"segment": name, "member": member, "changed": changed})
 
 
+MAX_CONVERSION_ID = 200
+
+
+async def conversion(request: web.Request, call: Call) -> web.Response:
+    """``POST /v1/ads/conversions`` ``{"msisdn", "campaign", "event", "id"}``: counted once per
+    ``id`` if the subscriber saw the campaign within its conversion window; the same ``id``
+    again answers the same, counted once."""
+    body = await read_object(request, ("msisdn", "campaign", "event", "id"))
+    require(body, "msisdn", "campaign", "event", "id")
+    number = msisdn(text(body, "msisdn", 32))
+    cid = text(body, "campaign", 64)
+    event = text(body, "event", 64)
+    conversion_id = text(body, "id", MAX_CONVERSION_ID).strip()
+    if not conversion_id or not event.strip():
+        raise bad_request("id and event must not be empty")
+    campaign = request.app[CAMPAIGNS].index.by_id.get(cid)
+    if campaign is None:
+        raise ApiError(404, "not_found", f"no campaign {cid[:64]!r} is being served")
+    subscriber = request.app[PSEUDONYM](number)
+    result = await request.app[AD_EVENTS].convert(subscriber, campaign, conversion_id)
+    call.log.update(subscriber=subscriber, campaign=cid, conversion=event, counted=result.counted,
+                    duplicate=result.duplicate)  # fmt: skip
+    answer: dict[str, Any] = {"id": conversion_id, "campaign": cid, "event": event,
+                              "counted": result.counted, "duplicate": result.duplicate}  # fmt: skip
+    if result.reason:
+        answer["reason"] = result.reason
+    return json_response(answer)
+
+
+async def report(request: web.Request, call: Call) -> web.Response:
+    """``GET /v1/reports/ads[?from=YYYY-MM-DD&to=YYYY-MM-DD]`` (days in each campaign's zone)."""
+    unknown = sorted(set(request.query) - {"from", "to"})
+    if unknown:
+        raise bad_request(f"unknown parameter(s) {', '.join(unknown)}; expected from, to")
+    start, end = _day(request, "from"), _day(request, "to")
+    if start and end and end < start:
+        raise bad_request("to: before from")
+    client = request.app[REDIS]
+    ids = await campaign_ids(client, request.app[CAMPAIGNS].index.by_id)
+    body = await ads_report(client, ids, start, end)
+    body["lifecycle"] = await request.app[ACTIVITY].counts()
+    call.log.update(campaigns=len(ids))
+    return json_response(body)
+
+
+def _day(request: web.Request, name: str) -> date | None:
+    raw = request.query.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        if not re.match(r"^\d{4}-\d{2}-\d{2}$", raw):
+            raise ValueError
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise bad_request(f"{name}: expected a date as YYYY-MM-DD, got {raw[:32]!r}") from None
+
+
 ROUTES = [
     ApiRoute("POST", "/v1/piggyback", "piggyback", piggyback),
     ApiRoute("POST", "/v1/segments/{name}", "segments", segment),
+    ApiRoute("POST", "/v1/ads/conversions", "segments", conversion),
+    ApiRoute("GET", "/v1/reports/ads", "reports", report),
 ]
