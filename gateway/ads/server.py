@@ -227,3 +227,33 @@ class AdServer:
 
 def _flat(raw: list[bytes], cast: Callable[[str], Any]) -> dict[str, Any]:
     return {raw[i].decode(): cast(raw[i + 1].decode()) for i in range(0, len(raw), 2)}
+
+
+async def decide_within(
+    server: AdServer, check: BalanceCheck, limits: tuple[int, int], deadline: float
+) -> Decision:
+    """The decision, or the balance text unchanged if it is not ready within ``deadline`` or
+    fails; an ad reserved after the deadline is given back."""
+    task = asyncio.ensure_future(server.decide(check, limits))
+    try:
+        decision = await asyncio.wait_for(asyncio.shield(task), deadline)
+    except TimeoutError:
+        task.add_done_callback(lambda done: _release_late(server, done))
+        return Decision(check.text, None, "timeout")
+    except StoreError:
+        return Decision(check.text, None, "store_unavailable")
+    except Exception:  # fail open, always; the bug is in the log
+        log.exception("ad_decision_crashed", subscriber=check.pseudonym)
+        return Decision(check.text, None, "error")
+    if decision.placement is not None and not decision.text.startswith(check.text):
+        server.release(decision.placement)  # never happens; never cut the balance text
+        return Decision(check.text, None, "error")
+    return decision
+
+
+def _release_late(server: AdServer, task: asyncio.Future[Decision]) -> None:
+    if task.cancelled() or task.exception() is not None:
+        return
+    placement: Placement | None = task.result().placement
+    if placement is not None:
+        server.release(placement)

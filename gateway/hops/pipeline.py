@@ -390,7 +390,7 @@ class HopPipeline:
         request = hop.request
         return HopContext(request.provider, request.session_id, request.phone_number,
                           self.pseudonym(request.phone_number), session.vars,
-                          hop.deadline)  # fmt: skip
+                          hop.deadline, request.network_code)  # fmt: skip
 
     def _perform_later(self, hop: _Hop, session: SessionState) -> None:
         """Start the effects the saved step deferred until after its reply."""

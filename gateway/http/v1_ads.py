@@ -12,7 +12,6 @@ why. Only a request we cannot read at all (bad JSON, a missing field) is a 400.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
@@ -25,7 +24,7 @@ from gateway import logs, metrics
 from gateway.ads.engine import BalanceCheck
 from gateway.ads.events import AdEvents
 from gateway.ads.report import ads_report, campaign_ids
-from gateway.ads.server import AdServer, Decision, Placement
+from gateway.ads.server import AdServer, decide_within
 from gateway.appkeys import (
     ACTIVITY,
     AD_EVENTS,
@@ -37,7 +36,8 @@ from gateway.appkeys import (
     REDIS,
     SETTINGS,
 )
-from gateway.errors import ApiError, StoreError
+from gateway.errors import ApiError
+from gateway.hops.ad_fill import ad_fill_handler
 from gateway.http.api import (
     ApiRoute,
     Call,
@@ -50,6 +50,7 @@ from gateway.http.api import (
 )
 from gateway.lifecycle.recorder import ActivityRecorder
 from gateway.lifecycle.stages import Thresholds
+from gateway.menu.screens.ad_slot import AdFill
 from gateway.sms.countries import country_of
 from gateway.sms.runtime import SMS
 from gateway.store import keys
@@ -82,6 +83,7 @@ async def _ads_context(app: web.Application) -> AsyncIterator[None]:
     events = AdEvents(app[HOP_REDIS], app[CAMPAIGNS])
     app[AD_EVENTS] = events
     app[PIPELINE].dialled = events.dialled
+    app[PIPELINE].effects.register(AdFill, ad_fill_handler(server, settings.ads.deadline_ms / 1000))
     app[SMS].inbound.activity = recorder
     app[SMS].inbound.replied = events.replied
     try:
@@ -111,36 +113,6 @@ async def piggyback(request: web.Request, call: Call) -> web.Response:
         else None
     )
     return json_response({"text": decision.text, "ad": ad})
-
-
-async def decide_within(
-    server: AdServer, check: BalanceCheck, limits: tuple[int, int], deadline: float
-) -> Decision:
-    """The decision, or the balance text unchanged if it is not ready within ``deadline`` or
-    fails; an ad reserved after the deadline is given back."""
-    task = asyncio.ensure_future(server.decide(check, limits))
-    try:
-        decision = await asyncio.wait_for(asyncio.shield(task), deadline)
-    except TimeoutError:
-        task.add_done_callback(lambda done: _release_late(server, done))
-        return Decision(check.text, None, "timeout")
-    except StoreError:
-        return Decision(check.text, None, "store_unavailable")
-    except Exception:  # fail open, always; the bug is in the log
-        log.exception("ad_decision_crashed", subscriber=check.pseudonym)
-        return Decision(check.text, None, "error")
-    if decision.placement is not None and not decision.text.startswith(check.text):
-        server.release(decision.placement)  # never happens; never cut the balance text
-        return Decision(check.text, None, "error")
-    return decision
-
-
-def _release_late(server: AdServer, task: asyncio.Future[Decision]) -> None:
-    if task.cancelled() or task.exception() is not None:
-        return
-    placement: Placement | None = task.result().placement
-    if placement is not None:
-        server.release(placement)
 
 
 def _check(request: web.Request, body: dict[str, Any]) -> BalanceCheck:
