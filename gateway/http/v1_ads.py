@@ -12,6 +12,7 @@ why. Only a request we cannot read at all (bad JSON, a missing field) is a 400.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
@@ -24,7 +25,7 @@ from gateway import logs, metrics
 from gateway.ads.engine import BalanceCheck
 from gateway.ads.events import AdEvents
 from gateway.ads.report import ads_report, campaign_ids
-from gateway.ads.server import AdServer, decide_within
+from gateway.ads.server import AdServer, Placement, decide_within
 from gateway.appkeys import (
     ACTIVITY,
     AD_EVENTS,
@@ -36,7 +37,7 @@ from gateway.appkeys import (
     REDIS,
     SETTINGS,
 )
-from gateway.errors import ApiError
+from gateway.errors import ApiError, SendRefused, StoreError
 from gateway.hops.ad_fill import ad_fill_handler
 from gateway.http.api import (
     ApiRoute,
@@ -107,12 +108,51 @@ async def piggyback(request: web.Request, call: Call) -> web.Response:
         subscriber=check.pseudonym, network=check.network, reason=decision.reason or "ad",
         campaign=placement.campaign.id if placement else None,
     )  # fmt: skip
+    if placement is not None and placement.campaign.sms:
+        follow_up(request.app, number_of(check), placement)
     ad = (
         {"campaign": placement.campaign.id, "impression": placement.impression}
         if placement
         else None
     )
     return json_response({"text": decision.text, "ad": ad})
+
+
+_FOLLOW_UPS: set[asyncio.Task[None]] = set()
+
+
+def number_of(check: BalanceCheck) -> str:
+    return "+" + check.digits
+
+
+def follow_up(app: web.Application, number: str, placement: Placement) -> None:
+    """Queue the campaign's SMS follow-up after the answer (never delays it): promotional,
+    so the outbox checks consent and holds it through quiet hours; once per impression."""
+    task = asyncio.ensure_future(_send_follow_up(app, number, placement))
+    _FOLLOW_UPS.add(task)
+    task.add_done_callback(_FOLLOW_UPS.discard)
+
+
+async def _send_follow_up(app: web.Application, number: str, placement: Placement) -> None:
+    campaign = placement.campaign
+    language = placement.check.language
+    text = campaign.sms.get(language or "") or next(iter(campaign.sms.values()))
+    try:
+        message = await app[SMS].outbox.send(
+            number, text, category="promotional", idempotency_key=f"ad:{placement.impression}"
+        )
+        if campaign.flash:  # AT has no class-0 flag: recorded for transports that have one
+            await app[REDIS].hset(keys.sms_message(message), mapping={
+                "flash": "1", "ad_campaign": campaign.id, "ad_impression": placement.impression,
+            })  # fmt: skip
+        log.info("ad_sms_queued", subscriber=placement.check.pseudonym, campaign=campaign.id,
+                 message=message, flash=campaign.flash)  # fmt: skip
+    except SendRefused as exc:
+        log.info("ad_sms_refused", subscriber=placement.check.pseudonym, campaign=campaign.id,
+                 reason=exc.reason)  # fmt: skip
+    except StoreError as exc:
+        log.warning("ad_sms_failed", subscriber=placement.check.pseudonym, campaign=campaign.id,
+                    error=str(exc))  # fmt: skip
 
 
 def _check(request: web.Request, body: dict[str, Any]) -> BalanceCheck:

@@ -149,3 +149,42 @@ async def test_segments_api_adds_and_removes(
     assert pseudonymize(b"test-pseudonym-key", PHONE) in names or names == ""
     everything = " ".join(k.decode() for k in redis_client.scan_iter("*"))
     assert PHONE.lstrip("+") not in everything
+
+
+async def test_flash_sms_follow_up_goes_through_the_outbox(
+    make_gateway: GatewayFactory, tmp_path: Path, redis_client: Any
+) -> None:
+    """An impression of a campaign with an SMS follow-up queues one promotional SMS (with the
+    opt-out footer), marked as a flash intent; a subscriber without promo consent gets none."""
+    spec = "sms: {text: {en: 'Show this SMS for 10% off'}, flash: true}\n"
+    content = folder(tmp_path, campaign("promo", spec))
+    client = await gateway(make_gateway, content, consent_modes={
+        "ads": "opt_out", "promo_sms": "opt_out", "surveys": "opt_in",
+    })  # fmt: skip
+    answer = await check(client)
+    assert answer["ad"] is not None
+
+    def queued() -> list[dict[bytes, bytes]]:
+        return [redis_client.hgetall(k) for k in redis_client.scan_iter("j:sms:m:*")]
+
+    async def one_queued() -> bool:
+        return len(queued()) == 1
+
+    await eventually(one_queued)
+    message = queued()[0]
+    assert message[b"category"] == b"promotional"
+    assert message[b"text"].startswith(b"Show this SMS for 10% off")
+    assert (message[b"flash"], message[b"ad_campaign"]) == (b"1", b"promo")
+    assert message[b"ad_impression"].decode() == answer["ad"]["impression"]
+    other = "+254700000042"
+    revoke = {"msisdn": other, "purpose": "promo_sms", "granted": False, "source": "crm"}
+    assert (await client.post("/v1/consent", json=revoke, headers=AUTH)).status == 200
+    assert (await check(client, phone=other))["ad"] is not None  # ads consent is separate
+    await check(client, phone="+254700000043")  # a later follow-up is queued after it...
+
+    async def two_queued() -> bool:
+        return len(queued()) == 2
+
+    await eventually(two_queued)
+    assert all(m[b"subscriber"] != pseudonymize(b"test-pseudonym-key", other).encode()
+               for m in queued())  # fmt: skip
