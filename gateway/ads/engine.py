@@ -13,13 +13,15 @@ remnants left, so the first pick is exactly weight/total).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from gateway.ads.model import Campaign
+from gateway.ads.model import Campaign, serving_order
 from gateway.ads.parse import SEPARATOR
 from gateway.text import units
 
@@ -106,8 +108,76 @@ def consent_allows(state: str, mode: str) -> bool:
     return state == "granted" or (state == "unknown" and mode == "opt_out")
 
 
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """The campaigns one network can serve, laid out for a fast decision: overrides and
+    contracts in serving order, remnants with their cumulative weights (for weighted draws
+    without looking at every remnant)."""
+
+    ordered: tuple[Campaign, ...] = ()
+    remnants: tuple[Campaign, ...] = ()
+    cumulative: tuple[float, ...] = ()
+
+    @classmethod
+    def of(cls, campaigns: Iterable[Campaign]) -> Pool:
+        every = sorted(campaigns, key=serving_order)
+        remnants = tuple(c for c in every if c.cls == "remnant")
+        return cls(
+            tuple(c for c in every if c.cls != "remnant"), remnants,
+            tuple(itertools.accumulate(c.weight for c in remnants)),
+        )  # fmt: skip
+
+    def __len__(self) -> int:
+        return len(self.ordered) + len(self.remnants)
+
+
+WANTED = 3
+"""Candidates a ranking returns at most (the server tries them in order)."""
+DRAWS = 48
+"""Weighted draws among remnants before falling back to looking at every one (few eligible)."""
+
+
+class _Judge:
+    """Decides whether one campaign may be offered on this check (and why not)."""
+
+    __slots__ = ("base", "calendar", "check", "language", "limits", "now", "view", "why")
+
+    def __init__(
+        self, check: BalanceCheck, view: SubscriberView, now: float, limits: tuple[int, int]
+    ) -> None:
+        self.check, self.view, self.now, self.limits = check, view, now, limits
+        self.calendar = Calendar.at(now, check.zone)
+        self.language = check.language or view.language
+        encoding, n = units(check.text)
+        utf16 = len(check.text.encode("utf-16-le")) // 2
+        self.base = (n if encoding == "gsm7" else None, utf16)
+        self.why = {"targeted": 0, "capped": 0}
+
+    def offer(self, campaign: Campaign) -> Offer | None:
+        if not campaign.live(self.now) or not targets(
+            campaign, self.check, self.view, self.calendar, self.language
+        ):
+            return None
+        self.why["targeted"] += 1
+        if over_cap(campaign, self.view):
+            self.why["capped"] += 1
+            return None
+        ad = campaign.text_for(self.language, self.base[0] is None)
+        septets, utf16 = campaign.sizes.get(ad) or _measure(ad)
+        if self.base[0] is not None and septets is not None:
+            fits = self.base[0] + septets <= self.limits[0]
+        else:
+            fits = self.base[1] + utf16 <= self.limits[1]
+        return Offer(campaign, self.check.text + SEPARATOR + ad) if fits else None
+
+
+def _measure(ad: str) -> tuple[int | None, int]:
+    encoding, n = units(SEPARATOR + ad)
+    return (n if encoding == "gsm7" else None), len((SEPARATOR + ad).encode("utf-16-le")) // 2
+
+
 def rank(
-    campaigns: Iterable[Campaign],
+    campaigns: Pool | Iterable[Campaign],
     check: BalanceCheck,
     view: SubscriberView,
     now: float,
@@ -115,28 +185,50 @@ def rank(
     per_day: int,
     rng: random.Random,
 ) -> Ranking:
-    """The offers that may be shown on this check, best first (at most one will be)."""
-    calendar = Calendar.at(now, check.zone)
+    """Up to ``WANTED`` offers that may be shown on this check, best first (one will be)."""
+    pool = campaigns if isinstance(campaigns, Pool) else Pool.of(campaigns)
     if per_day > 0 and view.day.get("*", 0) >= per_day:
         return Ranking([], "capped")
-    language = check.language or view.language
-    base_encoding, _ = units(check.text)
-    targeted = capped = 0
+    judge = _Judge(check, view, now, limits)
     offers: list[Offer] = []
-    for campaign in campaigns:
-        if not campaign.live(now) or not targets(campaign, check, view, calendar, language):
+    for _, group in itertools.groupby(pool.ordered, key=lambda c: (c.cls, c.priority)):
+        found = [o for o in map(judge.offer, group) if o is not None]
+        rng.shuffle(found)  # equal class and priority: no campaign is always first
+        offers.extend(found)
+        if len(offers) >= WANTED:
+            return Ranking(offers[:WANTED], "")
+    offers += _remnants(pool, judge, WANTED - len(offers), rng)
+    if offers:
+        return Ranking(offers, "")
+    targeted, capped = judge.why["targeted"], judge.why["capped"]
+    reason = "no_campaign" if not targeted else "capped" if capped == targeted else "no_fit"
+    return Ranking([], reason)
+
+
+def _remnants(pool: Pool, judge: _Judge, wanted: int, rng: random.Random) -> list[Offer]:
+    """Remnants drawn by weight among the eligible ones, without replacement: draw among all
+    by weight and keep the eligible (the same distribution), or — when few are eligible —
+    look at every one and draw among those."""
+    if not pool.remnants or wanted <= 0:
+        return []
+    total = pool.cumulative[-1]
+    picked: dict[int, Offer | None] = {}
+    kept: list[Offer] = []
+    for _ in range(DRAWS):
+        i = bisect.bisect_right(pool.cumulative, rng.random() * total)
+        i = min(i, len(pool.remnants) - 1)
+        if i in picked:
             continue
-        targeted += 1
-        if over_cap(campaign, view):
-            capped += 1
-            continue
-        text = combined(check.text, campaign, language, base_encoding == "ucs2")
-        if text is not None and fits(text, limits):
-            offers.append(Offer(campaign, text))
-    if not offers:
-        reason = "no_campaign" if not targeted else "capped" if capped == targeted else "no_fit"
-        return Ranking([], reason)
-    return Ranking(order(offers, rng), "")
+        offer = picked[i] = judge.offer(pool.remnants[i])
+        if offer is not None:
+            kept.append(offer)
+            if len(kept) == wanted:
+                return kept
+    rest = [o for i, c in enumerate(pool.remnants) if i not in picked
+            for o in (judge.offer(c),) if o is not None]  # fmt: skip
+    keyed = [(rng.random() ** (1.0 / o.campaign.weight), n) for n, o in enumerate(rest)]
+    keyed.sort(reverse=True)
+    return (kept + [rest[n] for _, n in keyed])[:wanted]
 
 
 def targets(
@@ -173,28 +265,3 @@ def over_cap(campaign: Campaign, view: SubscriberView) -> bool:
         or (caps.per_week > 0 and view.week.get(cid, 0) >= caps.per_week)
         or (caps.lifetime > 0 and view.lifetime.get(cid, 0) >= caps.lifetime)
     )
-
-
-def combined(balance_text: str, campaign: Campaign, language: str | None, ucs2: bool) -> str:
-    """The balance text, unchanged, then the separator and the ad."""
-    return balance_text + SEPARATOR + campaign.text_for(language, ucs2)
-
-
-def fits(text: str, limits: tuple[int, int]) -> bool:
-    """Within the screen: GSM-7 septets, or UCS-2 units if any part needs UCS-2."""
-    encoding, n = units(text)
-    return n <= (limits[0] if encoding == "gsm7" else limits[1])
-
-
-def order(offers: list[Offer], rng: random.Random) -> list[Offer]:
-    """Override (priority high first), contract (priority high first, ties shuffled), remnant
-    (a weighted draw without replacement)."""
-    overrides = [o for o in offers if o.campaign.cls == "override"]
-    contracts = [o for o in offers if o.campaign.cls == "contract"]
-    remnants = [o for o in offers if o.campaign.cls == "remnant"]
-    overrides.sort(key=lambda o: -o.campaign.priority)
-    rng.shuffle(contracts)
-    contracts.sort(key=lambda o: -o.campaign.priority)  # stable: shuffled within a priority
-    keyed = [(rng.random() ** (1.0 / o.campaign.weight), i) for i, o in enumerate(remnants)]
-    keyed.sort(reverse=True)
-    return overrides + contracts + [remnants[i] for _, i in keyed]

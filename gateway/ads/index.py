@@ -10,12 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from gateway.ads.model import CLASS_RANK, Campaign
-
-
-def serving_order(campaign: Campaign) -> tuple[int, int, str]:
-    """Override, contract (priority high first), remnant; ids break ties for a stable order."""
-    return (CLASS_RANK[campaign.cls], -campaign.priority, campaign.id)
+from gateway.ads.engine import Pool
+from gateway.ads.model import Campaign, serving_order
 
 
 @dataclass(slots=True)
@@ -23,8 +19,8 @@ class CampaignIndex:
     """Every campaign being served, by id, by network, and by what counts as its click."""
 
     by_id: dict[str, Campaign] = field(default_factory=dict)
-    by_network: dict[str, tuple[Campaign, ...]] = field(default_factory=dict)
-    any_network: tuple[Campaign, ...] = ()
+    by_network: dict[str, Pool] = field(default_factory=dict)
+    any_network: Pool = field(default_factory=Pool)
     by_code: dict[str, tuple[Campaign, ...]] = field(default_factory=dict)
     by_keyword: dict[str, tuple[Campaign, ...]] = field(default_factory=dict)
 
@@ -32,11 +28,10 @@ class CampaignIndex:
     def build(cls, campaigns: Iterable[Campaign]) -> CampaignIndex:
         ordered = sorted(campaigns, key=serving_order)
         index = cls(by_id={c.id: c for c in ordered})
-        anywhere = tuple(c for c in ordered if not c.target.networks)
-        index.any_network = anywhere
+        index.any_network = Pool.of(c for c in ordered if not c.target.networks)
         networks = {n for c in ordered for n in c.target.networks}
         index.by_network = {
-            n: tuple(c for c in ordered if not c.target.networks or n in c.target.networks)
+            n: Pool.of(c for c in ordered if not c.target.networks or n in c.target.networks)
             for n in networks
         }
         for campaign in ordered:
@@ -52,8 +47,8 @@ class CampaignIndex:
                 )
         return index
 
-    def for_network(self, network: str) -> tuple[Campaign, ...]:
-        """Campaigns that may run on ``network``, in serving order."""
+    def for_network(self, network: str) -> Pool:
+        """Campaigns that may run on ``network``, laid out for a decision."""
         return self.by_network.get(network, self.any_network)
 
     def __len__(self) -> int:

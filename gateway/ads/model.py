@@ -88,6 +88,9 @@ class Campaign:
     """The follow-up is meant as a flash (class 0) SMS where the transport supports it."""
     version: str = ""
     path: str = ""
+    sizes: dict[str, tuple[int | None, int]] = field(default_factory=dict)
+    """Per text (as given), its size with the separator: (GSM-7 septets or ``None`` when it
+    needs UCS-2, UTF-16 units), measured once at load so a decision adds integers."""
 
     def text_for(self, language: str | None, ucs2: bool) -> str:
         """The ad text for ``language`` (else the default language), the UCS-2 variant when the
@@ -99,6 +102,11 @@ class Campaign:
     def live(self, now: float) -> bool:
         """Inside its flight: start inclusive, end exclusive."""
         return self.start <= now < self.end
+
+
+def serving_order(campaign: Campaign) -> tuple[int, int, str]:
+    """Override, contract (priority high first), remnant; ids break ties for a stable order."""
+    return (CLASS_RANK[campaign.cls], -campaign.priority, campaign.id)
 
 
 def _pick(texts: dict[str, str], language: str | None) -> str:

@@ -79,8 +79,16 @@ def parse_campaign(
         priority=fields[0], weight=fields[1], goal=fields[2], budget=budget, price=price,
         target=target, caps=caps, click_code=code, click_keyword=keyword,
         conversion_window=window, sms=sms, flash=flash, path=locations.path,
+        sizes={text: size(text) for text in (*texts.values(), *ucs2.values())},
     )  # fmt: skip
     return campaign, ordered
+
+
+def size(text: str) -> tuple[int | None, int]:
+    """(GSM-7 septets or ``None``, UTF-16 units) of the separator and ``text``."""
+    encoding, n = units(SEPARATOR + text)
+    utf16 = len((SEPARATOR + text).encode("utf-16-le")) // 2
+    return (n if encoding == "gsm7" else None), utf16
 
 
 class _Check:
