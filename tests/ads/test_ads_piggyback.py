@@ -225,7 +225,8 @@ async def test_redis_latency_fails_open_within_the_deadline(
 ) -> None:
     """Redis stalls for 200 ms: the balance text comes back unchanged within 60 ms more than
     an answer with Redis healthy, and the ad reserved late is given back."""
-    content = folder(tmp_path, campaign("promo", "caps: {per_day: 1}\n"))
+    spec = "caps: {per_day: 1}\nbudget: {total: 100, per_impression: 1}\n"
+    content = folder(tmp_path, campaign("promo", spec))
     client = await gateway(make_gateway, content, redis_url=own_redis.url)
     await check(client, phone="+254700000500")  # connections and scripts warm
     started = time.perf_counter()
@@ -246,6 +247,9 @@ async def test_redis_latency_fails_open_within_the_deadline(
     assert fail_open("timeout") == before + 1
     await asyncio.sleep(0.3)  # the late reservation was released: the daily cap is still free
     assert (await check(client))["ad"] is not None
+    response = await client.get("/v1/reports/ads", headers=AUTH)
+    promo = (await response.json())["campaigns"][0]
+    assert (promo["impressions"], promo["spend"]) == (3, 3.0)  # the late one was given back
 
 
 async def test_campaign_files_reload_live(make_gateway: GatewayFactory, tmp_path: Path) -> None:
