@@ -57,6 +57,7 @@ ADS_DECISION_SECONDS = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25),
 )  # fmt: skip
 
+_ad_counters: dict[str, Callable[[], None]] = {}
 _hop_counters: dict[tuple[str, str, str], Callable[[], None]] = {}
 
 
@@ -72,11 +73,18 @@ def count_hop(channel: str, menu: str, outcome: str, seconds: float) -> None:
 
 def count_ad_decision(reason: str, seconds: float) -> None:
     """One balance check answered: with an ad (``reason`` empty) or failing open, and why."""
-    if reason:
-        ADS_DECISIONS.labels("fail_open").inc()
-        ADS_FAIL_OPEN.labels(reason).inc()
-    else:
-        ADS_DECISIONS.labels("ad").inc()
+    inc = _ad_counters.get(reason)
+    if inc is None:
+        decided = ADS_DECISIONS.labels("fail_open" if reason else "ad").inc
+        why = ADS_FAIL_OPEN.labels(reason).inc if reason else None
+
+        def inc() -> None:
+            decided()
+            if why is not None:
+                why()
+
+        _ad_counters[reason] = inc
+    inc()
     ADS_DECISION_SECONDS.observe(seconds)
 
 

@@ -74,12 +74,22 @@ class Calendar:
 
     @classmethod
     def at(cls, now: float, zone: str) -> Calendar:
-        local = datetime.fromtimestamp(now, _zone(zone))
-        year, week, _ = local.isocalendar()
-        return cls(local.strftime("%Y%m%d"), f"{year}W{week:02d}", local.hour * 60 + local.minute)
+        """The calendar in ``zone`` at ``now`` (the same for a whole minute: remembered)."""
+        key = (zone, int(now // 60))
+        found = _CALENDARS.get(key)
+        if found is None:
+            if len(_CALENDARS) > 4096:
+                _CALENDARS.clear()
+            local = datetime.fromtimestamp(now, _zone(zone))
+            year, week, _ = local.isocalendar()
+            found = _CALENDARS[key] = cls(
+                local.strftime("%Y%m%d"), f"{year}W{week:02d}", local.hour * 60 + local.minute
+            )
+        return found
 
 
 _ZONES: dict[str, ZoneInfo] = {}
+_CALENDARS: dict[tuple[str, int], Calendar] = {}
 
 
 def _zone(name: str) -> ZoneInfo:
