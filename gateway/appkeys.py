@@ -39,3 +39,24 @@ INCENTIVES = web.AppKey("incentives", IncentiveSink)
 installs its own sink here."""
 CATALOGS = web.AppKey("catalogs", Catalogs)
 """The reward catalogs being served (``kind: catalog`` files), installed by ``content.catalogs``."""
+
+# --- Balance-check ads (issue 11) ---------------------------------------------------------------
+from gateway.ads.events import AdEvents  # noqa: E402
+from gateway.ads.index import Campaigns  # noqa: E402
+from gateway.ads.server import AdServer  # noqa: E402
+from gateway.lifecycle.recorder import ActivityRecorder  # noqa: E402
+from gateway.store.pipelined import HopClient  # noqa: E402
+
+CAMPAIGNS = web.AppKey("campaigns", Campaigns)
+"""The ad campaigns being served (``kind: campaign`` files, indexed), installed by
+``content.campaigns`` and swapped on every reload."""
+ADS = web.AppKey("ads", AdServer)
+"""Decides balance-check ads (``POST /v1/piggyback``, ``ad_slot`` screens)."""
+HOP_REDIS: web.AppKey[HopClient] = web.AppKey("hop_redis")
+"""The hop path's pipelined Redis client (``store.pipelined``/``store.cluster``): the hop
+pipeline's and the ad decision's, for speed."""
+ACTIVITY = web.AppKey("activity", ActivityRecorder)
+"""Lifecycle activity hook: ``app[ACTIVITY].record(pseudonym, kind)`` (``kind``: ussd, sms,
+survey, redemption, purchase) — non-blocking, once a day per subscriber per process."""
+AD_EVENTS = web.AppKey("ad_events", AdEvents)
+"""Counts ad clicks (dialled codes, SMS keywords) and conversions."""

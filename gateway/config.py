@@ -115,12 +115,36 @@ class RewardsSettings:
     """Seconds a claimed job may stay unsettled before another worker takes it over."""
 
 
+@dataclass(frozen=True, slots=True)
+class AdsSettings:
+    """Balance-check ads (``JUMBE_ADS_*``, ``docs/ads.md``)."""
+
+    deadline_ms: float = 50.0
+    """Hard deadline of one ad decision; past it the balance text goes out unchanged."""
+    per_day: int = 3
+    """Ads per subscriber per local calendar day, all campaigns together (0 = no global cap);
+    one ad per check always (the ``ad`` of ``POST /v1/piggyback`` is one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleSettings:
+    """Lifecycle stage thresholds (``JUMBE_LIFECYCLE_*``; defaults from domain.md §1)."""
+
+    active_days: int = 7
+    loyal_weeks: int = 4
+    """Active in at least this many of the last 8 weeks (and active now) = loyal."""
+    lapsing_days: int = 30
+    inactive_days: int = 60
+
+
 SECTIONS = {
     "sms": SmsSettings,
     "at": AfricasTalkingSettings,
     "api": ApiSettings,
     "retention": RetentionSettings,
     "rewards": RewardsSettings,
+    "ads": AdsSettings,
+    "lifecycle": LifecycleSettings,
 }
 """Settings sections, by the prefix of their flat names (``sms_worker`` is ``sms.worker``)."""
 
@@ -182,6 +206,8 @@ class Settings:
     api: ApiSettings = field(default_factory=ApiSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     rewards: RewardsSettings = field(default_factory=RewardsSettings)
+    ads: AdsSettings = field(default_factory=AdsSettings)
+    lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """Return a copy with every non-``None`` override applied (flags beat environment).
@@ -324,6 +350,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
             _days(env, "JUMBE_RETENTION_MESSAGES_DAYS", 30),
         ),
         rewards=_rewards_from_env(env),
+        ads=_ads_from_env(env),
+        lifecycle=_lifecycle_from_env(env),
     )
 
 
@@ -428,3 +456,33 @@ def _rewards_from_env(env: Mapping[str, str]) -> RewardsSettings:
     if rewards.send_timeout >= rewards.claim_idle:
         raise ConfigError("JUMBE_REWARDS_SEND_TIMEOUT must be below JUMBE_REWARDS_CLAIM_IDLE")
     return rewards
+
+
+def _ads_from_env(env: Mapping[str, str]) -> AdsSettings:
+    """The ``JUMBE_ADS_*`` settings."""
+    ads = AdsSettings(
+        deadline_ms=_float(env, "JUMBE_ADS_DEADLINE_MS", 50.0),
+        per_day=_int(env, "JUMBE_ADS_PER_DAY", 3),
+    )
+    if not 1 <= ads.deadline_ms <= 5000:
+        raise ConfigError(f"JUMBE_ADS_DEADLINE_MS={ads.deadline_ms}: expected 1 to 5000")
+    if ads.per_day < 0:
+        raise ConfigError(f"JUMBE_ADS_PER_DAY={ads.per_day}: must be 0 (no cap) or more")
+    return ads
+
+
+def _lifecycle_from_env(env: Mapping[str, str]) -> LifecycleSettings:
+    """The ``JUMBE_LIFECYCLE_*`` settings (days, and weeks of the last 8 for loyal)."""
+    lc = LifecycleSettings(
+        active_days=_int(env, "JUMBE_LIFECYCLE_ACTIVE_DAYS", 7),
+        loyal_weeks=_int(env, "JUMBE_LIFECYCLE_LOYAL_WEEKS", 4),
+        lapsing_days=_int(env, "JUMBE_LIFECYCLE_LAPSING_DAYS", 30),
+        inactive_days=_int(env, "JUMBE_LIFECYCLE_INACTIVE_DAYS", 60),
+    )
+    if not 0 < lc.active_days <= lc.lapsing_days < lc.inactive_days:
+        raise ConfigError(
+            "JUMBE_LIFECYCLE_*: expected 0 < ACTIVE_DAYS <= LAPSING_DAYS < INACTIVE_DAYS"
+        )
+    if not 1 <= lc.loyal_weeks <= 8:
+        raise ConfigError(f"JUMBE_LIFECYCLE_LOYAL_WEEKS={lc.loyal_weeks}: expected 1 to 8")
+    return lc

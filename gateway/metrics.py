@@ -49,6 +49,20 @@ SMS_MESSAGES = Counter(
     "delivered, failed, rejected, refused, dead, … (a delivery report counts once)", ["status"],
 )  # fmt: skip
 
+# --- Balance-check ads (issue 11) ---
+ADS_DECISIONS = Counter(
+    "jumbe_ads_decisions", "Balance-check ad decisions, by outcome (ad, fail_open)", ["outcome"]
+)
+ADS_FAIL_OPEN = Counter(
+    "jumbe_ads_fail_open", "Balance checks answered without an ad, by reason (no_consent, "
+    "no_campaign, capped, no_fit, refused, timeout, store_unavailable, error)", ["reason"],
+)  # fmt: skip
+ADS_DECISION_SECONDS = Histogram(
+    "jumbe_ads_decision_seconds", "Time to decide one balance-check ad (deadline included)",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25),
+)  # fmt: skip
+
+_ad_counters: dict[str, Callable[[], None]] = {}
 _hop_counters: dict[tuple[str, str, str], Callable[[], None]] = {}
 
 
@@ -65,6 +79,23 @@ def count_hop(channel: str, menu: str, outcome: str, seconds: float) -> None:
 def count_sms(status: str) -> None:
     """One outbound message reached ``status``."""
     SMS_MESSAGES.labels(status).inc()
+
+
+def count_ad_decision(reason: str, seconds: float) -> None:
+    """One balance check answered: with an ad (``reason`` empty) or failing open, and why."""
+    inc = _ad_counters.get(reason)
+    if inc is None:
+        decided = ADS_DECISIONS.labels("fail_open" if reason else "ad").inc
+        why = ADS_FAIL_OPEN.labels(reason).inc if reason else None
+
+        def inc() -> None:
+            decided()
+            if why is not None:
+                why()
+
+        _ad_counters[reason] = inc
+    inc()
+    ADS_DECISION_SECONDS.observe(seconds)
 
 
 def count_redis_error(client: str, error: str) -> None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.content import catalogs, keywords, menus
+from gateway.content import campaigns, catalogs, keywords, menus
 from gateway.content.kind import ContentKind
 
 KINDS: tuple[ContentKind[Any], ...] = (
     menus.KIND,
     keywords.KIND,
     catalogs.KIND,
+    campaigns.KIND,
 )
 
 DEFAULT_KIND = "menu"

@@ -32,6 +32,8 @@ class HopContext:
     variables: Mapping[str, Any]
     deadline: float
     """``time.monotonic()`` by which the hop must answer."""
+    network: str = ""
+    """The subscriber's network (MCC+MNC) when the aggregator says it."""
 
 
 Handler = Callable[[Any, HopContext, float], Awaitable[EffectResult]]
@@ -43,6 +45,10 @@ class EffectRunner:
     def __init__(self, handlers: Mapping[type[Effect], Handler]) -> None:
         self._handlers = dict(handlers)
         self._later: set[asyncio.Task[EffectResult]] = set()
+
+    def register(self, effect: type[Effect], handler: Handler) -> None:
+        """Add the handler of an effect whose engine starts with the app (ad fills)."""
+        self._handlers[effect] = handler
 
     async def perform(self, effect: Effect, hop: HopContext, wanted: float) -> EffectResult:
         """Perform ``effect`` within ``wanted`` seconds and what is left of the hop deadline."""
@@ -64,7 +70,8 @@ class EffectRunner:
     def later(self, effect: Effect, hop: HopContext, wanted: float) -> None:
         """Perform ``effect`` after the reply, in the background (its result only logged)."""
         background = HopContext(hop.provider, hop.session_id, hop.msisdn, hop.subscriber,
-                                hop.variables, time.monotonic() + wanted)  # fmt: skip
+                                hop.variables, time.monotonic() + wanted,
+                                hop.network)  # fmt: skip
         task = asyncio.ensure_future(self.perform(effect, background, wanted))
         self._later.add(task)
         task.add_done_callback(self._later.discard)

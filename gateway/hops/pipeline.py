@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from gateway import logs, metrics
@@ -41,6 +41,7 @@ from gateway.hops.effects import EffectRunner, HopContext
 from gateway.hops.memory import remembers, writes_for
 from gateway.hops.result import HopResult, SessionView, StartContext
 from gateway.hops.resume import Resumer
+from gateway.lifecycle.hook import Activity
 from gateway.menu.engine import Engine, Step
 from gateway.menu.messages import message
 from gateway.menu.model import Menu
@@ -52,6 +53,7 @@ from gateway.store.session_store import EXPIRED, SAVED, SessionStore, Subscriber
 from gateway.text import Budget
 
 log = logs.get_logger("gateway")
+
 
 CACHE_SIZE = 50_000
 MAX_ATTEMPTS = 4
@@ -118,6 +120,10 @@ class HopPipeline:
         self._engines: dict[Budget, Engine] = {}
         self._cache = _Cache(cache_size)
         self._locks: dict[str, list[object]] = {}
+        self.activity: Activity | None = None
+        """Lifecycle hook (``lifecycle.recorder``): told of each session's first hop."""
+        self.dialled: Callable[[str, str], None] | None = None
+        """Told (pseudonym, service code) of each session's first hop (ad clicks)."""
 
     async def answer(self, request: UssdRequest) -> HopResult:
         """Answer one hop and write its canonical ``ussd_hop`` log line. Never raises: every
@@ -151,6 +157,8 @@ class HopPipeline:
         key = keys.session(request.provider, request.session_id)
         resolved = self.registry.resolve(request.service_code)
         hop = _Hop(request, key, resolved, time.monotonic() + self.deadline, self.engine(request))
+        if request.first:
+            self._first_hop(request)
         entry = self._locks.get(key)
         if entry is None:
             entry = self._locks[key] = [asyncio.Lock(), 0]
@@ -176,6 +184,14 @@ class HopPipeline:
             entry[1] = int(entry[1]) - 1  # type: ignore[call-overload]
             if entry[1] == 0:
                 self._locks.pop(key, None)
+
+    def _first_hop(self, request: UssdRequest) -> None:
+        """Tell the hooks a session starts (each schedules its own write, never raises)."""
+        pseudonym = self.pseudonym(request.phone_number)
+        if self.activity is not None:
+            self.activity.record(pseudonym, "ussd")
+        if self.dialled is not None:
+            self.dialled(pseudonym, request.service_code)
 
     async def peek(self, provider: str, session_id: str) -> SessionView | None:
         """Where a session stands, read from Redis and left unchanged; ``None`` when there is
@@ -380,7 +396,7 @@ class HopPipeline:
         request = hop.request
         return HopContext(request.provider, request.session_id, request.phone_number,
                           self.pseudonym(request.phone_number), session.vars,
-                          hop.deadline)  # fmt: skip
+                          hop.deadline, request.network_code)  # fmt: skip
 
     def _perform_later(self, hop: _Hop, session: SessionState) -> None:
         """Start the effects the saved step deferred until after its reply."""

@@ -16,6 +16,7 @@ from gateway import channels, logs
 from gateway.appkeys import (
     DATA_GUARD,
     EMBEDDED,
+    HOP_REDIS,
     INCENTIVES,
     PIPELINE,
     PSEUDONYM,
@@ -34,6 +35,7 @@ from gateway.hops.handlers import effect_runner
 from gateway.hops.pipeline import HopPipeline
 from gateway.http import admin, health, metrics
 from gateway.http.routes import setup_api
+from gateway.http.v1_ads import setup_ads
 from gateway.incentives import RecordedIncentives
 from gateway.menu.findings import has_errors
 from gateway.privacy import Pseudonymizer
@@ -82,6 +84,7 @@ def create_app(settings: Settings, embedded: EmbeddedRedis | None = None) -> web
     admin.add_routes(app)
     setup_sms(app)
     setup_rewards(app)
+    setup_ads(app)  # after the Redis and SMS contexts: it uses their clients
     setup_api(app)
     return app
 
@@ -101,6 +104,7 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
         if settings.redis_cluster
         else PipelinedRedis(url, timeout=timeout)
     )
+    app[HOP_REDIS] = hop_client
     effects = contextlib.AsyncExitStack()
     funnel = FunnelCounts()
     app[PIPELINE] = HopPipeline(

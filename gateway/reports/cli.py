@@ -1,9 +1,9 @@
 """``jumbe report ads|survey ID|funnel MENU|sms``: a client of a gateway's ``/v1/reports/*``.
 
 Prints the report as a table (default), JSON or CSV, and with ``--html FILE`` also writes a
-self-contained page with charts. ``sms`` and ``funnel`` have renderers in this version; the
-others print their JSON (``--format json``) once a gateway serves them, and say so cleanly until
-then.
+self-contained page with charts. ``sms``, ``funnel`` and ``ads`` have renderers in this version;
+the others print their JSON (``--format json``) once a gateway serves them, and say so cleanly
+until then.
 """
 
 from __future__ import annotations
@@ -127,6 +127,10 @@ def _request(args: argparse.Namespace) -> tuple[str, dict[str, str | None]]:
 
 def _renderers(kind: str) -> dict[str, Callable[[dict[str, Any]], str]] | None:
     """table/csv/html renderers of one report kind (``None``: not in this version)."""
+    if kind == "ads":
+        from gateway.reports import ads
+
+        return {"table": ads.text, "csv": ads.csv, "html": ads.html}
     from gateway.reports import funnel, sms, tables
 
     module: Any = {"sms": sms, "funnel": funnel}.get(kind)

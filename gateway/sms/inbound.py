@@ -10,6 +10,7 @@ the aggregator's retry runs again and completes what is missing, without doing a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from gateway import logs
@@ -17,6 +18,7 @@ from gateway.channels.base import InboundSms
 from gateway.consent import PURPOSES
 from gateway.consent.ledger import ConsentLedger
 from gateway.errors import SendRefused
+from gateway.lifecycle.hook import Activity
 from gateway.privacy import Pseudonymizer
 from gateway.sms.countries import country_of
 from gateway.sms.keywords import KeywordRoutes, Route
@@ -51,6 +53,10 @@ class InboundHandler:
         self._outbox = outbox
         self._pseudonym = pseudonym
         self._provider = provider
+        self.activity: Activity | None = None
+        """Lifecycle hook (``lifecycle.recorder``): told of every inbound SMS."""
+        self.replied: Callable[[str, str], None] | None = None
+        """Told (pseudonym, text) of every inbound SMS (ad clicks by keyword)."""
 
     async def handle(self, sms: InboundSms) -> Route | None:
         """The route taken, or ``None`` for a message already handled in full."""
@@ -60,6 +66,10 @@ class InboundHandler:
         route = self._routes.route(sms.text)  # the routes being served now (live reload)
         subscriber = self._pseudonym(sms.phone_number)
         event = f"sms:{self._provider}:{sms.inbound_id}"
+        if self.activity is not None:
+            self.activity.record(subscriber, "sms")
+        if self.replied is not None and route.kind not in ("stop", "start", "help"):
+            self.replied(subscriber, sms.text)
         await self._act(sms, route, subscriber, event)
         done: Any = await self._scripts.inbound_done(
             keys=[seen, keys.sms_inbox(), keys.sms_flows()],

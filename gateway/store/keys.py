@@ -382,3 +382,116 @@ def rewards_vouchers(item: str) -> str:
 def rewards_voucher_of(item: str) -> str:
     """Redemption id → the voucher code it got (hash, no TTL; same slot as the codes)."""
     return f"{PREFIX}:rw:vr:{{rwv:{item}}}"
+
+
+# --- Balance-check ads and lifecycle (issue 11) --------------------------------------------------
+# Per subscriber: under the subscriber's tag ``{<pseudonym>}``, so that consent (``j:c:{…}``),
+# caps, tags and lifecycle are read in one script and caps are checked-and-counted in another,
+# on one Cluster slot. Per campaign: under ``{ad:<campaign id>}`` (pacing, budget, report
+# counters and reach in one script on the campaign's slot). A decision pipelines the two.
+#
+# - ``j:ad:d:{<pseudonym>}:<local YYYYMMDD>`` (hash, ``AD_DAY_TTL`` = 2 days): ads shown today
+#   per campaign, and ``*`` all campaigns (the global per-day cap), in the subscriber's calendar.
+# - ``j:ad:w:{<pseudonym>}:<ISO year>W<week>`` (hash, ``AD_WEEK_TTL`` = 8 days): this week's.
+# - ``j:ad:l:{<pseudonym>}`` (hash, ``AD_LIFETIME_TTL`` = 400 days after the last ad): lifetime.
+# - ``j:ad:imp:{<pseudonym>}`` (hash, ``AD_LIFETIME_TTL``): last impression per campaign,
+#   ``<impression id>|<epoch seconds>|<network>``: what a click or conversion is credited to.
+# - ``j:ad:clk:{<pseudonym>}:<campaign>`` (string, ``AD_CLICK_REPEAT`` = 30 s): a click counted
+#   just now (a repeat within the window is ignored).
+# - ``j:ad:c:{ad:<campaign>}`` (hash, no TTL): ``n`` impressions served, ``spend`` (micro-units),
+#   ``hour``/``hn`` impressions in the current hour (even pacing).
+# - ``j:ad:st:{ad:<campaign>}:<YYYYMMDD>`` (hash, ``AD_STATS_TTL`` = 400 days): the report's
+#   counters of one day in the campaign's zone, ``<network>:i|c|v|s`` (impressions, clicks,
+#   conversions, spend in micro-units).
+# - ``j:ad:reach:{ad:<campaign>}:<YYYYMMDD>:<network>`` (HyperLogLog, ``AD_STATS_TTL``): reach.
+# - ``j:ad:days:{ad:<campaign>}`` (set, ``AD_STATS_TTL``): ``<YYYYMMDD>|<network>`` reported.
+# - ``j:ad:cv:{ad:<campaign>}:<conversion id>`` (string, the campaign's conversion window):
+#   a conversion counted (``POST /v1/ads/conversions`` is idempotent on its id).
+# - ``j:ad:served:{ads}`` (set, no TTL): every campaign id that ever served (reports).
+# - ``j:lc:{<pseudonym>}`` (hash, ``SUBSCRIBER_TTL``): lifecycle, ``d`` last active day (epoch
+#   days, UTC), ``wk`` epoch week of bit 0 of ``w``, ``w`` bitmask of active weeks (8 bits).
+# - ``j:lc:last:{lc:<shard>}`` (sorted set, no TTL; ``LIFECYCLE_SHARDS``): pseudonym → last
+#   active day, for counts per stage (``ZCOUNT``); ``j:lc:loyal:{lc:<shard>}`` likewise →
+#   the last day the subscriber was active while loyal.
+
+AD_DAY_TTL = 2 * 24 * 3600
+AD_WEEK_TTL = 8 * 24 * 3600
+AD_LIFETIME_TTL = 400 * 24 * 3600
+AD_STATS_TTL = 400 * 24 * 3600
+AD_CLICK_REPEAT = 30
+"""Seconds within which a repeated click on one campaign by one subscriber is ignored."""
+LIFECYCLE_SHARDS = 8
+
+
+def ad_day(pseudonym: str, day: str) -> str:
+    """Ads shown to a subscriber on one local day, per campaign and ``*`` (2 days)."""
+    return f"{PREFIX}:ad:d:{{{pseudonym}}}:{day}"
+
+
+def ad_week(pseudonym: str, week: str) -> str:
+    """Ads shown to a subscriber in one ISO week, per campaign (8 days)."""
+    return f"{PREFIX}:ad:w:{{{pseudonym}}}:{week}"
+
+
+def ad_lifetime(pseudonym: str) -> str:
+    """Ads ever shown to a subscriber, per campaign (400 days after the last)."""
+    return f"{PREFIX}:ad:l:{{{pseudonym}}}"
+
+
+def ad_impressions(pseudonym: str) -> str:
+    """A subscriber's last impression per campaign (clicks and conversions are credited to it)."""
+    return f"{PREFIX}:ad:imp:{{{pseudonym}}}"
+
+
+def ad_click(pseudonym: str, campaign: str) -> str:
+    """A click just counted (``AD_CLICK_REPEAT``)."""
+    return f"{PREFIX}:ad:clk:{{{pseudonym}}}:{campaign}"
+
+
+def ad_campaign(campaign: str) -> str:
+    """A campaign's served count, spend and current-hour count (no TTL)."""
+    return f"{PREFIX}:ad:c:{{ad:{campaign}}}"
+
+
+def ad_stats(campaign: str, day: str) -> str:
+    """A campaign's report counters of one day (400 days)."""
+    return f"{PREFIX}:ad:st:{{ad:{campaign}}}:{day}"
+
+
+def ad_reach(campaign: str, day: str, network: str) -> str:
+    """Distinct subscribers who saw a campaign on one day on one network (HyperLogLog)."""
+    return f"{PREFIX}:ad:reach:{{ad:{campaign}}}:{day}:{network}"
+
+
+def ad_days(campaign: str) -> str:
+    """``<day>|<network>`` pairs a campaign has report counters for."""
+    return f"{PREFIX}:ad:days:{{ad:{campaign}}}"
+
+
+def ad_conversion(campaign: str, conversion_id: str) -> str:
+    """A conversion already counted (the campaign's conversion window)."""
+    return f"{PREFIX}:ad:cv:{{ad:{campaign}}}:{conversion_id}"
+
+
+def ads_served() -> str:
+    """Every campaign id that ever served an impression (no TTL)."""
+    return f"{PREFIX}:ad:served:{{ads}}"
+
+
+def lifecycle(pseudonym: str) -> str:
+    """A subscriber's activity: last day, active-weeks bitmask (``SUBSCRIBER_TTL``)."""
+    return f"{PREFIX}:lc:{{{pseudonym}}}"
+
+
+def lifecycle_shard(pseudonym: str) -> int:
+    return zlib.crc32(pseudonym.encode()) % LIFECYCLE_SHARDS
+
+
+def lifecycle_last(shard: int) -> str:
+    """Pseudonym → last active day, one shard (no TTL)."""
+    return f"{PREFIX}:lc:last:{{lc:{shard}}}"
+
+
+def lifecycle_loyal(shard: int) -> str:
+    """Pseudonym → last day active while loyal, one shard (no TTL)."""
+    return f"{PREFIX}:lc:loyal:{{lc:{shard}}}"

@@ -8,6 +8,7 @@ in ``keys.py`` against the two, so a new family cannot be forgotten.
 
 from __future__ import annotations
 
+from gateway.subjects.ads import AdsHolder
 from gateway.subjects.base import Holder
 from gateway.subjects.consent import ConsentHolder
 from gateway.subjects.incentives import IncentivesHolder
@@ -23,5 +24,6 @@ HOLDERS: list[Holder] = [
     UssdEndsHolder(),
     IncentivesHolder(),
     RewardsHolder(),
+    AdsHolder(),
 ]
 """Every engine's holder, in the order an export lists them (and an erasure runs them)."""

@@ -23,5 +23,11 @@ NOT_PERSONAL: dict[str, str] = {
     "rewards_breaker": "why the daily budget breaker tripped",
     "rewards_vouchers": "voucher codes of an item given out, by redemption id",
     "rewards_voucher_of": "the voucher code of a redemption id",
+    "ad_campaign": "a campaign's served count, spend and pacing",
+    "ad_stats": "a campaign's report counts per day and network",
+    "ad_reach": "a HyperLogLog sketch of a campaign's reach: no subscriber can be read back",
+    "ad_days": "the days and networks a campaign has counts for",
+    "ad_conversion": "a conversion id already counted (the brand's id)",
+    "ads_served": "campaign ids that ever served",
     "audit": "the audit trail of data-subject requests (pseudonyms only, kept on purpose)",
 }

@@ -128,4 +128,5 @@ def test_python_m_gateway_check_checks_the_keywords_file() -> None:
     result = subprocess.run([sys.executable, "-m", "gateway", "check"], capture_output=True,
                             text=True, cwd=ROOT, timeout=60, check=False)  # fmt: skip
     assert (result.returncode, result.stdout) == (0, "")
-    assert result.stderr.strip() == "OK: 2 menu, 1 keywords, 1 catalog; 0 error(s), 0 warning(s)"
+    assert result.stderr.startswith("OK: 2 menu, 1 keywords")
+    assert result.stderr.strip().endswith("; 0 error(s), 0 warning(s)")

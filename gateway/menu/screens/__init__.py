@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.menu.model import Screen
+from gateway.menu.screens.ad_slot import AdSlotKind
 from gateway.menu.screens.base import ScreenKind
 from gateway.menu.screens.end import EndKind
 from gateway.menu.screens.input import InputKind
@@ -29,6 +30,7 @@ KINDS: dict[str, ScreenKind[Any]] = {
         BalanceKind(),
         CatalogKind(),
         RedeemKind(),
+        AdSlotKind(),
     )
 }
 

@@ -1,0 +1,1 @@
+"""Balance-check piggyback ads: campaigns, the decision engine, events (no aiohttp here)."""

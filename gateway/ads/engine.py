@@ -1,0 +1,277 @@
+"""The ad decision, without I/O: which campaigns may run on this check, in which order.
+
+The caller (``gateway.ads.server``) reads what Redis knows of the subscriber (``SubscriberView``,
+one round trip), asks ``rank`` for the candidates, then reserves the first one atomically
+(caps on the subscriber's slot, pacing and budget on the campaign's, pipelined together).
+
+Filter order (requirement A3): consent (opt-out) → flight (start inclusive, end exclusive) →
+targeting (network, prefix, plan, balance band, lifecycle, language, local time, segments) →
+caps → [pacing and budget: in Redis] → selection: override, then contract by priority (ties
+shuffled), then remnant drawn by weight (each draw is proportional to weight among the
+remnants left, so the first pick is exactly weight/total).
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from gateway.ads.model import Campaign, serving_order
+from gateway.ads.parse import SEPARATOR
+from gateway.text import units
+
+Reason = str
+"""Why a check gets no ad: no_consent, no_campaign, capped, no_fit, refused (pacing, goal,
+budget), timeout, store_unavailable, error."""
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceCheck:
+    """One ``POST /v1/piggyback``: what the telco told us, plus the subscriber's pseudonym.
+    ``digits`` (the number without ``+``) is used for prefix targeting only, never stored."""
+
+    pseudonym: str
+    digits: str
+    text: str
+    network: str
+    plan: str | None = None
+    balance: float | None = None
+    language: str | None = None
+    zone: str = "UTC"
+    """The subscriber's time zone (their country's): calendar days for caps, local time."""
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberView:
+    """What Redis knows of the subscriber at the start of a check."""
+
+    consent: str = "unknown"
+    """``granted``, ``revoked`` or ``unknown`` for purpose ``ads``."""
+    day: Mapping[str, int] = field(default_factory=dict)
+    """Ads shown today per campaign, and ``*`` for all."""
+    week: Mapping[str, int] = field(default_factory=dict)
+    lifetime: Mapping[str, int] = field(default_factory=dict)
+    tags: frozenset[str] = frozenset()
+    stage: str = "new"
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """The subscriber's local calendar at the moment of the check."""
+
+    day: str
+    """``YYYYMMDD``"""
+    week: str
+    """``YYYYWww`` (ISO)"""
+    minute: int
+    """Minutes since local midnight."""
+
+    @classmethod
+    def at(cls, now: float, zone: str) -> Calendar:
+        """The calendar in ``zone`` at ``now`` (the same for a whole minute: remembered)."""
+        key = (zone, int(now // 60))
+        found = _CALENDARS.get(key)
+        if found is None:
+            if len(_CALENDARS) > 4096:
+                _CALENDARS.clear()
+            local = datetime.fromtimestamp(now, _zone(zone))
+            year, week, _ = local.isocalendar()
+            found = _CALENDARS[key] = cls(
+                local.strftime("%Y%m%d"), f"{year}W{week:02d}", local.hour * 60 + local.minute
+            )
+        return found
+
+
+_ZONES: dict[str, ZoneInfo] = {}
+_CALENDARS: dict[tuple[str, int], Calendar] = {}
+
+
+def _zone(name: str) -> ZoneInfo:
+    found = _ZONES.get(name)
+    if found is None:
+        found = _ZONES[name] = ZoneInfo(name)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """A candidate: the campaign and the full text the subscriber would see."""
+
+    campaign: Campaign
+    text: str
+
+
+@dataclass(slots=True)
+class Ranking:
+    offers: list[Offer]
+    reason: Reason
+    """Why ``offers`` is empty (meaningless otherwise)."""
+
+
+def consent_allows(state: str, mode: str) -> bool:
+    return state == "granted" or (state == "unknown" and mode == "opt_out")
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """The campaigns one network can serve, laid out for a fast decision: overrides and
+    contracts in serving order, remnants with their cumulative weights (for weighted draws
+    without looking at every remnant)."""
+
+    ordered: tuple[Campaign, ...] = ()
+    remnants: tuple[Campaign, ...] = ()
+    cumulative: tuple[float, ...] = ()
+
+    @classmethod
+    def of(cls, campaigns: Iterable[Campaign]) -> Pool:
+        every = sorted(campaigns, key=serving_order)
+        remnants = tuple(c for c in every if c.cls == "remnant")
+        return cls(
+            tuple(c for c in every if c.cls != "remnant"), remnants,
+            tuple(itertools.accumulate(c.weight for c in remnants)),
+        )  # fmt: skip
+
+    def __len__(self) -> int:
+        return len(self.ordered) + len(self.remnants)
+
+
+WANTED = 3
+"""Candidates a ranking returns at most (the server tries them in order)."""
+DRAWS = 48
+"""Weighted draws among remnants before falling back to looking at every one (few eligible)."""
+
+
+class _Judge:
+    """Decides whether one campaign may be offered on this check (and why not)."""
+
+    __slots__ = ("base", "calendar", "check", "language", "limits", "now", "view", "why")
+
+    def __init__(
+        self, check: BalanceCheck, view: SubscriberView, now: float, limits: tuple[int, int]
+    ) -> None:
+        self.check, self.view, self.now, self.limits = check, view, now, limits
+        self.calendar = Calendar.at(now, check.zone)
+        self.language = check.language or view.language
+        encoding, n = units(check.text)
+        utf16 = len(check.text.encode("utf-16-le")) // 2
+        self.base = (n if encoding == "gsm7" else None, utf16)
+        self.why = {"targeted": 0, "capped": 0}
+
+    def offer(self, campaign: Campaign) -> Offer | None:
+        if not campaign.live(self.now) or not targets(
+            campaign, self.check, self.view, self.calendar, self.language
+        ):
+            return None
+        self.why["targeted"] += 1
+        if over_cap(campaign, self.view):
+            self.why["capped"] += 1
+            return None
+        ad = campaign.text_for(self.language, self.base[0] is None)
+        septets, utf16 = campaign.sizes.get(ad) or _measure(ad)
+        if self.base[0] is not None and septets is not None:
+            fits = self.base[0] + septets <= self.limits[0]
+        else:
+            fits = self.base[1] + utf16 <= self.limits[1]
+        return Offer(campaign, self.check.text + SEPARATOR + ad) if fits else None
+
+
+def _measure(ad: str) -> tuple[int | None, int]:
+    encoding, n = units(SEPARATOR + ad)
+    return (n if encoding == "gsm7" else None), len((SEPARATOR + ad).encode("utf-16-le")) // 2
+
+
+def rank(
+    campaigns: Pool | Iterable[Campaign],
+    check: BalanceCheck,
+    view: SubscriberView,
+    now: float,
+    limits: tuple[int, int],
+    per_day: int,
+    rng: random.Random,
+) -> Ranking:
+    """Up to ``WANTED`` offers that may be shown on this check, best first (one will be)."""
+    pool = campaigns if isinstance(campaigns, Pool) else Pool.of(campaigns)
+    if per_day > 0 and view.day.get("*", 0) >= per_day:
+        return Ranking([], "capped")
+    judge = _Judge(check, view, now, limits)
+    offers: list[Offer] = []
+    for _, group in itertools.groupby(pool.ordered, key=lambda c: (c.cls, c.priority)):
+        found = [o for o in map(judge.offer, group) if o is not None]
+        rng.shuffle(found)  # equal class and priority: no campaign is always first
+        offers.extend(found)
+        if len(offers) >= WANTED:
+            return Ranking(offers[:WANTED], "")
+    offers += _remnants(pool, judge, WANTED - len(offers), rng)
+    if offers:
+        return Ranking(offers, "")
+    targeted, capped = judge.why["targeted"], judge.why["capped"]
+    reason = "no_campaign" if not targeted else "capped" if capped == targeted else "no_fit"
+    return Ranking([], reason)
+
+
+def _remnants(pool: Pool, judge: _Judge, wanted: int, rng: random.Random) -> list[Offer]:
+    """Remnants drawn by weight among the eligible ones, without replacement: draw among all
+    by weight and keep the eligible (the same distribution), or — when few are eligible —
+    look at every one and draw among those."""
+    if not pool.remnants or wanted <= 0:
+        return []
+    total = pool.cumulative[-1]
+    picked: dict[int, Offer | None] = {}
+    kept: list[Offer] = []
+    for _ in range(DRAWS):
+        i = bisect.bisect_right(pool.cumulative, rng.random() * total)
+        i = min(i, len(pool.remnants) - 1)
+        if i in picked:
+            continue
+        offer = picked[i] = judge.offer(pool.remnants[i])
+        if offer is not None:
+            kept.append(offer)
+            if len(kept) == wanted:
+                return kept
+    rest = [o for i, c in enumerate(pool.remnants) if i not in picked
+            for o in (judge.offer(c),) if o is not None]  # fmt: skip
+    keyed = [(rng.random() ** (1.0 / o.campaign.weight), n) for n, o in enumerate(rest)]
+    keyed.sort(reverse=True)
+    return (kept + [rest[n] for _, n in keyed])[:wanted]
+
+
+def targets(
+    campaign: Campaign,
+    check: BalanceCheck,
+    view: SubscriberView,
+    calendar: Calendar,
+    language: str | None,
+) -> bool:
+    """Whether the campaign's targeting admits this check (empty fields admit everyone)."""
+    t = campaign.target
+    band = t.balance
+    return (
+        (not t.networks or check.network in t.networks)
+        and (not t.prefixes or check.digits.startswith(t.prefixes))
+        and (not t.plans or check.plan in t.plans)
+        and (band is None or (check.balance is not None and band[0] <= check.balance < band[1]))
+        and (not t.lifecycle or view.stage in t.lifecycle)
+        and (not t.languages or language in t.languages)
+        and (not t.hours or any(_inside(calendar.minute, w) for w in t.hours))
+        and (not t.segments or not t.segments.isdisjoint(view.tags))
+    )
+
+
+def _inside(minute: int, window: tuple[int, int]) -> bool:
+    start, end = window
+    return start <= minute < end if start < end else minute >= start or minute < end
+
+
+def over_cap(campaign: Campaign, view: SubscriberView) -> bool:
+    caps, cid = campaign.caps, campaign.id
+    return (
+        (caps.per_day > 0 and view.day.get(cid, 0) >= caps.per_day)
+        or (caps.per_week > 0 and view.week.get(cid, 0) >= caps.per_week)
+        or (caps.lifetime > 0 and view.lifetime.get(cid, 0) >= caps.lifetime)
+    )

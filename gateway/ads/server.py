@@ -1,0 +1,259 @@
+"""Serving a decision against Redis: read the subscriber, rank, reserve atomically, record.
+
+Round trips on the common path (the hop path's pipelined client, ``store.pipelined``):
+
+1. one script on the subscriber's slot reads consent, today's/this week's/lifetime ad counts,
+   tags (segments), lifecycle and language (``ad_view.lua``); in ``opt_out`` mode the data
+   guard's marker is read in the same tick;
+2. the chosen campaign is reserved by two scripts sent together: caps (and consent again, so a
+   STOP that lands in between still wins) on the subscriber's slot, goal/pacing/budget and the
+   report counters on the campaign's slot. If one refuses, the other is released (in the
+   background) and the next candidate is tried, at most ``MAX_TRIES`` in all.
+
+So 100 concurrent checks never exceed a cap (each reservation is one atomic script) and a
+budget overshoots by nothing: the script refuses the impression that would cross it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gateway import logs
+from gateway.ads.engine import (
+    BalanceCheck,
+    Calendar,
+    Offer,
+    Reason,
+    SubscriberView,
+    consent_allows,
+    rank,
+)
+from gateway.ads.index import Campaigns
+from gateway.ads.model import Campaign
+from gateway.errors import StoreError
+from gateway.lifecycle.stages import Activity, Thresholds, stage
+from gateway.store import keys, lua
+from gateway.store.pipelined import HopClient
+
+log = logs.get_logger("gateway.ads")
+
+MAX_TRIES = 3
+"""Candidates tried per check when a reservation is refused (pacing, budget, a cap raced)."""
+_VIEW = lua.source("ad_view")
+_RESERVE_SUB = lua.source("ad_reserve_subscriber")
+_RELEASE_SUB = lua.source("ad_release_subscriber")
+_RESERVE_CAMPAIGN = lua.source("ad_reserve_campaign")
+_RELEASE_CAMPAIGN = lua.source("ad_release_campaign")
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """An ad reserved (counted) for one check: to show, or to release if it is not shown."""
+
+    campaign: Campaign
+    impression: str
+    check: BalanceCheck
+    calendar: Calendar
+    campaign_day: str
+    hour: int
+    stored: str
+    """The subscriber's last-impression value (``<impression>|<time>|<network>``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    text: str
+    placement: Placement | None
+    reason: Reason
+    """Why there is no ad (``""`` when there is one)."""
+
+
+class AdServer:
+    """Decides and counts ads for balance checks (and ``ad_slot`` screens)."""
+
+    def __init__(
+        self,
+        client: HopClient,
+        campaigns: Campaigns,
+        *,
+        mode: str,
+        per_day: int,
+        thresholds: Thresholds,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._client = client
+        self._campaigns = campaigns
+        self._mode = mode
+        self._per_day = per_day
+        self._thresholds = thresholds
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._served: set[str] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def decide(self, check: BalanceCheck, limits: tuple[int, int]) -> Decision:
+        """The text to show and the reserved ad, or the balance text and why there is none."""
+        now = self._clock()
+        calendar = Calendar.at(now, check.zone)
+        view, lost = await self._view(check.pseudonym, calendar, now)
+        if not consent_allows(view.consent, self._mode) or (view.consent == "unknown" and lost):
+            return Decision(check.text, None, "no_consent")
+        ranking = rank(
+            self._campaigns.index.for_network(check.network), check, view, now, limits,
+            self._per_day, self._rng,
+        )  # fmt: skip
+        if not ranking.offers:
+            return Decision(check.text, None, ranking.reason)
+        reason = "refused"
+        for offer in ranking.offers[:MAX_TRIES]:
+            placement, refusal = await self._reserve(offer, check, calendar, now)
+            if placement is not None:
+                self._note_served(offer.campaign.id)
+                return Decision(offer.text, placement, "")
+            if refusal == "consent":
+                return Decision(check.text, None, "no_consent")
+            reason = "capped" if refusal == "cap" else "refused"
+        return Decision(check.text, None, reason)
+
+    async def _view(
+        self, pseudonym: str, calendar: Calendar, now: float
+    ) -> tuple[SubscriberView, bool]:
+        read = self._client.run_script(_VIEW, [
+            keys.consent(pseudonym), keys.ad_day(pseudonym, calendar.day),
+            keys.ad_week(pseudonym, calendar.week), keys.ad_lifetime(pseudonym),
+            keys.subscriber_tags(pseudonym), keys.lifecycle(pseudonym),
+            keys.subscriber(pseudonym),
+        ], [])  # fmt: skip
+        if self._mode == "opt_out":
+            raw, meta = await asyncio.gather(
+                read, self._client.execute(b"HMGET", keys.meta(), b"epoch", b"lost_reason")
+            )
+            lost = meta[0] is None or bool(meta[1])
+        else:
+            raw, lost = await read, False
+        consent, day, week, life, tags, lifecycle, lang = raw
+        state = consent.split(b"|", 1)[0].decode() if consent else "unknown"
+        activity = Activity.parse(_flat(lifecycle, str))
+        view = SubscriberView(
+            consent=state, day=_flat(day, int), week=_flat(week, int),
+            lifetime=_flat(life, int), tags=frozenset(t.decode() for t in tags),
+            stage=stage(activity, now, self._thresholds), language=lang.decode() or None,
+        )  # fmt: skip
+        return view, lost
+
+    async def _reserve(
+        self, offer: Offer, check: BalanceCheck, calendar: Calendar, now: float
+    ) -> tuple[Placement | None, str]:
+        campaign, p = offer.campaign, check.pseudonym
+        impression = "imp_" + secrets.token_hex(8)
+        stored = f"{impression}|{now:.3f}|{check.network}"
+        campaign_day = Calendar.at(now, campaign.tz).day
+        hour = int(now // 3600)
+        hours_left = max(1, math.ceil((campaign.end - now) / 3600))
+        caps = campaign.caps
+        subscriber = self._client.run_script(_RESERVE_SUB, [
+            keys.consent(p), keys.ad_day(p, calendar.day), keys.ad_week(p, calendar.week),
+            keys.ad_lifetime(p), keys.ad_impressions(p),
+        ], [
+            self._mode, campaign.id, caps.per_day, caps.per_week, caps.lifetime, self._per_day,
+            keys.AD_DAY_TTL, keys.AD_WEEK_TTL, keys.AD_LIFETIME_TTL, stored,
+        ])  # fmt: skip
+        pacing = self._client.run_script(_RESERVE_CAMPAIGN, [
+            keys.ad_campaign(campaign.id), keys.ad_stats(campaign.id, campaign_day),
+            keys.ad_reach(campaign.id, campaign_day, check.network), keys.ad_days(campaign.id),
+        ], [
+            hour, hours_left, campaign.goal, campaign.budget, campaign.price, check.network, p,
+            keys.AD_STATS_TTL, campaign_day,
+        ])  # fmt: skip
+        results = await asyncio.gather(subscriber, pacing, return_exceptions=True)
+        sub_ok, camp_ok = (r == b"ok" for r in results)
+        placement = Placement(campaign, impression, check, calendar, campaign_day, hour, stored)
+        if sub_ok and camp_ok:
+            return placement, ""
+        self._background(self._release(placement, sub_ok, camp_ok))
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        refusal = results[0] if not sub_ok else results[1]
+        return None, refusal.decode() if isinstance(refusal, bytes) else str(refusal)
+
+    def release(self, placement: Placement) -> None:
+        """Give back an ad that was reserved but not shown (the answer went out without it)."""
+        self._background(self._release(placement, True, True))
+
+    async def _release(self, placement: Placement, subscriber: bool, campaign: bool) -> None:
+        p, c = placement.check.pseudonym, placement.campaign
+        calls = []
+        if subscriber:
+            calls.append(self._client.run_script(_RELEASE_SUB, [
+                keys.ad_day(p, placement.calendar.day), keys.ad_week(p, placement.calendar.week),
+                keys.ad_lifetime(p), keys.ad_impressions(p),
+            ], [c.id, placement.stored]))  # fmt: skip
+        if campaign:
+            calls.append(self._client.run_script(_RELEASE_CAMPAIGN, [
+                keys.ad_campaign(c.id), keys.ad_stats(c.id, placement.campaign_day),
+            ], [placement.hour, c.price, placement.check.network]))  # fmt: skip
+        for result in await asyncio.gather(*calls, return_exceptions=True):
+            if isinstance(result, StoreError):
+                log.warning("ad_release_failed", campaign=c.id, subscriber=p, error=str(result))
+
+    def _note_served(self, campaign: str) -> None:
+        if campaign not in self._served:
+            self._served.add(campaign)
+            self._background(self._client.execute(b"SADD", keys.ads_served(), campaign))
+
+    def _background(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and isinstance(task.exception(), StoreError):
+            log.warning("ad_background_failed", error=str(task.exception()))
+
+    async def close(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _flat(raw: list[bytes], cast: Callable[[str], Any]) -> dict[str, Any]:
+    return {raw[i].decode(): cast(raw[i + 1].decode()) for i in range(0, len(raw), 2)}
+
+
+async def decide_within(
+    server: AdServer, check: BalanceCheck, limits: tuple[int, int], deadline: float
+) -> Decision:
+    """The decision, or the balance text unchanged if it is not ready within ``deadline`` or
+    fails; an ad reserved after the deadline is given back."""
+    task = asyncio.ensure_future(server.decide(check, limits))
+    try:
+        decision = await asyncio.wait_for(asyncio.shield(task), deadline)
+    except TimeoutError:
+        task.add_done_callback(lambda done: _release_late(server, done))
+        return Decision(check.text, None, "timeout")
+    except StoreError:
+        return Decision(check.text, None, "store_unavailable")
+    except Exception:  # fail open, always; the bug is in the log
+        log.exception("ad_decision_crashed", subscriber=check.pseudonym)
+        return Decision(check.text, None, "error")
+    if decision.placement is not None and not decision.text.startswith(check.text):
+        server.release(decision.placement)  # never happens; never cut the balance text
+        return Decision(check.text, None, "error")
+    return decision
+
+
+def _release_late(server: AdServer, task: asyncio.Future[Decision]) -> None:
+    if task.cancelled() or task.exception() is not None:
+        return
+    placement: Placement | None = task.result().placement
+    if placement is not None:
+        server.release(placement)

@@ -1,0 +1,276 @@
+"""The ads API: ``POST /v1/piggyback`` (scope ``piggyback``), ``POST /v1/segments/{name}`` and
+``POST /v1/ads/conversions`` (scope ``segments``: the brand CRM's), ``GET /v1/reports/ads``
+(scope ``reports``).
+
+``POST /v1/piggyback``: the balance text, and an ad if one is right.
+
+Fails open: whatever goes wrong — the decision deadline (``JUMBE_ADS_DEADLINE_MS``, default
+50 ms), Redis, a bug, no eligible campaign, no room on the screen — the answer is ``200`` with
+the balance text byte for byte and ``"ad": null``; ``jumbe_ads_fail_open_total{reason}`` says
+why. Only a request we cannot read at all (bad JSON, a missing field) is a 400.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+
+from aiohttp import web
+
+from gateway import logs, metrics
+from gateway.ads.engine import BalanceCheck
+from gateway.ads.events import AdEvents
+from gateway.ads.report import ads_report, campaign_ids
+from gateway.ads.server import AdServer, Placement, decide_within
+from gateway.appkeys import (
+    ACTIVITY,
+    AD_EVENTS,
+    ADS,
+    CAMPAIGNS,
+    HOP_REDIS,
+    PIPELINE,
+    PSEUDONYM,
+    REDIS,
+    SETTINGS,
+)
+from gateway.errors import ApiError, SendRefused, StoreError
+from gateway.hops.ad_fill import ad_fill_handler
+from gateway.http.api import (
+    ApiRoute,
+    Call,
+    bad_request,
+    json_response,
+    msisdn,
+    read_object,
+    require,
+    text,
+)
+from gateway.lifecycle.recorder import ActivityRecorder
+from gateway.lifecycle.stages import Thresholds
+from gateway.menu.screens.ad_slot import AdFill
+from gateway.sms.countries import country_of
+from gateway.sms.runtime import SMS
+from gateway.store import keys
+
+log = logs.get_logger("gateway.ads")
+
+FIELDS = ("msisdn", "text", "network", "plan", "balance", "language")
+_NETWORK = re.compile(r"^\d{5,6}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+
+
+def setup_ads(app: web.Application) -> None:
+    """The ad server and the activity recorder, on the hop path's Redis client (after the
+    Redis context has opened it)."""
+    app.cleanup_ctx.append(_ads_context)
+
+
+async def _ads_context(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    lc = settings.lifecycle
+    thresholds = Thresholds(lc.active_days, lc.loyal_weeks, lc.lapsing_days, lc.inactive_days)
+    recorder = ActivityRecorder(app[HOP_REDIS], thresholds)
+    app[ACTIVITY] = recorder
+    app[PIPELINE].activity = recorder
+    server = AdServer(
+        app[HOP_REDIS], app[CAMPAIGNS], mode=settings.consent_modes.get("ads", "opt_in"),
+        per_day=settings.ads.per_day, thresholds=thresholds,
+    )  # fmt: skip
+    app[ADS] = server
+    events = AdEvents(app[HOP_REDIS], app[CAMPAIGNS])
+    app[AD_EVENTS] = events
+    app[PIPELINE].dialled = events.dialled
+    app[PIPELINE].effects.register(AdFill, ad_fill_handler(server, settings.ads.deadline_ms / 1000))
+    app[SMS].inbound.activity = recorder
+    app[SMS].inbound.replied = events.replied
+    try:
+        yield
+    finally:
+        await server.close()
+        await events.close()
+        await recorder.close()
+
+
+async def piggyback(request: web.Request, call: Call) -> web.Response:
+    """``{"msisdn", "text", "network", "plan"?, "balance"?, "language"?}`` → ``{"text", "ad"}``."""
+    started = time.perf_counter()
+    check = _check(request, await read_object(request, FIELDS))
+    settings = request.app[SETTINGS]
+    limits = settings.screen_limits.get(check.network) or settings.screen_limits["default"]
+    decision = await decide_within(request.app[ADS], check, limits, settings.ads.deadline_ms / 1000)
+    metrics.count_ad_decision(decision.reason, time.perf_counter() - started)
+    placement = decision.placement
+    call.log.update(
+        subscriber=check.pseudonym, network=check.network, reason=decision.reason or "ad",
+        campaign=placement.campaign.id if placement else None,
+    )  # fmt: skip
+    if placement is not None and placement.campaign.sms:
+        follow_up(request.app, number_of(check), placement)
+    ad = (
+        {"campaign": placement.campaign.id, "impression": placement.impression}
+        if placement
+        else None
+    )
+    return json_response({"text": decision.text, "ad": ad})
+
+
+_FOLLOW_UPS: set[asyncio.Task[None]] = set()
+
+
+def number_of(check: BalanceCheck) -> str:
+    return "+" + check.digits
+
+
+def follow_up(app: web.Application, number: str, placement: Placement) -> None:
+    """Queue the campaign's SMS follow-up after the answer (never delays it): promotional,
+    so the outbox checks consent and holds it through quiet hours; once per impression."""
+    task = asyncio.ensure_future(_send_follow_up(app, number, placement))
+    _FOLLOW_UPS.add(task)
+    task.add_done_callback(_FOLLOW_UPS.discard)
+
+
+async def _send_follow_up(app: web.Application, number: str, placement: Placement) -> None:
+    campaign = placement.campaign
+    language = placement.check.language
+    text = campaign.sms.get(language or "") or next(iter(campaign.sms.values()))
+    try:
+        message = await app[SMS].outbox.send(
+            number, text, category="promotional", idempotency_key=f"ad:{placement.impression}"
+        )
+        if campaign.flash:  # AT has no class-0 flag: recorded for transports that have one
+            await app[REDIS].hset(keys.sms_message(message), mapping={
+                "flash": "1", "ad_campaign": campaign.id, "ad_impression": placement.impression,
+            })  # fmt: skip
+        log.info("ad_sms_queued", subscriber=placement.check.pseudonym, campaign=campaign.id,
+                 message=message, flash=campaign.flash)  # fmt: skip
+    except SendRefused as exc:
+        log.info("ad_sms_refused", subscriber=placement.check.pseudonym, campaign=campaign.id,
+                 reason=exc.reason)  # fmt: skip
+    except StoreError as exc:
+        log.warning("ad_sms_failed", subscriber=placement.check.pseudonym, campaign=campaign.id,
+                    error=str(exc))  # fmt: skip
+
+
+def _check(request: web.Request, body: dict[str, Any]) -> BalanceCheck:
+    require(body, "msisdn", "text", "network")
+    number = msisdn(text(body, "msisdn", 32))
+    balance_text = text(body, "text", 1000)
+    network = str(body["network"]) if isinstance(body["network"], int) else text(body, "network", 8)
+    if not _NETWORK.match(network):
+        raise bad_request(f"network: expected MCC+MNC digits such as 63902, got {network[:8]!r}")
+    plan = body.get("plan")
+    if plan is not None and plan not in ("prepaid", "postpaid"):
+        raise bad_request("plan: expected prepaid or postpaid")
+    balance = body.get("balance")
+    if balance is not None and (isinstance(balance, bool) or not isinstance(balance, int | float)):
+        raise bad_request("balance: expected a number")
+    language = body.get("language")
+    if language is not None and (not isinstance(language, str) or not _LANGUAGE.match(language)):
+        raise bad_request("language: expected a language code such as en or sw")
+    return BalanceCheck(
+        request.app[PSEUDONYM](number), number.lstrip("+"), balance_text, network, plan,
+        None if balance is None else float(balance), language, country_of(number).zone,
+    )  # fmt: skip
+
+
+MAX_SEGMENT_BATCH = 10_000
+_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+
+
+async def segment(request: web.Request, call: Call) -> web.Response:
+    """``POST /v1/segments/{name}`` ``{"msisdns": [...], "member": true|false}``: add the
+    numbers to (or remove them from) a segment; the same tags SMS keywords set
+    (``j:tags:{<pseudonym>}``), which campaigns target with ``target.segments``."""
+    name = request.match_info["name"]
+    if not _SEGMENT.match(name):
+        raise bad_request("segment name: letters, digits, _ . - (at most 64)")
+    body = await read_object(request, ("msisdns", "member"))
+    require(body, "msisdns")
+    numbers = body["msisdns"]
+    if not isinstance(numbers, list) or not numbers or len(numbers) > MAX_SEGMENT_BATCH:
+        raise bad_request(f"msisdns: expected a list of 1 to {MAX_SEGMENT_BATCH} numbers")
+    member = body.get("member", True)
+    if not isinstance(member, bool):
+        raise bad_request("member: expected true or false")
+    pseudonym = request.app[PSEUDONYM]
+    subscribers = []
+    for i, raw in enumerate(numbers):
+        if not isinstance(raw, str):
+            raise bad_request(f"msisdns[{i}]: expected a string")
+        subscribers.append(pseudonym(msisdn(raw, f"msisdns[{i}]")))
+    pipe = request.app[REDIS].pipeline(transaction=False)
+    for subscriber in subscribers:
+        tags = keys.subscriber_tags(subscriber)
+        pipe.sadd(tags, name) if member else pipe.srem(tags, name)
+    changed = sum(int(n) for n in await pipe.execute())
+    call.log.update(segment=name, member=member, numbers=len(subscribers), changed=changed)
+    return json_response({"segment": name, "member": member, "changed": changed})
+
+
+MAX_CONVERSION_ID = 200
+
+
+async def conversion(request: web.Request, call: Call) -> web.Response:
+    """``POST /v1/ads/conversions`` ``{"msisdn", "campaign", "event", "id"}``: counted once per
+    ``id`` if the subscriber saw the campaign within its conversion window; the same ``id``
+    again answers the same, counted once."""
+    body = await read_object(request, ("msisdn", "campaign", "event", "id"))
+    require(body, "msisdn", "campaign", "event", "id")
+    number = msisdn(text(body, "msisdn", 32))
+    cid = text(body, "campaign", 64)
+    event = text(body, "event", 64)
+    conversion_id = text(body, "id", MAX_CONVERSION_ID).strip()
+    if not conversion_id or not event.strip():
+        raise bad_request("id and event must not be empty")
+    campaign = request.app[CAMPAIGNS].index.by_id.get(cid)
+    if campaign is None:
+        raise ApiError(404, "not_found", f"no campaign {cid[:64]!r} is being served")
+    subscriber = request.app[PSEUDONYM](number)
+    result = await request.app[AD_EVENTS].convert(subscriber, campaign, conversion_id)
+    call.log.update(subscriber=subscriber, campaign=cid, conversion=event, counted=result.counted,
+                    duplicate=result.duplicate)  # fmt: skip
+    answer: dict[str, Any] = {"id": conversion_id, "campaign": cid, "event": event,
+                              "counted": result.counted, "duplicate": result.duplicate}  # fmt: skip
+    if result.reason:
+        answer["reason"] = result.reason
+    return json_response(answer)
+
+
+async def report(request: web.Request, call: Call) -> web.Response:
+    """``GET /v1/reports/ads[?from=YYYY-MM-DD&to=YYYY-MM-DD]`` (days in each campaign's zone)."""
+    unknown = sorted(set(request.query) - {"from", "to"})
+    if unknown:
+        raise bad_request(f"unknown parameter(s) {', '.join(unknown)}; expected from, to")
+    start, end = _day(request, "from"), _day(request, "to")
+    if start and end and end < start:
+        raise bad_request("to: before from")
+    client = request.app[REDIS]
+    ids = await campaign_ids(client, request.app[CAMPAIGNS].index.by_id)
+    body = await ads_report(client, ids, start, end)
+    body["lifecycle"] = await request.app[ACTIVITY].counts()
+    call.log.update(campaigns=len(ids))
+    return json_response(body)
+
+
+def _day(request: web.Request, name: str) -> date | None:
+    raw = request.query.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        if not re.match(r"^\d{4}-\d{2}-\d{2}$", raw):
+            raise ValueError
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise bad_request(f"{name}: expected a date as YYYY-MM-DD, got {raw[:32]!r}") from None
+
+
+ROUTES = [
+    ApiRoute("POST", "/v1/piggyback", "piggyback", piggyback),
+    ApiRoute("POST", "/v1/segments/{name}", "segments", segment),
+    ApiRoute("POST", "/v1/ads/conversions", "segments", conversion),
+    ApiRoute("GET", "/v1/reports/ads", "reports", report),
+]
