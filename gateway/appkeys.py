@@ -16,6 +16,7 @@ from gateway.store.client import StoreClient
 from gateway.store.embedded import EmbeddedRedis
 from gateway.store.meta import DataGuard
 from gateway.store.session_ends import SessionEnds
+from gateway.surveys.catalog import SurveyCatalog
 
 SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", MenuRegistry)
@@ -36,3 +37,6 @@ EMBEDDED = web.AppKey("embedded", EmbeddedRedis)
 INCENTIVES = web.AppKey("incentives", IncentiveSink)
 """Who credits points engines grant (``gateway.incentives``): recorded until the rewards ledger
 installs its own sink here."""
+
+SURVEYS = web.AppKey("surveys", SurveyCatalog)
+"""The surveys being served (``kind: survey`` files), installed by ``content.surveys``."""

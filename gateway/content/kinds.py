@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.content import keywords, menus
+from gateway.content import keywords, menus, surveys
 from gateway.content.kind import ContentKind
 
 KINDS: tuple[ContentKind[Any], ...] = (
     menus.KIND,
     keywords.KIND,
+    surveys.KIND,
 )
 
 DEFAULT_KIND = "menu"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import web
 
@@ -23,17 +24,21 @@ from gateway.appkeys import (
     REGISTRY,
     SESSION_ENDS,
     SETTINGS,
+    SURVEYS,
 )
 from gateway.config import Settings
 from gateway.content.live import reload_context
 from gateway.content.reloader import CONTENT, ContentReloader
 from gateway.errors import ConfigError, ContentError
+from gateway.hops.effects import Handler
 from gateway.hops.handlers import effect_runner
 from gateway.hops.pipeline import HopPipeline
+from gateway.hops.surveys import SurveySteps
 from gateway.http import admin, health, metrics
 from gateway.http.routes import setup_api
 from gateway.incentives import RecordedIncentives
 from gateway.menu.findings import has_errors
+from gateway.menu.screens.survey import SurveyStep
 from gateway.privacy import Pseudonymizer
 from gateway.sms.runtime import setup_sms
 from gateway.store.cluster import ClusterPipelinedRedis
@@ -98,13 +103,15 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
         else PipelinedRedis(url, timeout=timeout)
     )
     effects = contextlib.AsyncExitStack()
+    surveys = SurveySteps(lambda: app[SURVEYS], hop_client, lambda: app[INCENTIVES])
+    steps: dict[type[Any], Handler] = {SurveyStep: surveys}
     app[PIPELINE] = HopPipeline(
         app[REGISTRY],
         SessionStore(hop_client, settings.session_ttl),
         app[PSEUDONYM],
         deadline=settings.hop_deadline,
         screen_limits=settings.screen_limits,
-        effects=await effects.enter_async_context(effect_runner(settings)),
+        effects=await effects.enter_async_context(effect_runner(settings, steps)),
     )
     stop = asyncio.Event()
     watchers = [asyncio.create_task(app[DATA_GUARD].watch(stop))]

@@ -9,6 +9,7 @@ from conftest import GatewayFactory, hop
 from processes import jumbe
 
 from gateway.content.check import check_files
+from gateway.content.kinds import KNOWN
 
 MENU = "id: {id}\nservice_codes: ['{code}']\nstart: a\nscreens:\n  a:\n    end: {text}\n"
 KEYWORDS = "kind: keywords\nkeywords:\n  - {words: [PROMO], reply: Deals!}\n"
@@ -61,9 +62,9 @@ def test_an_unknown_kind_is_an_error_naming_the_known_kinds(tmp_path: Path) -> N
     result = jumbe("check", str(tmp_path))
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
-        f"{path}:2:7: error: unknown kind 'campain' (known kinds: menu, keywords)"
+        f"{path}:2:7: error: unknown kind 'campain' (known kinds: {', '.join(KNOWN)})"
     ]
-    assert "OK: 1 menu, 0 keywords; 1 error(s)" in result.stderr
+    assert result.stderr.startswith("OK: 1 menu, 0 keywords") and "; 1 error(s)" in result.stderr
 
 
 def test_a_file_that_is_not_a_mapping_says_what_a_content_file_is(tmp_path: Path) -> None:
@@ -72,14 +73,16 @@ def test_a_file_that_is_not_a_mapping_says_what_a_content_file_is(tmp_path: Path
     _, findings = check_files([path])
     assert [str(f) for f in findings] == [
         f"{path}:1:1: error: a content file must be a mapping: a menu (id, service_codes, start,"
-        " screens), or another kind (kind: keywords)"
+        " screens), or another kind ("
+        + ", ".join(f"kind: {name}" for name in KNOWN if name != "menu")
+        + ")"
     ]
 
 
 async def test_readyz_says_what_the_content_folder_serves(make_gateway: GatewayFactory) -> None:
     """/readyz lists how many files of each kind are served (the shipped folder: two menus
-    and the keywords file)."""
+    the keywords file and the NPS survey)."""
     client = await make_gateway()
     response = await client.get("/readyz")
     assert response.status == 200
-    assert (await response.json())["content"] == {"menu": 2, "keywords": 1}
+    assert (await response.json())["content"] == {"menu": 2, "keywords": 1, "survey": 1}

@@ -13,6 +13,7 @@ from gateway.menu.screens.language import LanguageKind
 from gateway.menu.screens.menu import MenuKind
 from gateway.menu.screens.router import RouterKind
 from gateway.menu.screens.set import SetKind
+from gateway.menu.screens.survey import SurveyKind
 from gateway.menu.screens.webhook import WebhookKind
 
 KINDS: dict[str, ScreenKind[Any]] = {
@@ -25,6 +26,7 @@ KINDS: dict[str, ScreenKind[Any]] = {
         SetKind(),
         LanguageKind(),
         WebhookKind(),
+        SurveyKind(),
     )
 }
 
