@@ -65,7 +65,22 @@ class ApiSettings:
     ``gateway.http.auth`` and ``docs/api.md``); read when the app starts."""
 
 
-SECTIONS = {"sms": SmsSettings, "at": AfricasTalkingSettings, "api": ApiSettings}
+@dataclass(frozen=True, slots=True)
+class SurveySettings:
+    """SMS surveys (``JUMBE_SURVEY_*``); a survey file's ``channels.sms`` overrides the first
+    two for itself."""
+
+    expiry_hours: float = 48.0
+    """Hours without a reply before an SMS respondent is ``unresponsive`` (Safaricom: 48 h)."""
+    reminder_hours: float = 24.0
+    """Hours after the last question before the one reminder (0: no reminder); a reminder due
+    in quiet hours waits for them to end, and is dropped if that is past the expiry."""
+    tick: float = 30.0
+    """Seconds between looks at the SMS respondents due a reminder or expiry."""
+
+
+SECTIONS = {"sms": SmsSettings, "at": AfricasTalkingSettings, "api": ApiSettings,
+            "survey": SurveySettings}  # fmt: skip
 """Settings sections, by the prefix of their flat names (``sms_worker`` is ``sms.worker``)."""
 
 
@@ -121,6 +136,7 @@ class Settings:
     sms: SmsSettings = field(default_factory=SmsSettings)
     at: AfricasTalkingSettings = field(default_factory=AfricasTalkingSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
+    survey: SurveySettings = field(default_factory=SurveySettings)
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """Return a copy with every non-``None`` override applied (flags beat environment).
@@ -257,6 +273,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         reload_interval=_float(env, "JUMBE_RELOAD_INTERVAL", 1.0),
         consent_modes=consent_modes_from_env(env),
         sms=_sms_from_env(env),
+        survey=_survey_from_env(env),
     )
 
 
@@ -316,3 +333,16 @@ def _sms_from_env(env: Mapping[str, str]) -> SmsSettings:
     if sms.send_timeout >= sms.claim_idle:
         raise ConfigError("JUMBE_SMS_SEND_TIMEOUT must be below JUMBE_SMS_CLAIM_IDLE")
     return sms
+
+
+def _survey_from_env(env: Mapping[str, str]) -> SurveySettings:
+    """The ``JUMBE_SURVEY_*`` settings."""
+    survey = SurveySettings(
+        expiry_hours=_float(env, "JUMBE_SURVEY_EXPIRY_HOURS", 48.0),
+        reminder_hours=_float(env, "JUMBE_SURVEY_REMINDER_HOURS", 24.0),
+        tick=_float(env, "JUMBE_SURVEY_TICK", 30.0),
+    )
+    if survey.expiry_hours <= 0 or survey.tick <= 0 or survey.reminder_hours < 0:
+        raise ConfigError("JUMBE_SURVEY_EXPIRY_HOURS and JUMBE_SURVEY_TICK must be positive, "
+                          "JUMBE_SURVEY_REMINDER_HOURS 0 or more")  # fmt: skip
+    return survey

@@ -36,6 +36,7 @@ from gateway.hops.pipeline import HopPipeline
 from gateway.hops.surveys import SurveySteps
 from gateway.http import admin, health, metrics
 from gateway.http.routes import setup_api
+from gateway.http.v1_surveys import setup_surveys
 from gateway.incentives import RecordedIncentives
 from gateway.menu.findings import has_errors
 from gateway.menu.screens.survey import SurveyStep
@@ -83,6 +84,7 @@ def create_app(settings: Settings, embedded: EmbeddedRedis | None = None) -> web
     metrics.add_routes(app)
     admin.add_routes(app)
     setup_sms(app)
+    setup_surveys(app)
     setup_api(app)
     return app
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.http import api, v1_consent, v1_reports, v1_sms
+from gateway.http import api, v1_consent, v1_reports, v1_sms, v1_surveys
 
 
 def setup_api(app: web.Application) -> None:
     """Add every ``/v1`` route (its scope is in its module's ``ROUTES`` table)."""
-    api.register(app, [*v1_sms.ROUTES, *v1_consent.ROUTES, *v1_reports.ROUTES])
+    api.register(app, [*v1_sms.ROUTES, *v1_consent.ROUTES, *v1_reports.ROUTES,
+                       *v1_surveys.ROUTES])  # fmt: skip

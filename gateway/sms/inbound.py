@@ -10,7 +10,7 @@ the aggregator's retry runs again and completes what is missing, without doing a
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from gateway import logs
 from gateway.channels.base import InboundSms
@@ -26,6 +26,16 @@ from gateway.store import keys
 from gateway.store.client import StoreClient
 
 log = logs.get_logger("gateway.sms")
+
+
+class SurveyReplies(Protocol):
+    """The SMS side of surveys (``surveys.sms.SmsSurveys``), as inbound SMS sees it."""
+
+    async def inbound(
+        self, msisdn: str, subscriber: str, text: str, stop: bool, event: str
+    ) -> bool: ...
+
+    async def keyword(self, survey_id: str, msisdn: str, event: str) -> None: ...
 
 
 class InboundHandler:
@@ -47,6 +57,8 @@ class InboundHandler:
         self._outbox = outbox
         self._pseudonym = pseudonym
         self._provider = provider
+        self.surveys: SurveyReplies | None = None
+        """Set by the surveys runtime: replies go to an open survey before keyword routing."""
 
     async def handle(self, sms: InboundSms) -> Route | None:
         """The route taken, or ``None`` for a message already handled in full."""
@@ -56,7 +68,14 @@ class InboundHandler:
         route = self._routes.route(sms.text)  # the routes being served now (live reload)
         subscriber = self._pseudonym(sms.phone_number)
         event = f"sms:{self._provider}:{sms.inbound_id}"
+        surveys = self.surveys
+        if surveys is not None and await surveys.inbound(
+            sms.phone_number, subscriber, sms.text, route.kind == "stop", event
+        ):
+            route = Route("survey")  # an answer to the open survey, not a keyword
         await self._act(sms, route, subscriber, event)
+        if route.survey and surveys is not None:
+            await surveys.keyword(route.survey, sms.phone_number, event)
         done: Any = await self._scripts.inbound_done(
             keys=[seen, keys.sms_inbox(), keys.sms_flows()],
             args=[keys.SMS_INBOUND_TTL, keys.SMS_INBOX_MAXLEN, route.survey, subscriber,
