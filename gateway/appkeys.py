@@ -17,6 +17,7 @@ from gateway.store.client import StoreClient
 from gateway.store.embedded import EmbeddedRedis
 from gateway.store.meta import DataGuard
 from gateway.store.session_ends import SessionEnds
+from gateway.surveys.catalog import SurveyCatalog
 
 SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", MenuRegistry)
@@ -60,3 +61,6 @@ ACTIVITY = web.AppKey("activity", ActivityRecorder)
 survey, redemption, purchase) — non-blocking, once a day per subscriber per process."""
 AD_EVENTS = web.AppKey("ad_events", AdEvents)
 """Counts ad clicks (dialled codes, SMS keywords) and conversions."""
+
+SURVEYS = web.AppKey("surveys", SurveyCatalog)
+"""The surveys being served (``kind: survey`` files), installed by ``content.surveys``."""

@@ -137,6 +137,20 @@ class LifecycleSettings:
     inactive_days: int = 60
 
 
+@dataclass(frozen=True, slots=True)
+class SurveySettings:
+    """SMS surveys (``JUMBE_SURVEY_*``); a survey file's ``channels.sms`` overrides the first
+    two for itself."""
+
+    expiry_hours: float = 48.0
+    """Hours without a reply before an SMS respondent is ``unresponsive`` (Safaricom: 48 h)."""
+    reminder_hours: float = 24.0
+    """Hours after the last question before the one reminder (0: no reminder); a reminder due
+    in quiet hours waits for them to end, and is dropped if that is past the expiry."""
+    tick: float = 30.0
+    """Seconds between looks at the SMS respondents due a reminder or expiry."""
+
+
 SECTIONS = {
     "sms": SmsSettings,
     "at": AfricasTalkingSettings,
@@ -145,6 +159,7 @@ SECTIONS = {
     "rewards": RewardsSettings,
     "ads": AdsSettings,
     "lifecycle": LifecycleSettings,
+    "survey": SurveySettings,
 }
 """Settings sections, by the prefix of their flat names (``sms_worker`` is ``sms.worker``)."""
 
@@ -208,6 +223,7 @@ class Settings:
     rewards: RewardsSettings = field(default_factory=RewardsSettings)
     ads: AdsSettings = field(default_factory=AdsSettings)
     lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
+    survey: SurveySettings = field(default_factory=SurveySettings)
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """Return a copy with every non-``None`` override applied (flags beat environment).
@@ -352,6 +368,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         rewards=_rewards_from_env(env),
         ads=_ads_from_env(env),
         lifecycle=_lifecycle_from_env(env),
+        survey=_survey_from_env(env),
     )
 
 
@@ -486,3 +503,16 @@ def _lifecycle_from_env(env: Mapping[str, str]) -> LifecycleSettings:
     if not 1 <= lc.loyal_weeks <= 8:
         raise ConfigError(f"JUMBE_LIFECYCLE_LOYAL_WEEKS={lc.loyal_weeks}: expected 1 to 8")
     return lc
+
+
+def _survey_from_env(env: Mapping[str, str]) -> SurveySettings:
+    """The ``JUMBE_SURVEY_*`` settings."""
+    survey = SurveySettings(
+        expiry_hours=_float(env, "JUMBE_SURVEY_EXPIRY_HOURS", 48.0),
+        reminder_hours=_float(env, "JUMBE_SURVEY_REMINDER_HOURS", 24.0),
+        tick=_float(env, "JUMBE_SURVEY_TICK", 30.0),
+    )
+    if survey.expiry_hours <= 0 or survey.tick <= 0 or survey.reminder_hours < 0:
+        raise ConfigError("JUMBE_SURVEY_EXPIRY_HOURS and JUMBE_SURVEY_TICK must be positive, "
+                          "JUMBE_SURVEY_REMINDER_HOURS 0 or more")  # fmt: skip
+    return survey

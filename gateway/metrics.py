@@ -102,6 +102,20 @@ def count_redis_error(client: str, error: str) -> None:
     REDIS_ERRORS.labels(client, error).inc()
 
 
+# --- Surveys (issue 12) ---
+SURVEY_DISPOSITIONS = Counter(
+    "jumbe_survey_dispositions", "Survey respondents reaching a disposition (contacted, started, "
+    "completed, breakoff, refused, unresponsive, rejected, …), by survey and channel",
+    ["survey", "channel", "disposition"],
+)  # fmt: skip
+
+
+def count_survey(survey: str, channel: str, disposition: str) -> None:
+    """A respondent reached ``disposition`` (counted where the step is decided; a retried hop
+    may count twice, the report (``/v1/reports/surveys``) never does)."""
+    SURVEY_DISPOSITIONS.labels(survey, channel, disposition).inc()
+
+
 def exposition(extra: CollectorRegistry | None = None) -> bytes:
     """The Prometheus text of this process (or of every worker), then ``extra``'s series."""
     if os.environ.get(MULTIPROC_ENV):

@@ -73,6 +73,8 @@ async def _leave_traces(client: TestClient[Any, Any], phone: str, tag: str) -> N
                               phone=phone)  # fmt: skip
         assert status == 200
     await hop(client, "", session_id=f"demo-{tag}", service_code="*384#", phone=phone)
+    for text in ("", "1", "1*9"):  # the NPS survey: intro, continue, a score of 9
+        await hop(client, text, session_id=f"nps-{tag}", service_code="*384*77#", phone=phone)
     await client.post("/ussd/africastalking/events", data={
         "sessionId": f"demo-{tag}", "serviceCode": "*384#", "phoneNumber": phone,
         "networkCode": "63902", "status": "Incomplete", "date": "2026-11-30 08:00:00",
@@ -144,6 +146,7 @@ async def test_export_lists_and_erase_removes_a_subscriber_everywhere(
         "sent_to_subscriber"])  # fmt: skip
     assert [m["text"] for m in exported["sms"]["received_from_subscriber"]] == ["VIP", "STOP"]
     assert [e["status"] for e in exported["ussd_sessions"]["ended_sessions"]] == ["incomplete"]
+    assert exported["surveys"]["respondent_of"]["nps"]["a:score"][0] == "9"
     earned = [e for e in exported["rewards"]["ledger"] if e["t"] == "earn"]
     assert [(e["pts"], e["src"]) for e in earned] == [("10", "survey:nps")]
     assert "Receipt b" not in str(exported) and bob not in str(exported)

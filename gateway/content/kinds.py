@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.content import campaigns, catalogs, keywords, menus
+from gateway.content import campaigns, catalogs, keywords, menus, surveys
 from gateway.content.kind import ContentKind
 
 KINDS: tuple[ContentKind[Any], ...] = (
@@ -16,6 +16,7 @@ KINDS: tuple[ContentKind[Any], ...] = (
     keywords.KIND,
     catalogs.KIND,
     campaigns.KIND,
+    surveys.KIND,
 )
 
 DEFAULT_KIND = "menu"

@@ -46,9 +46,8 @@ class MenuKind:
     def install(self, app: web.Application, values: list[Menu]) -> list[Any]:
         from gateway.appkeys import REGISTRY  # not at import: `jumbe check` needs no app
 
-        if REGISTRY not in app:
-            app[REGISTRY] = MenuRegistry(values)
-            return []
+        if REGISTRY not in app:  # the survey kind may have created it (dialled surveys)
+            app[REGISTRY] = MenuRegistry()
         return app[REGISTRY].install(values)
 
     def release(self, retired: list[Any]) -> None:

@@ -10,20 +10,19 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from gateway.config import Settings
-from gateway.hops.effects import EffectRunner
+from gateway.hops.effects import EffectRunner, Handler
 from gateway.hops.webhook import WebhookCaller
-from gateway.menu.effects import Effect
 from gateway.menu.screens.webhook import WebhookCall
 
 
 @asynccontextmanager
 async def effect_runner(
-    settings: Settings, more: Mapping[type[Effect], Any] | None = None
+    settings: Settings, handlers: Mapping[type[Any], Handler] | None = None
 ) -> AsyncIterator[EffectRunner]:
-    """The runner with every handler (``more``: handlers that need the app, e.g. rewards'),
-    open for the life of the app."""
+    """The runner with every handler, open for the life of the app; ``handlers`` adds those
+    built from the app's own parts (the survey steps: ``hops.surveys``)."""
     webhooks = WebhookCaller(settings.webhook_secret)
-    runner = EffectRunner({WebhookCall: webhooks, **(more or {})})
+    runner = EffectRunner({WebhookCall: webhooks, **(handlers or {})})
     try:
         yield runner
     finally:

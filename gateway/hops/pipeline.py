@@ -31,7 +31,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gateway import logs, metrics
 from gateway.channels.base import Reply, UssdRequest
@@ -75,6 +75,9 @@ class _Hop:
     deadline: float
     """``time.monotonic()`` by which it must be answered (effects get what is left)."""
     engine: Engine
+    trips: list[int] = field(default_factory=lambda: [0])
+    """Redis round trips the hop's effects made (a survey reading its respondent), counted in
+    the ``ussd_hop`` line with the pipeline's own."""
 
 
 class _Cache:
@@ -262,20 +265,20 @@ class HopPipeline:
         for _ in range(MAX_ATTEMPTS):
             session = SessionState.decode(raw) if raw is not None else None
             result, changed = await self._compute(hop, session, start)
-            result.round_trips = round_trips
+            result.round_trips = round_trips + hop.trips[0]
             if changed is None:
                 if writes_sent and session is not None:
                     round_trips += await self._repair(request, session, writes_sent)
-                    result.round_trips = round_trips
+                    result.round_trips = round_trips + hop.trips[0]
                 return result
             read_rev = session.rev if session is not None else 0
             value = changed.encode(read_rev + 1)
             wrote_language = any(w.language is not None for w in writes_sent)
             writes = self._writes(request, changed, None if wrote_language else
                                   result.language_before, start)  # fmt: skip
-            saved = await self.store.save(key, read_rev, value, writes)
+            saved = await self.store.save(key, read_rev, value, writes, changed.rides)
             round_trips += 1
-            result.round_trips = round_trips
+            result.round_trips = round_trips + hop.trips[0]
             if saved == SAVED:
                 self._cache.put(key, value)
                 self._perform_later(hop, changed)
@@ -389,6 +392,7 @@ class HopPipeline:
             assert step.effect is not None
             result = await self.effects.perform(step.effect, self._context(hop, session),
                                                 step.effect.limit or self.deadline)  # fmt: skip
+            hop.trips[0] += result.round_trips
             step = hop.engine.resume(menu, session, result)
         raise HopError(f"more than {MAX_EFFECTS} effects in one hop at {session.state!r}")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import web
 
@@ -24,6 +25,7 @@ from gateway.appkeys import (
     REGISTRY,
     SESSION_ENDS,
     SETTINGS,
+    SURVEYS,
 )
 from gateway.config import Settings
 from gateway.content.live import reload_context
@@ -31,13 +33,17 @@ from gateway.content.reloader import CONTENT, ContentReloader
 from gateway.errors import ConfigError, ContentError
 from gateway.funnel.counts import FunnelCounts
 from gateway.hops import rewards as rewards_effects
+from gateway.hops.effects import Handler
 from gateway.hops.handlers import effect_runner
 from gateway.hops.pipeline import HopPipeline
+from gateway.hops.surveys import SurveySteps
 from gateway.http import admin, health, metrics
 from gateway.http.routes import setup_api
 from gateway.http.v1_ads import setup_ads
+from gateway.http.v1_surveys import setup_surveys
 from gateway.incentives import RecordedIncentives
 from gateway.menu.findings import has_errors
+from gateway.menu.screens.survey import SurveyStep
 from gateway.privacy import Pseudonymizer
 from gateway.rewards.runtime import setup_rewards
 from gateway.sms.runtime import setup_sms
@@ -85,6 +91,7 @@ def create_app(settings: Settings, embedded: EmbeddedRedis | None = None) -> web
     setup_sms(app)
     setup_rewards(app)
     setup_ads(app)  # after the Redis and SMS contexts: it uses their clients
+    setup_surveys(app)
     setup_api(app)
     return app
 
@@ -107,15 +114,15 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
     app[HOP_REDIS] = hop_client
     effects = contextlib.AsyncExitStack()
     funnel = FunnelCounts()
+    surveys = SurveySteps(lambda: app[SURVEYS], hop_client, lambda: app[INCENTIVES])
+    steps: dict[type[Any], Handler] = {**rewards_effects.handlers(app), SurveyStep: surveys}
     app[PIPELINE] = HopPipeline(
         app[REGISTRY],
         SessionStore(hop_client, settings.session_ttl),
         app[PSEUDONYM],
         deadline=settings.hop_deadline,
         screen_limits=settings.screen_limits,
-        effects=await effects.enter_async_context(
-            effect_runner(settings, rewards_effects.handlers(app))
-        ),
+        effects=await effects.enter_async_context(effect_runner(settings, steps)),
         funnel=funnel,
     )
     stop = asyncio.Event()

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.http import api, v1_ads, v1_consent, v1_reports, v1_rewards, v1_sms, v1_subjects
+from gateway.http import (
+    api,
+    v1_ads,
+    v1_consent,
+    v1_reports,
+    v1_rewards,
+    v1_sms,
+    v1_subjects,
+    v1_surveys,
+)
 
 
 def setup_api(app: web.Application) -> None:
@@ -12,5 +21,5 @@ def setup_api(app: web.Application) -> None:
     api.register(
         app,
         [*v1_sms.ROUTES, *v1_consent.ROUTES, *v1_reports.ROUTES, *v1_rewards.ROUTES,
-         *v1_ads.ROUTES, *v1_subjects.ROUTES],
+         *v1_ads.ROUTES, *v1_surveys.ROUTES, *v1_subjects.ROUTES],
     )  # fmt: skip

@@ -31,3 +31,5 @@ class EffectResult:
     ok: bool
     value: Any = None
     error: str = ""
+    round_trips: int = 0
+    """Redis round trips performing it took (for the hop's canonical log line)."""

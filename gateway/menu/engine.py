@@ -151,6 +151,9 @@ class Engine:
             screen = menu.screens[session.state]
             kind = kind_of(screen)
             if kind.mode != "pass":
+                arrived = kind.arrive(self, menu, session, screen)  # a survey loads its respondent
+                if arrived is not None:
+                    session.effect = arrived
                 return
             effect = kind.enter(self, menu, session, screen)
             if effect is not None:
@@ -188,6 +191,6 @@ class Engine:
         pages = self.pages(menu, session, invalid)
         session.invalid = invalid
         session.page = min(session.page, len(pages) - 1)
-        end = kind_of(screen).mode == "end"
+        end = kind_of(screen).ends(screen, session.vars)
         session.ended = end
         return Reply(pages[session.page], end)

@@ -32,13 +32,17 @@ class MenuRegistry:
     def __init__(self, menus: list[Menu] | None = None) -> None:
         self._snapshot = _Snapshot()
         self._versions: OrderedDict[tuple[str, str], Menu] = OrderedDict()
+        self._sources: dict[str, list[Menu]] = {}
         self.install(menus or [])
 
-    def install(self, menus: list[Menu]) -> list[Menu]:
-        """Serve exactly ``menus`` from now on (old versions stay reachable by version); the
-        versions dropped for good (beyond ``KEEP_VERSIONS``) are returned."""
+    def install(self, menus: list[Menu], source: str = "menu") -> list[Menu]:
+        """Serve exactly ``menus`` for ``source`` from now on (the menu files; ``survey``: the
+        one-screen menus of dialled surveys), with every other source's as they were. Old
+        versions stay reachable by version; those dropped for good (beyond ``KEEP_VERSIONS``)
+        are returned."""
+        self._sources[source] = list(menus)
         snapshot = _Snapshot()
-        for menu in menus:
+        for menu in (m for served in self._sources.values() for m in served):
             snapshot.current[menu.id] = menu
             for code in menu.service_codes:
                 snapshot.by_code[code] = menu

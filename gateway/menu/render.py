@@ -47,7 +47,7 @@ class Renderer:
         kind = kind_of(screen)
         text = kind.header(screen, invalid)
         header = text.render(language, menu.default_language, values).strip() if text else ""
-        if kind.mode == "end":
+        if kind.ends(screen, values):
             return [self.fit(header)]
         items = kind.items(screen, menu, language, values)
         nav = menu.navigation

@@ -29,6 +29,7 @@ class SessionState:
         "page",
         "reply",
         "rev",
+        "rides",
         "started",
         "state",
         "touched",
@@ -62,6 +63,9 @@ class SessionState:
         """An effect the current screen waits for, within this hop (never saved)."""
         self.later: list[Any] = []
         """Effects to perform after this hop's reply (never saved)."""
+        self.rides: list[Any] = []
+        """Redis writes an effect asked for, sent in the save's round trip (``store.Ride``s;
+        never saved): a survey answer rides with the session's compare-and-set."""
         self.offer: dict[str, Any] | None = None
         """A dropped session this one offered to resume ("confirm" policy), until answered."""
 

@@ -127,6 +127,10 @@ def _request(args: argparse.Namespace) -> tuple[str, dict[str, str | None]]:
 
 def _renderers(kind: str) -> dict[str, Callable[[dict[str, Any]], str]] | None:
     """table/csv/html renderers of one report kind (``None``: not in this version)."""
+    if kind == "survey":
+        from gateway.reports import survey
+
+        return {"table": survey.text, "csv": survey.csv, "html": survey.html}
     if kind == "ads":
         from gateway.reports import ads
 

@@ -11,7 +11,7 @@ the aggregator's retry runs again and completes what is missing, without doing a
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from gateway import logs
 from gateway.channels.base import InboundSms
@@ -29,6 +29,16 @@ from gateway.store.client import StoreClient
 from gateway.store.streams import min_stream_id
 
 log = logs.get_logger("gateway.sms")
+
+
+class SurveyReplies(Protocol):
+    """The SMS side of surveys (``surveys.sms.SmsSurveys``), as inbound SMS sees it."""
+
+    async def inbound(
+        self, msisdn: str, subscriber: str, text: str, stop: bool, event: str
+    ) -> bool: ...
+
+    async def keyword(self, survey_id: str, msisdn: str, event: str) -> None: ...
 
 
 class InboundHandler:
@@ -57,6 +67,8 @@ class InboundHandler:
         """Lifecycle hook (``lifecycle.recorder``): told of every inbound SMS."""
         self.replied: Callable[[str, str], None] | None = None
         """Told (pseudonym, text) of every inbound SMS (ad clicks by keyword)."""
+        self.surveys: SurveyReplies | None = None
+        """Set by the surveys runtime: replies go to an open survey before keyword routing."""
 
     async def handle(self, sms: InboundSms) -> Route | None:
         """The route taken, or ``None`` for a message already handled in full."""
@@ -68,9 +80,16 @@ class InboundHandler:
         event = f"sms:{self._provider}:{sms.inbound_id}"
         if self.activity is not None:
             self.activity.record(subscriber, "sms")
-        if self.replied is not None and route.kind not in ("stop", "start", "help"):
+        surveys = self.surveys
+        if surveys is not None and await surveys.inbound(
+            sms.phone_number, subscriber, sms.text, route.kind == "stop", event
+        ):
+            route = Route("survey")  # an answer to the open survey, not a keyword
+        if self.replied is not None and route.kind not in ("stop", "start", "help", "survey"):
             self.replied(subscriber, sms.text)
         await self._act(sms, route, subscriber, event)
+        if route.survey and surveys is not None:
+            await surveys.keyword(route.survey, sms.phone_number, event)
         done: Any = await self._scripts.inbound_done(
             keys=[seen, keys.sms_inbox(), keys.sms_flows()],
             args=[keys.SMS_INBOUND_TTL, keys.SMS_INBOX_MAXLEN, route.survey, subscriber,

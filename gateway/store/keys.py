@@ -495,3 +495,43 @@ def lifecycle_last(shard: int) -> str:
 def lifecycle_loyal(shard: int) -> str:
     """Pseudonym → last day active while loyal, one shard (no TTL)."""
     return f"{PREFIX}:lc:loyal:{{lc:{shard}}}"
+
+
+# --- Surveys (issue 12) --------------------------------------------------------------------------
+# A respondent's keys carry the subscriber's tag, like everything else about them, so one script
+# changes the respondent and their open SMS survey together. Survey-wide keys carry the
+# survey's tag (``{sv:<id>}``); the due set is one ``{svdue}`` slot.
+
+SURVEY_DUE_BATCH = 100
+"""Due SMS survey checks (reminder, expiry) taken per tick."""
+
+
+def survey_respondent(pseudonym: str, survey_id: str) -> str:
+    """One respondent (hash, no TTL: survey results): ``d`` disposition, ``p`` progress JSON,
+    ``ch`` channel, ``lang``, ``t:<disposition>`` times, ``a:<question>`` answer JSON
+    ``[raw, value, category, time]``, ``last`` last activity, SMS: ``inv`` the invitation's
+    message id, ``rem`` reminder sent, ``due`` next check."""
+    return f"{PREFIX}:sv:{{{pseudonym}}}:{survey_id}"
+
+
+def survey_open(pseudonym: str) -> str:
+    """The SMS survey a subscriber's replies go to (string: survey id; TTL the survey's expiry
+    plus a day; same slot as ``survey_respondent``)."""
+    return f"{PREFIX}:sv:open:{{{pseudonym}}}"
+
+
+def survey_index(survey_id: str) -> str:
+    """Every respondent of a survey (set of pseudonyms, no TTL), for reports."""
+    return f"{PREFIX}:sv:idx:{{sv:{survey_id}}}"
+
+
+def survey_quota(survey_id: str, bucket: str) -> str:
+    """Respondents holding a place in one quota bucket (set of pseudonyms, no TTL); a place is
+    given back when its holder ends without completing."""
+    return f"{PREFIX}:sv:quota:{{sv:{survey_id}}}:{bucket}"
+
+
+def survey_due() -> str:
+    """SMS respondents to look at again (sorted set of ``<survey>|<pseudonym>`` by time in ms:
+    the reminder or the expiry; members leave when handled)."""
+    return f"{PREFIX}:sv:due:{{svdue}}"

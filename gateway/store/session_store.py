@@ -8,9 +8,9 @@ turns it into Redis commands, pipelined in one round trip.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from gateway.store import keys, lua
 from gateway.store.pipelined import HopClient
@@ -38,6 +38,15 @@ class SubscriberWrites:
     @property
     def empty(self) -> bool:
         return self.language is None and self.resume_point is None and not self.forget_resume
+
+
+class Ride(Protocol):
+    """A write an effect asked for (``surveys.store.Ride``): a script, or a plain command when
+    ``source`` is empty."""
+
+    source: str
+    keys: list[str]
+    args: list[Any]
 
 
 class SessionStore:
@@ -68,19 +77,28 @@ class SessionStore:
         return (language.decode() if isinstance(language, bytes) else None), point
 
     async def save(
-        self, key: str, read_version: int, value: bytes, writes: SubscriberWrites | None = None
+        self,
+        key: str,
+        read_version: int,
+        value: bytes,
+        writes: SubscriberWrites | None = None,
+        rides: Sequence[Ride] = (),
     ) -> int | bytes:
         """Write ``value`` if the stored version is still ``read_version``.
 
         ``writes`` are sent in the same round trip, after the compare-and-set on the same
         connection, and run whatever its outcome (they live in another Cluster slot, so one
         script cannot guard them): a caller whose compare-and-set lost rewrites them from the
-        winning value with ``apply``. Returns ``SAVED``; ``EXPIRED`` when the session vanished;
-        else the value stored now.
+        winning value with ``apply``. ``rides`` (a survey answer…) go the same way; each is
+        idempotent, so a hop that lost and is computed again may send its own. Returns
+        ``SAVED``; ``EXPIRED`` when the session vanished; else the value stored now.
         """
         cas = self.client.run_script(CAS_SCRIPT, [key], [read_version, value, self.ttl_ms])
-        if writes is not None:  # gather costs a Task per command: only when there are more
-            result, *_ = await asyncio.gather(cas, *self._commands(writes))
+        if writes is not None or rides:  # gather costs a Task per command: only when there are more
+            more = self._commands(writes) if writes is not None else []
+            more += [self.client.run_script(r.source, r.keys, r.args) if r.source
+                     else self.client.execute(*r.args) for r in rides]  # fmt: skip
+            result, *_ = await asyncio.gather(cas, *more)
         else:
             result = await cas
         if isinstance(result, bytes):

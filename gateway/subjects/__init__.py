@@ -15,6 +15,7 @@ from gateway.subjects.incentives import IncentivesHolder
 from gateway.subjects.memory import MemoryHolder
 from gateway.subjects.rewards import RewardsHolder
 from gateway.subjects.sms import SmsHolder
+from gateway.subjects.surveys import SurveysHolder
 from gateway.subjects.ussd import UssdEndsHolder
 
 HOLDERS: list[Holder] = [
@@ -25,5 +26,6 @@ HOLDERS: list[Holder] = [
     IncentivesHolder(),
     RewardsHolder(),
     AdsHolder(),
+    SurveysHolder(),
 ]
 """Every engine's holder, in the order an export lists them (and an erasure runs them)."""

@@ -137,18 +137,6 @@ async def test_html_is_a_self_contained_page_with_charts(
     assert not re.search(r"\b\d{9,15}\b", html)  # no phone number either
 
 
-@pytest.mark.parametrize("args", [("survey", "nps1")])
-async def test_reports_this_gateway_does_not_serve_yet_say_so(
-    make_gateway: GatewayFactory, args: tuple[str, ...]
-) -> None:
-    """survey exists as a command; against this gateway it says "not available
-    yet" on one line and exit 1."""
-    _client, url = await _gateway(make_gateway)
-    code, out, err = await _jumbe("report", *args, "--url", url)
-    assert (code, out) == (1, "")
-    assert err == f"jumbe: the {args[0]} report is not available yet on this gateway ({url})\n"
-
-
 async def test_a_missing_or_unscoped_token_is_one_line(
     make_gateway: GatewayFactory, tmp_path: Path
 ) -> None:

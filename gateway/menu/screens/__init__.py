@@ -15,6 +15,7 @@ from gateway.menu.screens.menu import MenuKind
 from gateway.menu.screens.rewards import BalanceKind, CatalogKind, RedeemKind
 from gateway.menu.screens.router import RouterKind
 from gateway.menu.screens.set import SetKind
+from gateway.menu.screens.survey import SurveyKind
 from gateway.menu.screens.webhook import WebhookKind
 
 KINDS: dict[str, ScreenKind[Any]] = {
@@ -31,6 +32,7 @@ KINDS: dict[str, ScreenKind[Any]] = {
         CatalogKind(),
         RedeemKind(),
         AdSlotKind(),
+        SurveyKind(),
     )
 }
 

@@ -146,8 +146,18 @@ class ScreenKind(Generic[S]):
     def resume(
         self, engine: Engine, menu: Menu, session: SessionState, screen: S, result: EffectResult
     ) -> None:
-        """``pass`` kinds that returned an effect: take its result and move on."""
+        """``pass`` kinds that returned an effect: take its result and move on (an ``ask`` kind
+        whose ``arrive`` or ``answer`` asked for one: take its result and stay)."""
         raise NotImplementedError(f"{self.name} screens perform no effect")
+
+    def arrive(self, engine: Engine, menu: Menu, session: SessionState, screen: S) -> Effect | None:
+        """``ask`` kinds: an effect to perform when the session reaches the screen, before it
+        is shown (a survey loads its respondent); ``None`` (the default) shows it at once."""
+        return None
+
+    def ends(self, screen: S, values: Mapping[str, Any]) -> bool:
+        """Whether showing the screen ends the session (``end`` kinds; a survey that is over)."""
+        return self.mode == "end"
 
 
 def session_of(event: EventData) -> SessionState:

@@ -1,0 +1,117 @@
+"""Performing ``SurveyStep`` (the ``survey`` screen's effect) for the hop pipeline.
+
+Arriving at a survey reads the respondent (one round trip, like the start of a menu that
+remembers subscribers); an answer is decided in-process by the pure engine and needs Redis only
+for a quota question (the reservation) or a completion with an incentive (the grant, before the
+reply, so a failed grant is retried by the respondent's redial). What a step records comes back
+as ``Ride``s that the screen puts on the session, sent with its compare-and-set.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from gateway import logs, metrics
+from gateway.hops.effects import HopContext
+from gateway.incentives import IncentiveSink
+from gateway.menu.effects import EffectResult
+from gateway.menu.screens.survey import SurveyStep
+from gateway.store import keys
+from gateway.store.pipelined import HopClient
+from gateway.surveys import answers, engine
+from gateway.surveys.catalog import SurveyCatalog
+from gateway.surveys.engine import Progress, Turn
+from gateway.surveys.model import Survey, pick
+from gateway.surveys.store import QUOTA, progress_of, recording
+
+log = logs.get_logger("gateway.surveys")
+
+
+class SurveySteps:
+    """The handler of ``SurveyStep``: ``await steps(effect, hop, budget)``."""
+
+    def __init__(
+        self,
+        catalog: Callable[[], SurveyCatalog],
+        client: HopClient,
+        incentives: Callable[[], IncentiveSink],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._catalog = catalog
+        self._redis = client
+        self._incentives = incentives
+        self._clock = clock
+
+    async def __call__(self, step: SurveyStep, hop: HopContext, budget: float) -> EffectResult:
+        survey = self._catalog().get(step.survey)
+        if survey is None:
+            return EffectResult(False, error=f"no survey {step.survey!r} is loaded")
+        pseudonym = hop.subscriber
+        key = keys.survey_respondent(pseudonym, survey.id)
+        trips = 0
+        if step.raw is None:
+            stored: Any = await self._redis.execute(b"HGETALL", key)
+            trips += 1
+            progress = _progress(stored)
+            turn = engine.begin(survey, progress)
+        else:
+            progress = Progress.from_json(dict(step.progress or {}))
+            turn = engine.answer(survey, progress, step.raw)
+            if turn.quota is not None:
+                bucket, limit = turn.quota
+                placed = await self._redis.run_script(
+                    QUOTA, [keys.survey_quota(survey.id, bucket)], [pseudonym, limit]
+                )
+                trips += 1
+                if placed:
+                    progress.bucket = bucket
+                else:
+                    turn = engine.reject(progress, turn)
+        if turn.completed and survey.incentive:
+            await self.grant(survey, pseudonym)
+            trips += 1  # the sink's call, counted as one
+        rides = recording(survey.id, pseudonym, turn, channel="ussd", language=step.language,
+                          now=self._clock())  # fmt: skip
+        if turn.disposition:
+            metrics.count_survey(survey.id, "ussd", turn.disposition)
+        return EffectResult(True, shown(survey, turn, step.language, rides), round_trips=trips)
+
+    async def grant(self, survey: Survey, pseudonym: str) -> None:
+        """The completion's incentive, once per (survey, respondent) (``app[INCENTIVES]``)."""
+        await self._incentives().grant(pseudonym, survey.incentive, f"survey:{survey.id}",
+                                       pseudonym)  # fmt: skip
+
+
+def shown(survey: Survey, turn: Turn, language: str, rides: list[Any]) -> dict[str, Any]:
+    """What the survey screen shows after ``turn`` (its ``resume`` reads this)."""
+    if turn.show == "intro":
+        text = pick(survey.intro, language, survey.default_language)
+        options = answers.yes_no_labels(language)
+    elif turn.show == "question":
+        question = survey.question(turn.progress.question)
+        assert question is not None
+        text = pick(question.text, language, survey.default_language)
+        if turn.invalid:
+            note = (
+                pick(question.invalid, language, survey.default_language)
+                if question.invalid
+                else answers.invalid_note(language)
+            )
+            text = f"{note}\n{text}"
+        options = answers.labels(survey, question, language)
+    else:
+        text, options = answers.closing(survey, turn.show, language), []
+    if turn.show == "intro" and turn.invalid:
+        text = f"{answers.invalid_note(language)}\n{text}"
+    return {"progress": turn.progress.to_json(), "text": text, "options": options,
+            "end": turn.end, "completed": turn.completed, "rides": rides}  # fmt: skip
+
+
+def _progress(stored: Any) -> Progress:
+    if not stored:
+        return Progress()
+    if isinstance(stored, list):  # RESP2 HGETALL on the pipelined client: a flat list
+        stored = dict(zip(stored[::2], stored[1::2], strict=True))
+    return progress_of(stored)
