@@ -37,6 +37,7 @@ from gateway.ads.engine import (
 )
 from gateway.ads.index import Campaigns
 from gateway.ads.model import Campaign
+from gateway.background import Background
 from gateway.errors import StoreError
 from gateway.lifecycle.stages import Activity, Thresholds, stage
 from gateway.store import keys, lua
@@ -97,7 +98,7 @@ class AdServer:
         self._clock = clock
         self._rng = rng or random.Random()
         self._served: set[str] = set()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._background = Background("gateway.ads", "ad_background_failed")
 
     async def decide(self, check: BalanceCheck, limits: tuple[int, int]) -> Decision:
         """The text to show and the reserved ad, or the balance text and why there is none."""
@@ -178,7 +179,7 @@ class AdServer:
         placement = Placement(campaign, impression, check, calendar, campaign_day, hour, stored)
         if sub_ok and camp_ok:
             return placement, ""
-        self._background(self._release(placement, sub_ok, camp_ok))
+        self._background.spawn(self._release(placement, sub_ok, camp_ok))
         for result in results:
             if isinstance(result, BaseException):
                 raise result
@@ -187,7 +188,7 @@ class AdServer:
 
     def release(self, placement: Placement) -> None:
         """Give back an ad that was reserved but not shown (the answer went out without it)."""
-        self._background(self._release(placement, True, True))
+        self._background.spawn(self._release(placement, True, True))
 
     async def _release(self, placement: Placement, subscriber: bool, campaign: bool) -> None:
         p, c = placement.check.pseudonym, placement.campaign
@@ -208,21 +209,10 @@ class AdServer:
     def _note_served(self, campaign: str) -> None:
         if campaign not in self._served:
             self._served.add(campaign)
-            self._background(self._client.execute(b"SADD", keys.ads_served(), campaign))
-
-    def _background(self, work: Any) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and isinstance(task.exception(), StoreError):
-            log.warning("ad_background_failed", error=str(task.exception()))
+            self._background.spawn(self._client.execute(b"SADD", keys.ads_served(), campaign))
 
     async def close(self) -> None:
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._background.close()
 
 
 def _flat(raw: list[bytes], cast: Callable[[str], Any]) -> dict[str, Any]:
