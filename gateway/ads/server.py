@@ -97,6 +97,8 @@ class AdServer:
         self._thresholds = thresholds
         self._clock = clock
         self._rng = rng or random.Random()
+        self._ids = random.Random(secrets.randbits(128))
+        """Impression ids: 64 random bits each, seeded from the OS once (not a syscall each)."""
         self._served: set[str] = set()
         self._background = Background("gateway.ads", "ad_background_failed")
 
@@ -154,7 +156,7 @@ class AdServer:
         self, offer: Offer, check: BalanceCheck, calendar: Calendar, now: float
     ) -> tuple[Placement | None, str]:
         campaign, p = offer.campaign, check.pseudonym
-        impression = "imp_" + secrets.token_hex(8)
+        impression = f"imp_{self._ids.getrandbits(64):016x}"
         stored = f"{impression}|{now:.3f}|{check.network}"
         campaign_day = Calendar.at(now, campaign.tz).day
         hour = int(now // 3600)
