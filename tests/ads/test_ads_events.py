@@ -188,3 +188,19 @@ async def test_flash_sms_follow_up_goes_through_the_outbox(
     await eventually(two_queued)
     assert all(m[b"subscriber"] != pseudonymize(b"test-pseudonym-key", other).encode()
                for m in queued())  # fmt: skip
+
+
+async def test_sms_keyword_tags_are_segments(make_gateway: GatewayFactory, tmp_path: Path) -> None:
+    """A keyword with ``tag: vip`` puts the sender in the vip segment a campaign targets."""
+    content = folder(tmp_path, campaign("vip", "target: {segments: [vip]}\n"))
+    (content / "keywords.yaml").write_text(
+        "kind: keywords\nkeywords:\n  - {words: [JOIN], tag: vip}\n"
+    )
+    client = await gateway(make_gateway, content)
+    assert (await check(client))["ad"] is None
+    response = await client.post("/sms/africastalking/inbound", data={
+        "from": PHONE, "to": "12345", "text": "join", "id": "in-9", "date": "2026-01-01",
+        "linkId": "", "networkCode": "63902",
+    })  # fmt: skip
+    assert response.status == 200
+    assert (await check(client))["ad"]["campaign"] == "vip"
