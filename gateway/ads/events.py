@@ -63,6 +63,28 @@ class AdEvents:
             for campaign in self._campaigns.index.by_keyword.get(words[0], ()):
                 self._background.spawn(self.click(pseudonym, campaign))
 
+    def sms_delivered(self, message_id: str) -> None:
+        """An outbound SMS was delivered: if it is an ad's follow-up, count its impression."""
+        self._background.spawn(self._sms_impression(message_id))
+
+    async def _sms_impression(self, message_id: str) -> None:
+        fields: Any = await self._client.execute(
+            b"HMGET", keys.sms_message(message_id), b"ad_campaign", b"ad_impression",
+            b"ad_network",
+        )  # fmt: skip
+        if not fields or fields[0] is None:
+            return  # not an ad's SMS
+        campaign = self._campaigns.index.by_id.get(fields[0].decode())
+        if campaign is None:
+            return
+        network = (fields[2] or b"").decode()
+        day = Calendar.at(self._clock(), campaign.tz).day
+        marker = keys.ad_conversion(campaign.id, f"sms:{fields[1].decode()}")
+        await self._client.run_script(
+            _COUNT, [marker, keys.ad_stats(campaign.id, day), keys.ad_days(campaign.id)],
+            [keys.AD_STATS_TTL, f"{network}:m", keys.AD_STATS_TTL, f"{day}|{network}"],
+        )  # fmt: skip
+
     async def click(self, pseudonym: str, campaign: Campaign) -> bool:
         """Count one click if the subscriber saw the campaign (and did not click just now)."""
         seen: Any = await self._client.run_script(

@@ -54,8 +54,8 @@ async def _campaign(
         row = _figures(counters, network)
         rows.append({"date": _iso(day), "network": network, **row,
                      "reach": int(replies[len(days) + i])})  # fmt: skip
-    totals = {name: sum(r[name] for r in rows) for name in ("impressions", "clicks",
-                                                           "conversions")}  # fmt: skip
+    counted = ("impressions", "clicks", "conversions", "sms_impressions")
+    totals = {name: sum(r[name] for r in rows) for name in counted}
     spend = sum(r["spend"] for r in rows)
     return {
         "id": cid,
@@ -75,6 +75,7 @@ def _figures(counters: dict[str, int], network: str) -> dict[str, Any]:
         "clicks": clicks,
         "ctr": _ratio(clicks, impressions),
         "conversions": counters.get(f"{network}:v", 0),
+        "sms_impressions": counters.get(f"{network}:m", 0),
         "spend": counters.get(f"{network}:s", 0) / MICRO,
     }
 

@@ -85,6 +85,7 @@ async def _ads_context(app: web.Application) -> AsyncIterator[None]:
     app[PIPELINE].effects.register(AdFill, ad_fill_handler(server, settings.ads.deadline_ms / 1000))
     app[SMS].inbound.activity = recorder
     app[SMS].inbound.replied = events.replied
+    app[SMS].outbox.delivered = events.sms_delivered
     try:
         yield
     finally:
@@ -138,10 +139,12 @@ async def _send_follow_up(app: web.Application, number: str, placement: Placemen
         message = await app[SMS].outbox.send(
             number, text, category="promotional", idempotency_key=f"ad:{placement.impression}"
         )
-        if campaign.flash:  # AT has no class-0 flag: recorded for transports that have one
-            await app[REDIS].hset(keys.sms_message(message), mapping={
-                "flash": "1", "ad_campaign": campaign.id, "ad_impression": placement.impression,
-            })  # fmt: skip
+        # which ad it follows (its delivery counts an SMS impression), and the flash intent:
+        # AT has no class-0 flag, so it is recorded for transports that have one
+        await app[REDIS].hset(keys.sms_message(message), mapping={
+            "ad_campaign": campaign.id, "ad_impression": placement.impression,
+            "ad_network": placement.check.network, "flash": "1" if campaign.flash else "0",
+        })  # fmt: skip
         log.info("ad_sms_queued", subscriber=placement.check.pseudonym, campaign=campaign.id,
                  message=message, flash=campaign.flash)  # fmt: skip
     except SendRefused as exc:

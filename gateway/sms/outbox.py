@@ -66,6 +66,9 @@ class Outbox:
         self._pseudonym = pseudonym
         self._policy = policy or OutboxPolicy()
         self._clock = clock
+        self.delivered: Callable[[str], None] | None = None
+        """Told the id of each message a delivery report says was delivered (ad SMS
+        impressions count then); synchronous, never raising."""
 
     async def send(
         self,
@@ -177,6 +180,8 @@ class Outbox:
                 break
             hour = int(needed)
         outcome = {1: "applied", 2: "kept"}.get(int(code), "ignored")
+        if outcome == "applied" and status == "delivered" and self.delivered is not None:
+            self.delivered(found.decode())
         return outcome, subscriber.decode() if subscriber else None
 
 

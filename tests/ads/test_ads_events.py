@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -13,6 +14,7 @@ from aiohttp.test_utils import TestClient
 from conftest import GatewayFactory, eventually, hop
 from processes import jumbe_async
 
+from gateway.appkeys import AD_EVENTS
 from gateway.privacy import pseudonymize
 
 CLICKABLE = "caps: {per_day: 5}\nbudget: {total: 100, per_impression: 0.25}\n" + (
@@ -188,6 +190,18 @@ async def test_flash_sms_follow_up_goes_through_the_outbox(
     await eventually(two_queued)
     assert all(m[b"subscriber"] != pseudonymize(b"test-pseudonym-key", other).encode()
                for m in queued())  # fmt: skip
+    # its delivery report (what the outbox tells app[AD_EVENTS]) counts one SMS impression
+    events = client.server.app[AD_EVENTS]
+    first = message[b"id"].decode()
+    for _ in range(2):
+        events.sms_delivered(first)
+
+    async def sms_impression() -> bool:
+        return bool(row(await report(client), "promo")["sms_impressions"] == 1)
+
+    await eventually(sms_impression)
+    await asyncio.sleep(0.1)
+    assert row(await report(client), "promo")["sms_impressions"] == 1  # counted once
 
 
 async def test_sms_keyword_tags_are_segments(make_gateway: GatewayFactory, tmp_path: Path) -> None:
