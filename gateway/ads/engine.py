@@ -6,9 +6,9 @@ one round trip), asks ``rank`` for the candidates, then reserves the first one a
 
 Filter order (requirement A3): consent (opt-out) → flight (start inclusive, end exclusive) →
 targeting (network, prefix, plan, balance band, lifecycle, language, local time, segments) →
-caps → [pacing and budget: in Redis] → selection: override, then contract by priority (ties
-shuffled), then remnant drawn by weight (each draw is proportional to weight among the
-remnants left, so the first pick is exactly weight/total).
+caps → [pacing and budget: in Redis] → selection: override, then contract by priority (equal
+priorities take turns, from a random one on), then remnant drawn by weight (each draw is
+proportional to weight among the remnants left, so the first pick is exactly weight/total).
 """
 
 from __future__ import annotations
@@ -209,8 +209,9 @@ def rank(
     judge = _Judge(check, view, now, limits)
     offers: list[Offer] = []
     for group in pool.groups:
-        # equal class and priority take turns: looked at in a random order, until enough
-        for campaign in rng.sample(group, len(group)) if len(group) > 1 else group:
+        # equal class and priority take turns: from a random one on, until enough are found
+        start = rng.randrange(len(group)) if len(group) > 1 else 0
+        for campaign in itertools.chain(group[start:], group[:start]):
             offer = judge.offer(campaign)
             if offer is not None:
                 offers.append(offer)

@@ -21,7 +21,7 @@ import math
 import random
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,9 +136,13 @@ class AdServer:
             keys.subscriber(pseudonym),
         ], [])  # fmt: skip
         if self._mode == "opt_out":
-            raw, meta = await asyncio.gather(
-                read, self._client.execute(b"HMGET", keys.meta(), b"epoch", b"lost_reason")
-            )
+            guard = asyncio.ensure_future(
+                self._client.execute(b"HMGET", keys.meta(), b"epoch", b"lost_reason")
+            )  # sent in the same tick as the read
+            try:
+                raw = await read
+            finally:
+                meta = await guard
             lost = meta[0] is None or bool(meta[1])
         else:
             raw, lost = await read, False
@@ -176,7 +180,7 @@ class AdServer:
             hour, hours_left, campaign.goal, campaign.budget, campaign.price, check.network, p,
             keys.AD_STATS_TTL, campaign_day,
         ])  # fmt: skip
-        results = await asyncio.gather(subscriber, pacing, return_exceptions=True)
+        results = await _both(subscriber, pacing)
         sub_ok, camp_ok = (r == b"ok" for r in results)
         placement = Placement(campaign, impression, check, calendar, campaign_day, hour, stored)
         if sub_ok and camp_ok:
@@ -226,12 +230,23 @@ async def decide_within(
 ) -> Decision:
     """The decision, or the balance text unchanged if it is not ready within ``deadline`` or
     fails; an ad reserved after the deadline is given back."""
-    task = asyncio.ensure_future(server.decide(check, limits))
+    loop = asyncio.get_running_loop()
+    task = loop.create_task(server.decide(check, limits))
+    ready: asyncio.Future[None] = loop.create_future()
+    timer = loop.call_later(deadline, _wake, ready)
+    task.add_done_callback(lambda _: _wake(ready))
     try:
-        decision = await asyncio.wait_for(asyncio.shield(task), deadline)
-    except TimeoutError:
+        await ready
+    except asyncio.CancelledError:  # the caller went away: whatever it reserves goes back
+        task.add_done_callback(lambda done: _release_late(server, done))
+        raise
+    finally:
+        timer.cancel()
+    if not task.done():  # past the deadline: answer now, give back whatever it reserves
         task.add_done_callback(lambda done: _release_late(server, done))
         return Decision(check.text, None, "timeout")
+    try:
+        decision = task.result()
     except StoreError:
         return Decision(check.text, None, "store_unavailable")
     except Exception:  # fail open, always; the bug is in the log
@@ -241,6 +256,24 @@ async def decide_within(
         server.release(decision.placement)  # never happens; never cut the balance text
         return Decision(check.text, None, "error")
     return decision
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+async def _both(first: Awaitable[Any], second: Awaitable[Any]) -> list[Any]:
+    """Both results (an exception as its value), the two sent in the same tick: one task,
+    where ``gather`` makes two and a future."""
+    later = asyncio.ensure_future(second)
+    results: list[Any] = []
+    for step in (first, later):
+        try:
+            results.append(await step)
+        except Exception as exc:  # returned, as gather(return_exceptions=True) would
+            results.append(exc)
+    return results
 
 
 def _release_late(server: AdServer, task: asyncio.Future[Decision]) -> None:
