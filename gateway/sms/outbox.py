@@ -179,9 +179,10 @@ class Outbox:
             if int(code) != NEEDS_HOUR:
                 break
             hour = int(needed)
+        if int(code) == 1 and status == "delivered" and self.delivered is not None:
+            self.delivered(found.decode())  # applied, and delivered: e.g. an ad SMS impression
+
         outcome = {1: "applied", 2: "kept"}.get(int(code), "ignored")
-        if outcome == "applied" and status == "delivered" and self.delivered is not None:
-            self.delivered(found.decode())
         return outcome, subscriber.decode() if subscriber else None
 
 
