@@ -6,9 +6,9 @@ one round trip), asks ``rank`` for the candidates, then reserves the first one a
 
 Filter order (requirement A3): consent (opt-out) → flight (start inclusive, end exclusive) →
 targeting (network, prefix, plan, balance band, lifecycle, language, local time, segments) →
-caps → [pacing and budget: in Redis] → selection: override, then contract by priority (ties
-shuffled), then remnant drawn by weight (each draw is proportional to weight among the
-remnants left, so the first pick is exactly weight/total).
+caps → [pacing and budget: in Redis] → selection: override, then contract by priority (equal
+priorities take turns, from a random one on), then remnant drawn by weight (each draw is
+proportional to weight among the remnants left, so the first pick is exactly weight/total).
 """
 
 from __future__ import annotations
@@ -127,15 +127,18 @@ class Pool:
     ordered: tuple[Campaign, ...] = ()
     remnants: tuple[Campaign, ...] = ()
     cumulative: tuple[float, ...] = ()
+    groups: tuple[tuple[Campaign, ...], ...] = ()
+    """``ordered`` cut into runs of equal class and priority (they take turns)."""
 
     @classmethod
     def of(cls, campaigns: Iterable[Campaign]) -> Pool:
         every = sorted(campaigns, key=serving_order)
         remnants = tuple(c for c in every if c.cls == "remnant")
+        ordered = tuple(c for c in every if c.cls != "remnant")
+        groups = tuple(tuple(g) for _, g in itertools.groupby(ordered, _rank_of))
         return cls(
-            tuple(c for c in every if c.cls != "remnant"), remnants,
-            tuple(itertools.accumulate(c.weight for c in remnants)),
-        )  # fmt: skip
+            ordered, remnants, tuple(itertools.accumulate(c.weight for c in remnants)), groups
+        )
 
     def __len__(self) -> int:
         return len(self.ordered) + len(self.remnants)
@@ -181,6 +184,10 @@ class _Judge:
         return Offer(campaign, self.check.text + SEPARATOR + ad) if fits else None
 
 
+def _rank_of(campaign: Campaign) -> tuple[str, int]:
+    return campaign.cls, campaign.priority
+
+
 def _measure(ad: str) -> tuple[int | None, int]:
     encoding, n = units(SEPARATOR + ad)
     return (n if encoding == "gsm7" else None), len((SEPARATOR + ad).encode("utf-16-le")) // 2
@@ -201,12 +208,15 @@ def rank(
         return Ranking([], "capped")
     judge = _Judge(check, view, now, limits)
     offers: list[Offer] = []
-    for _, group in itertools.groupby(pool.ordered, key=lambda c: (c.cls, c.priority)):
-        found = [o for o in map(judge.offer, group) if o is not None]
-        rng.shuffle(found)  # equal class and priority: no campaign is always first
-        offers.extend(found)
-        if len(offers) >= WANTED:
-            return Ranking(offers[:WANTED], "")
+    for group in pool.groups:
+        # equal class and priority take turns: from a random one on, until enough are found
+        start = rng.randrange(len(group)) if len(group) > 1 else 0
+        for campaign in itertools.chain(group[start:], group[:start]):
+            offer = judge.offer(campaign)
+            if offer is not None:
+                offers.append(offer)
+                if len(offers) == WANTED:
+                    return Ranking(offers, "")
     offers += _remnants(pool, judge, WANTED - len(offers), rng)
     if offers:
         return Ranking(offers, "")

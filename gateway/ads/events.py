@@ -22,6 +22,7 @@ from gateway import logs
 from gateway.ads.engine import Calendar
 from gateway.ads.index import Campaigns
 from gateway.ads.model import Campaign
+from gateway.background import Background
 from gateway.sms.keywords import normalize
 from gateway.store import keys, lua
 from gateway.store.pipelined import HopClient
@@ -48,19 +49,41 @@ class AdEvents:
         self._client = client
         self._campaigns = campaigns
         self._clock = clock
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._background = Background("gateway.ads", "ad_click_failed")
 
     def dialled(self, pseudonym: str, service_code: str) -> None:
         """A session started on ``service_code``: a click on campaigns advertising it."""
         for campaign in self._campaigns.index.by_code.get(service_code, ()):
-            self._background(self.click(pseudonym, campaign))
+            self._background.spawn(self.click(pseudonym, campaign))
 
     def replied(self, pseudonym: str, text: str) -> None:
         """An inbound SMS: a click on campaigns whose keyword it is."""
         words = normalize(text).split()
         if words:
             for campaign in self._campaigns.index.by_keyword.get(words[0], ()):
-                self._background(self.click(pseudonym, campaign))
+                self._background.spawn(self.click(pseudonym, campaign))
+
+    def sms_delivered(self, message_id: str) -> None:
+        """An outbound SMS was delivered: if it is an ad's follow-up, count its impression."""
+        self._background.spawn(self._sms_impression(message_id))
+
+    async def _sms_impression(self, message_id: str) -> None:
+        fields: Any = await self._client.execute(
+            b"HMGET", keys.sms_message(message_id), b"ad_campaign", b"ad_impression",
+            b"ad_network",
+        )  # fmt: skip
+        if not fields or fields[0] is None:
+            return  # not an ad's SMS
+        campaign = self._campaigns.index.by_id.get(fields[0].decode())
+        if campaign is None:
+            return
+        network = (fields[2] or b"").decode()
+        day = Calendar.at(self._clock(), campaign.tz).day
+        marker = keys.ad_conversion(campaign.id, f"sms:{fields[1].decode()}")
+        await self._client.run_script(
+            _COUNT, [marker, keys.ad_stats(campaign.id, day), keys.ad_days(campaign.id)],
+            [keys.AD_STATS_TTL, f"{network}:m", keys.AD_STATS_TTL, f"{day}|{network}"],
+        )  # fmt: skip
 
     async def click(self, pseudonym: str, campaign: Campaign) -> bool:
         """Count one click if the subscriber saw the campaign (and did not click just now)."""
@@ -99,19 +122,8 @@ class AdEvents:
         )
         return Conversion(True, int(counted) != 1)
 
-    def _background(self, work: Any) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("ad_click_failed", error=str(task.exception()))
-
     async def close(self) -> None:
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._background.close()
 
 
 def _impression(raw: Any) -> tuple[str, float, str] | None:

@@ -11,8 +11,10 @@ from datetime import date
 from typing import Any
 
 from gateway.ads.model import MICRO
-from gateway.store import keys
+from gateway.store import keys, lua
 from gateway.store.client import StoreClient
+
+_REPORT = lua.source("ad_report")
 
 
 async def campaign_ids(client: StoreClient, current: Iterable[str]) -> list[str]:
@@ -40,29 +42,25 @@ async def _campaign(
     pairs = sorted(p.decode().split("|", 1) for p in raw)
     wanted = [(d, n) for d, n in pairs if _within(d, start, end)]
     days = sorted({d for d, _ in wanted})
-    pipe = client.pipeline(transaction=False)
-    for day in days:
-        pipe.hgetall(keys.ad_stats(cid, day))
-    for day, network in wanted:
-        pipe.pfcount(keys.ad_reach(cid, day, network))
     reach_keys = [keys.ad_reach(cid, day, network) for day, network in wanted]
-    if reach_keys:
-        pipe.pfcount(*reach_keys)  # one slot ({ad:<id>}): the union over the range
-    replies = await pipe.execute()
+    replies: Any = await client.register_script(_REPORT)(
+        keys=[*(keys.ad_stats(cid, day) for day in days), *reach_keys], args=[len(days)]
+    )  # one script on the campaign's slot: the union of reach needs its keys together
     stats = dict(zip(days, replies[: len(days)], strict=True))
     rows = []
     for i, (day, network) in enumerate(wanted):
-        counters = {k.decode(): int(v) for k, v in stats[day].items()}
+        flat = stats[day]
+        counters = {flat[j].decode(): int(flat[j + 1]) for j in range(0, len(flat), 2)}
         row = _figures(counters, network)
         rows.append({"date": _iso(day), "network": network, **row,
                      "reach": int(replies[len(days) + i])})  # fmt: skip
-    totals = {name: sum(r[name] for r in rows) for name in ("impressions", "clicks",
-                                                           "conversions")}  # fmt: skip
+    counted = ("impressions", "clicks", "conversions", "sms_impressions")
+    totals = {name: sum(r[name] for r in rows) for name in counted}
     spend = sum(r["spend"] for r in rows)
     return {
         "id": cid,
         **totals,
-        "reach": int(replies[-1]) if reach_keys else 0,
+        "reach": int(replies[-1]),
         "ctr": _ratio(totals["clicks"], totals["impressions"]),
         "spend": round(spend, 6),
         "days": rows,
@@ -77,6 +75,7 @@ def _figures(counters: dict[str, int], network: str) -> dict[str, Any]:
         "clicks": clicks,
         "ctr": _ratio(clicks, impressions),
         "conversions": counters.get(f"{network}:v", 0),
+        "sms_impressions": counters.get(f"{network}:m", 0),
         "spend": counters.get(f"{network}:s", 0) / MICRO,
     }
 

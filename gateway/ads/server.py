@@ -21,7 +21,7 @@ import math
 import random
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +37,7 @@ from gateway.ads.engine import (
 )
 from gateway.ads.index import Campaigns
 from gateway.ads.model import Campaign
+from gateway.background import Background
 from gateway.errors import StoreError
 from gateway.lifecycle.stages import Activity, Thresholds, stage
 from gateway.store import keys, lua
@@ -96,8 +97,10 @@ class AdServer:
         self._thresholds = thresholds
         self._clock = clock
         self._rng = rng or random.Random()
+        self._ids = random.Random(secrets.randbits(128))
+        """Impression ids: 64 random bits each, seeded from the OS once (not a syscall each)."""
         self._served: set[str] = set()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._background = Background("gateway.ads", "ad_background_failed")
 
     async def decide(self, check: BalanceCheck, limits: tuple[int, int]) -> Decision:
         """The text to show and the reserved ad, or the balance text and why there is none."""
@@ -133,9 +136,13 @@ class AdServer:
             keys.subscriber(pseudonym),
         ], [])  # fmt: skip
         if self._mode == "opt_out":
-            raw, meta = await asyncio.gather(
-                read, self._client.execute(b"HMGET", keys.meta(), b"epoch", b"lost_reason")
-            )
+            guard = asyncio.ensure_future(
+                self._client.execute(b"HMGET", keys.meta(), b"epoch", b"lost_reason")
+            )  # sent in the same tick as the read
+            try:
+                raw = await read
+            finally:
+                meta = await guard
             lost = meta[0] is None or bool(meta[1])
         else:
             raw, lost = await read, False
@@ -153,7 +160,7 @@ class AdServer:
         self, offer: Offer, check: BalanceCheck, calendar: Calendar, now: float
     ) -> tuple[Placement | None, str]:
         campaign, p = offer.campaign, check.pseudonym
-        impression = "imp_" + secrets.token_hex(8)
+        impression = f"imp_{self._ids.getrandbits(64):016x}"
         stored = f"{impression}|{now:.3f}|{check.network}"
         campaign_day = Calendar.at(now, campaign.tz).day
         hour = int(now // 3600)
@@ -173,12 +180,12 @@ class AdServer:
             hour, hours_left, campaign.goal, campaign.budget, campaign.price, check.network, p,
             keys.AD_STATS_TTL, campaign_day,
         ])  # fmt: skip
-        results = await asyncio.gather(subscriber, pacing, return_exceptions=True)
+        results = await _both(subscriber, pacing)
         sub_ok, camp_ok = (r == b"ok" for r in results)
         placement = Placement(campaign, impression, check, calendar, campaign_day, hour, stored)
         if sub_ok and camp_ok:
             return placement, ""
-        self._background(self._release(placement, sub_ok, camp_ok))
+        self._background.spawn(self._release(placement, sub_ok, camp_ok))
         for result in results:
             if isinstance(result, BaseException):
                 raise result
@@ -187,7 +194,7 @@ class AdServer:
 
     def release(self, placement: Placement) -> None:
         """Give back an ad that was reserved but not shown (the answer went out without it)."""
-        self._background(self._release(placement, True, True))
+        self._background.spawn(self._release(placement, True, True))
 
     async def _release(self, placement: Placement, subscriber: bool, campaign: bool) -> None:
         p, c = placement.check.pseudonym, placement.campaign
@@ -208,21 +215,10 @@ class AdServer:
     def _note_served(self, campaign: str) -> None:
         if campaign not in self._served:
             self._served.add(campaign)
-            self._background(self._client.execute(b"SADD", keys.ads_served(), campaign))
-
-    def _background(self, work: Any) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and isinstance(task.exception(), StoreError):
-            log.warning("ad_background_failed", error=str(task.exception()))
+            self._background.spawn(self._client.execute(b"SADD", keys.ads_served(), campaign))
 
     async def close(self) -> None:
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._background.close()
 
 
 def _flat(raw: list[bytes], cast: Callable[[str], Any]) -> dict[str, Any]:
@@ -234,12 +230,23 @@ async def decide_within(
 ) -> Decision:
     """The decision, or the balance text unchanged if it is not ready within ``deadline`` or
     fails; an ad reserved after the deadline is given back."""
-    task = asyncio.ensure_future(server.decide(check, limits))
+    loop = asyncio.get_running_loop()
+    task = loop.create_task(server.decide(check, limits))
+    ready: asyncio.Future[None] = loop.create_future()
+    timer = loop.call_later(deadline, _wake, ready)
+    task.add_done_callback(lambda _: _wake(ready))
     try:
-        decision = await asyncio.wait_for(asyncio.shield(task), deadline)
-    except TimeoutError:
+        await ready
+    except asyncio.CancelledError:  # the caller went away: whatever it reserves goes back
+        task.add_done_callback(lambda done: _release_late(server, done))
+        raise
+    finally:
+        timer.cancel()
+    if not task.done():  # past the deadline: answer now, give back whatever it reserves
         task.add_done_callback(lambda done: _release_late(server, done))
         return Decision(check.text, None, "timeout")
+    try:
+        decision = task.result()
     except StoreError:
         return Decision(check.text, None, "store_unavailable")
     except Exception:  # fail open, always; the bug is in the log
@@ -249,6 +256,24 @@ async def decide_within(
         server.release(decision.placement)  # never happens; never cut the balance text
         return Decision(check.text, None, "error")
     return decision
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+async def _both(first: Awaitable[Any], second: Awaitable[Any]) -> list[Any]:
+    """Both results (an exception as its value), the two sent in the same tick: one task,
+    where ``gather`` makes two and a future."""
+    later = asyncio.ensure_future(second)
+    results: list[Any] = []
+    for step in (first, later):
+        try:
+            results.append(await step)
+        except Exception as exc:  # returned, as gather(return_exceptions=True) would
+            results.append(exc)
+    return results
 
 
 def _release_late(server: AdServer, task: asyncio.Future[Decision]) -> None:

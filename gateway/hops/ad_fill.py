@@ -3,6 +3,8 @@ USSD end screen, within the ads deadline; no ad or any failure is an empty ad.""
 
 from __future__ import annotations
 
+import time
+
 from gateway import metrics
 from gateway.ads.engine import BalanceCheck
 from gateway.ads.server import AdServer, decide_within
@@ -20,8 +22,9 @@ def ad_fill_handler(server: AdServer, deadline: float) -> Handler:
             hop.subscriber, hop.msisdn.lstrip("+"), effect.base, hop.network,
             language=effect.language or None, zone=country_of(hop.msisdn).zone,
         )  # fmt: skip
+        started = time.perf_counter()
         decision = await decide_within(server, check, effect.limits, min(deadline, budget))
-        metrics.count_ad_decision(decision.reason, 0.0)
+        metrics.count_ad_decision(decision.reason, time.perf_counter() - started)
         if decision.placement is None:
             return EffectResult(True, "")
         return EffectResult(True, decision.text[len(effect.base) :])  # the separator and the ad

@@ -12,7 +12,6 @@ why. Only a request we cannot read at all (bad JSON, a missing field) is a 400.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
@@ -37,6 +36,7 @@ from gateway.appkeys import (
     REDIS,
     SETTINGS,
 )
+from gateway.background import Background
 from gateway.errors import ApiError, SendRefused, StoreError
 from gateway.hops.ad_fill import ad_fill_handler
 from gateway.http.api import (
@@ -50,7 +50,6 @@ from gateway.http.api import (
     text,
 )
 from gateway.lifecycle.recorder import ActivityRecorder
-from gateway.lifecycle.stages import Thresholds
 from gateway.menu.screens.ad_slot import AdFill
 from gateway.sms.countries import country_of
 from gateway.sms.runtime import SMS
@@ -71,8 +70,7 @@ def setup_ads(app: web.Application) -> None:
 
 async def _ads_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    lc = settings.lifecycle
-    thresholds = Thresholds(lc.active_days, lc.loyal_weeks, lc.lapsing_days, lc.inactive_days)
+    thresholds = settings.lifecycle
     recorder = ActivityRecorder(app[HOP_REDIS], thresholds)
     app[ACTIVITY] = recorder
     app[PIPELINE].activity = recorder
@@ -87,9 +85,11 @@ async def _ads_context(app: web.Application) -> AsyncIterator[None]:
     app[PIPELINE].effects.register(AdFill, ad_fill_handler(server, settings.ads.deadline_ms / 1000))
     app[SMS].inbound.activity = recorder
     app[SMS].inbound.replied = events.replied
+    app[SMS].outbox.delivered = events.sms_delivered
     try:
         yield
     finally:
+        await _FOLLOW_UPS.close()
         await server.close()
         await events.close()
         await recorder.close()
@@ -118,7 +118,7 @@ async def piggyback(request: web.Request, call: Call) -> web.Response:
     return json_response({"text": decision.text, "ad": ad})
 
 
-_FOLLOW_UPS: set[asyncio.Task[None]] = set()
+_FOLLOW_UPS = Background("gateway.ads", "ad_sms_failed")
 
 
 def number_of(check: BalanceCheck) -> str:
@@ -128,9 +128,7 @@ def number_of(check: BalanceCheck) -> str:
 def follow_up(app: web.Application, number: str, placement: Placement) -> None:
     """Queue the campaign's SMS follow-up after the answer (never delays it): promotional,
     so the outbox checks consent and holds it through quiet hours; once per impression."""
-    task = asyncio.ensure_future(_send_follow_up(app, number, placement))
-    _FOLLOW_UPS.add(task)
-    task.add_done_callback(_FOLLOW_UPS.discard)
+    _FOLLOW_UPS.spawn(_send_follow_up(app, number, placement))
 
 
 async def _send_follow_up(app: web.Application, number: str, placement: Placement) -> None:
@@ -141,10 +139,12 @@ async def _send_follow_up(app: web.Application, number: str, placement: Placemen
         message = await app[SMS].outbox.send(
             number, text, category="promotional", idempotency_key=f"ad:{placement.impression}"
         )
-        if campaign.flash:  # AT has no class-0 flag: recorded for transports that have one
-            await app[REDIS].hset(keys.sms_message(message), mapping={
-                "flash": "1", "ad_campaign": campaign.id, "ad_impression": placement.impression,
-            })  # fmt: skip
+        # which ad it follows (its delivery counts an SMS impression), and the flash intent:
+        # AT has no class-0 flag, so it is recorded for transports that have one
+        await app[REDIS].hset(keys.sms_message(message), mapping={
+            "ad_campaign": campaign.id, "ad_impression": placement.impression,
+            "ad_network": placement.check.network, "flash": "1" if campaign.flash else "0",
+        })  # fmt: skip
         log.info("ad_sms_queued", subscriber=placement.check.pseudonym, campaign=campaign.id,
                  message=message, flash=campaign.flash)  # fmt: skip
     except SendRefused as exc:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway import logs
+from gateway.background import Background
 from gateway.errors import StoreError
 from gateway.lifecycle.stages import Thresholds, epoch_day, epoch_week
 from gateway.store import keys, lua
@@ -43,7 +44,7 @@ class ActivityRecorder:
         self._clock = clock
         self._today = -1
         self._seen: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._background = Background("gateway.lifecycle", "lifecycle_record_failed")
 
     def record(self, pseudonym: str, kind: str) -> None:
         """Note that ``pseudonym`` did ``kind`` now (written in the background, once a day)."""
@@ -53,9 +54,7 @@ class ActivityRecorder:
         if pseudonym in self._seen:
             return
         self._seen.add(pseudonym)
-        task = asyncio.get_running_loop().create_task(self._write(pseudonym, today, kind))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._background.spawn(self._write(pseudonym, today, kind))
 
     async def record_now(self, pseudonym: str, kind: str) -> None:
         """``record`` and wait until it is written (tests, imports)."""
@@ -112,5 +111,4 @@ class ActivityRecorder:
 
     async def close(self) -> None:
         """Wait for writes in flight (shutdown)."""
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._background.close()

@@ -10,17 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.config import LifecycleSettings as Thresholds
+
+__all__ = ["Activity", "Thresholds", "epoch_day", "epoch_week", "stage"]
+
 DAY = 86400
 WEEK_BITS = 8
 """Weeks of history kept (the bitmask's width)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Thresholds:
-    active_days: int = 7
-    loyal_weeks: int = 4
-    lapsing_days: int = 30
-    inactive_days: int = 60
 
 
 @dataclass(frozen=True, slots=True)

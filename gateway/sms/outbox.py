@@ -69,6 +69,9 @@ class Outbox:
         self._pseudonym = pseudonym
         self._policy = policy or OutboxPolicy()
         self._clock = clock
+        self.delivered: Callable[[str], None] | None = None
+        """Told the id of each message a delivery report says was delivered (ad SMS
+        impressions count then); synchronous, never raising."""
 
     async def send(
         self,
@@ -181,6 +184,9 @@ class Outbox:
             if int(code) != NEEDS_HOUR:
                 break
             hour = int(needed)
+        if int(code) == 1 and status == "delivered" and self.delivered is not None:
+            self.delivered(found.decode())  # applied, and delivered: e.g. an ad SMS impression
+
         outcome = {1: "applied", 2: "kept"}.get(int(code), "ignored")
         if outcome == "applied" and status:
             metrics.count_sms(status)

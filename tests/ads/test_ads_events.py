@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -13,6 +14,7 @@ from aiohttp.test_utils import TestClient
 from conftest import GatewayFactory, eventually, hop
 from processes import jumbe_async
 
+from gateway.appkeys import AD_EVENTS
 from gateway.privacy import pseudonymize
 
 CLICKABLE = "caps: {per_day: 5}\nbudget: {total: 100, per_impression: 0.25}\n" + (
@@ -188,3 +190,31 @@ async def test_flash_sms_follow_up_goes_through_the_outbox(
     await eventually(two_queued)
     assert all(m[b"subscriber"] != pseudonymize(b"test-pseudonym-key", other).encode()
                for m in queued())  # fmt: skip
+    # its delivery report (what the outbox tells app[AD_EVENTS]) counts one SMS impression
+    events = client.server.app[AD_EVENTS]
+    first = message[b"id"].decode()
+    for _ in range(2):
+        events.sms_delivered(first)
+
+    async def sms_impression() -> bool:
+        return bool(row(await report(client), "promo")["sms_impressions"] == 1)
+
+    await eventually(sms_impression)
+    await asyncio.sleep(0.1)
+    assert row(await report(client), "promo")["sms_impressions"] == 1  # counted once
+
+
+async def test_sms_keyword_tags_are_segments(make_gateway: GatewayFactory, tmp_path: Path) -> None:
+    """A keyword with ``tag: vip`` puts the sender in the vip segment a campaign targets."""
+    content = folder(tmp_path, campaign("vip", "target: {segments: [vip]}\n"))
+    (content / "keywords.yaml").write_text(
+        "kind: keywords\nkeywords:\n  - {words: [JOIN], tag: vip}\n"
+    )
+    client = await gateway(make_gateway, content)
+    assert (await check(client))["ad"] is None
+    response = await client.post("/sms/africastalking/inbound", data={
+        "from": PHONE, "to": "12345", "text": "join", "id": "in-9", "date": "2026-01-01",
+        "linkId": "", "networkCode": "63902",
+    })  # fmt: skip
+    assert response.status == 200
+    assert (await check(client))["ad"]["campaign"] == "vip"

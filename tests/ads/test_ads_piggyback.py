@@ -271,3 +271,21 @@ async def test_piggyback_needs_its_scope(make_gateway: GatewayFactory, tmp_path:
                                                          "network": "63902"})  # fmt: skip
     assert response.status == 401
     assert TOKEN not in await response.text()
+
+
+async def test_remnant_weights_over_http(make_gateway: GatewayFactory, tmp_path: Path) -> None:
+    """10,000 checks of random subscribers over HTTP against a real Redis: each remnant's
+    share of the ads is within ±2 percentage points of its weight ÷ the total."""
+    weights = {"w1": 1, "w3": 3, "w6": 6}
+    content = folder(tmp_path, *(campaign(cid, f"weight: {w}\n") for cid, w in weights.items()))
+    client = await gateway(make_gateway, content, ads_deadline_ms=5000)
+    shown: dict[str, int] = dict.fromkeys(weights, 0)
+    for batch in range(100):
+        answers = await asyncio.gather(*(
+            check(client, phone=f"+2547{batch:03d}{i:05d}") for i in range(100)
+        ))  # fmt: skip
+        for answer in answers:
+            shown[answer["ad"]["campaign"]] += 1
+    total = sum(weights.values())
+    for cid, weight in weights.items():
+        assert abs(shown[cid] / 10_000 - weight / total) <= 0.02, shown
