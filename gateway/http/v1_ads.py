@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -51,6 +51,7 @@ from gateway.http.api import (
 )
 from gateway.lifecycle.recorder import ActivityRecorder
 from gateway.menu.screens.ad_slot import AdFill
+from gateway.rewards.runtime import REWARDS
 from gateway.sms.countries import country_of
 from gateway.sms.runtime import SMS
 from gateway.store import keys
@@ -60,6 +61,18 @@ log = logs.get_logger("gateway.ads")
 FIELDS = ("msisdn", "text", "network", "plan", "balance", "language")
 _NETWORK = re.compile(r"^\d{5,6}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+
+
+_REWARDS_ACTIVITY = {"earn": "purchase", "redeem": "redemption"}
+
+
+def _rewards_activity(recorder: ActivityRecorder) -> Callable[[str, str], Awaitable[None]]:
+    """The rewards engine's activity (``earn``, ``redeem``) as lifecycle activity."""
+
+    async def listen(subscriber: str, what: str) -> None:
+        recorder.record(subscriber, _REWARDS_ACTIVITY.get(what, what))
+
+    return listen
 
 
 def setup_ads(app: web.Application) -> None:
@@ -84,6 +97,8 @@ async def _ads_context(app: web.Application) -> AsyncIterator[None]:
     app[PIPELINE].dialled = events.dialled
     app[PIPELINE].effects.register(AdFill, ad_fill_handler(server, settings.ads.deadline_ms / 1000))
     app[SMS].inbound.activity = recorder
+    if REWARDS in app:  # points earned (a brand's purchase, an incentive) and redemptions
+        app[REWARDS].listeners.append(_rewards_activity(recorder))
     app[SMS].inbound.replied = events.replied
     app[SMS].outbox.delivered = events.sms_delivered
     try:

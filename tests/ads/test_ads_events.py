@@ -128,6 +128,24 @@ async def test_lifecycle_from_ussd_activity_targets_and_is_counted(
     assert (await check(client, phone="+254700000055"))["ad"] is None
 
 
+async def test_points_earned_count_as_activity(
+    make_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    """A purchase credited through POST /v1/rewards/earn makes the subscriber active: the ad
+    for active subscribers reaches them, and the report counts them."""
+    content = folder(tmp_path, campaign("active", "target: {lifecycle: [active]}\n"))
+    client = await gateway(make_gateway, content)
+    assert (await check(client))["ad"] is None  # new: never seen
+    earn = {"msisdn": PHONE, "points": 10, "source": "pos", "source_id": "receipt-1"}
+    assert (await client.post("/v1/rewards/earn", json=earn, headers=AUTH)).status == 200
+
+    async def active() -> bool:
+        return bool((await report(client))["lifecycle"]["active"] == 1)
+
+    await eventually(active)
+    assert (await check(client))["ad"]["campaign"] == "active"
+
+
 async def test_segments_api_adds_and_removes(
     make_gateway: GatewayFactory, tmp_path: Path, redis_client: Any
 ) -> None:
