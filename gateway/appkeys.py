@@ -64,3 +64,10 @@ AD_EVENTS = web.AppKey("ad_events", AdEvents)
 
 SURVEYS = web.AppKey("surveys", SurveyCatalog)
 """The surveys being served (``kind: survey`` files), installed by ``content.surveys``."""
+
+# --- Event feed (issue 14) ----------------------------------------------------------------------
+from gateway.feed.events import EventFeed  # noqa: E402
+
+FEED = web.AppKey("feed", EventFeed)
+"""Where engines publish events for the brand's CRM (``gateway.feed``); does nothing without
+``JUMBE_EVENT_FEED_URL``."""

@@ -127,6 +127,22 @@ class AdsSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedSettings:
+    """The event feed for brand CRMs (``JUMBE_EVENT_FEED_*``; docs/api.md, "Event feed")."""
+
+    url: str | None = None
+    """Where events are POSTed; ``None`` = no feed (nothing is kept)."""
+    secret: str | None = field(default=None, repr=False)
+    """Signs every event (``X-Jumbe-Signature``); required with a URL."""
+    timeout: float = 10.0
+    """Seconds the CRM may take to answer one event."""
+    retry_base: float = 2.0
+    """Seconds before the first retry of a failed delivery; doubled each time, up to 15 min."""
+    worker: bool = True
+    """Deliver from this process (``serve``)."""
+
+
+@dataclass(frozen=True, slots=True)
 class LifecycleSettings:
     """Lifecycle stage thresholds (``JUMBE_LIFECYCLE_*``; defaults from domain.md §1)."""
 
@@ -160,6 +176,7 @@ SECTIONS = {
     "ads": AdsSettings,
     "lifecycle": LifecycleSettings,
     "survey": SurveySettings,
+    "feed": FeedSettings,
 }
 """Settings sections, by the prefix of their flat names (``sms_worker`` is ``sms.worker``)."""
 
@@ -224,6 +241,7 @@ class Settings:
     ads: AdsSettings = field(default_factory=AdsSettings)
     lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
     survey: SurveySettings = field(default_factory=SurveySettings)
+    feed: FeedSettings = field(default_factory=FeedSettings)
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """Return a copy with every non-``None`` override applied (flags beat environment).
@@ -369,6 +387,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         ads=_ads_from_env(env),
         lifecycle=_lifecycle_from_env(env),
         survey=_survey_from_env(env),
+        feed=_feed_from_env(env),
     )
 
 
@@ -503,6 +522,27 @@ def _lifecycle_from_env(env: Mapping[str, str]) -> LifecycleSettings:
     if not 1 <= lc.loyal_weeks <= 8:
         raise ConfigError(f"JUMBE_LIFECYCLE_LOYAL_WEEKS={lc.loyal_weeks}: expected 1 to 8")
     return lc
+
+
+def _feed_from_env(env: Mapping[str, str]) -> FeedSettings:
+    """``JUMBE_EVENT_FEED_URL`` (http or https), ``_SECRET`` (required with a URL, at least 16
+    characters), ``_TIMEOUT``."""
+    url = env.get("JUMBE_EVENT_FEED_URL", "").strip() or None
+    secret = env.get("JUMBE_EVENT_FEED_SECRET", "") or None
+    feed = FeedSettings(url, secret, _float(env, "JUMBE_EVENT_FEED_TIMEOUT", 10.0),
+                        _float(env, "JUMBE_EVENT_FEED_RETRY_BASE", 2.0))  # fmt: skip
+    if url is None:
+        return feed
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"JUMBE_EVENT_FEED_URL={url[:64]!r}: expected an http:// or https:// URL")
+    if secret is None or len(secret) < 16:
+        raise ConfigError(
+            "JUMBE_EVENT_FEED_SECRET: required with JUMBE_EVENT_FEED_URL, at least 16 characters "
+            "(the CRM checks X-Jumbe-Signature with it)"
+        )
+    if not 0 < feed.timeout <= 60:
+        raise ConfigError(f"JUMBE_EVENT_FEED_TIMEOUT={feed.timeout}: expected 0 to 60 seconds")
+    return feed
 
 
 def _survey_from_env(env: Mapping[str, str]) -> SurveySettings:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from gateway.consent.purposes import PURPOSES, ConsentMode, Purpose
+from gateway.feed.events import EventFeed
 from gateway.store import keys, lua
 from gateway.store.client import StoreClient
 from gateway.store.meta import DataGuard
@@ -58,6 +59,8 @@ class ConsentLedger:
         guard: DataGuard | None = None,
     ) -> None:
         self._redis = client
+        self.feed: EventFeed | None = None
+        """Where consent changes are published (``app[FEED]``), if anywhere."""
         self._guard = guard
         self._modes: dict[Purpose, ConsentMode] = (
             {purpose: modes for purpose in PURPOSES} if isinstance(modes, str) else dict(modes)
@@ -79,12 +82,15 @@ class ConsentLedger:
         channel: str,
         country: str = "",
         event_id: str | None = None,
+        msisdn: str = "",
     ) -> int:
-        """Grant or revoke ``purposes`` now; the change takes effect at once.
+        """Grant or revoke ``purposes`` now; the change takes effect at once. A change is
+        published on the event feed (``consent.changed``) when the number is given.
 
         Returns how many purposes changed (0: the same decision was already current), or
         ``ALREADY_APPLIED`` when ``event_id`` was recorded before.
         """
+        purposes = list(purposes)
         script_keys = [keys.consent(pseudonym), keys.consent_history(pseudonym)]
         if event_id is not None:
             script_keys.append(keys.consent_event(pseudonym, event_id))
@@ -93,6 +99,11 @@ class ConsentLedger:
             args=[state, f"{self._clock():.3f}", source, channel, country,
                   keys.CONSENT_EVENT_TTL, *purposes],
         )  # fmt: skip
+        if int(changed) > 0 and msisdn and self.feed is not None:
+            await self.feed.publish_quietly("consent.changed", pseudonym, msisdn, {
+                "purposes": purposes, "granted": state == "granted", "source": source,
+                "channel": channel,
+            })  # fmt: skip
         return int(changed)
 
     async def state(self, pseudonym: str, purpose: Purpose) -> ConsentState:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway import logs, metrics
+from gateway.feed.events import EventFeed
 from gateway.hops.effects import HopContext
 from gateway.incentives import IncentiveSink
 from gateway.menu.effects import EffectResult
@@ -43,6 +44,8 @@ class SurveySteps:
         self._redis = client
         self._incentives = incentives
         self._clock = clock
+        self.feed: EventFeed | None = None
+        """Where completions are published (``app[FEED]``), if anywhere."""
 
     async def __call__(self, step: SurveyStep, hop: HopContext, budget: float) -> EffectResult:
         survey = self._catalog().get(step.survey)
@@ -72,6 +75,9 @@ class SurveySteps:
         if turn.completed and survey.incentive:
             await self.grant(survey, pseudonym)
             trips += 1  # the sink's call, counted as one
+        if turn.completed and self.feed is not None:
+            await self.feed.publish_quietly("survey.completed", pseudonym, hop.msisdn,
+                                            {"survey": survey.id, "channel": "ussd"})  # fmt: skip
         rides = recording(survey.id, pseudonym, turn, channel="ussd", language=step.language,
                           now=self._clock())  # fmt: skip
         if turn.disposition:

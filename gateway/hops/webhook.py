@@ -12,8 +12,6 @@ that wait for it.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,12 +23,12 @@ from gateway import logs
 from gateway.hops.effects import HopContext
 from gateway.menu.effects import EffectResult
 from gateway.menu.screens.webhook import WebhookCall
+from gateway.signing import SIGNATURE_HEADER, signature
 
 log = logs.get_logger("gateway.webhook")
 
 MAX_ANSWER_BYTES = 16 * 1024
 """The largest answer accepted (it is saved in the session, which travels on every hop)."""
-SIGNATURE_HEADER = "X-Jumbe-Signature"
 
 
 class WebhookCaller:
@@ -57,8 +55,7 @@ class WebhookCaller:
         }, default=str)  # fmt: skip
         headers = {"Content-Type": "application/json"}
         if self._secret is not None:
-            digest = hmac.new(self._secret, body, hashlib.sha256).hexdigest()
-            headers[SIGNATURE_HEADER] = f"sha256={digest}"
+            headers[SIGNATURE_HEADER] = signature(self._secret, body)
         started = time.perf_counter()
         result = await self._post(call.url, body, headers, budget)
         where = urlsplit(call.url)

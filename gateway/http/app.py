@@ -17,6 +17,7 @@ from gateway import channels, logs
 from gateway.appkeys import (
     DATA_GUARD,
     EMBEDDED,
+    FEED,
     HOP_REDIS,
     INCENTIVES,
     PIPELINE,
@@ -31,6 +32,7 @@ from gateway.config import Settings
 from gateway.content.live import reload_context
 from gateway.content.reloader import CONTENT, ContentReloader
 from gateway.errors import ConfigError, ContentError
+from gateway.feed.runtime import feed_for, setup_feed
 from gateway.funnel.counts import FunnelCounts
 from gateway.hops import rewards as rewards_effects
 from gateway.hops.effects import Handler
@@ -92,6 +94,7 @@ def create_app(settings: Settings, embedded: EmbeddedRedis | None = None) -> web
     setup_rewards(app)
     setup_ads(app)  # after the Redis and SMS contexts: it uses their clients
     setup_surveys(app)
+    setup_feed(app)  # after every engine that publishes events
     setup_api(app)
     return app
 
@@ -104,6 +107,7 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
     client = connect(url, cluster=settings.redis_cluster, socket_timeout=timeout)
     app[REDIS] = client
     app[SESSION_ENDS] = SessionEnds(client, settings.retention.events_seconds)
+    app[FEED] = feed_for(settings, client)
     app[INCENTIVES] = RecordedIncentives(client)
     app[DATA_GUARD] = DataGuard(client, settings.pseudonym_key)
     hop_client: HopClient = (
@@ -115,6 +119,7 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
     effects = contextlib.AsyncExitStack()
     funnel = FunnelCounts()
     surveys = SurveySteps(lambda: app[SURVEYS], hop_client, lambda: app[INCENTIVES])
+    surveys.feed = app[FEED]
     steps: dict[type[Any], Handler] = {**rewards_effects.handlers(app), SurveyStep: surveys}
     app[PIPELINE] = HopPipeline(
         app[REGISTRY],

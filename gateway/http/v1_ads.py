@@ -30,6 +30,7 @@ from gateway.appkeys import (
     AD_EVENTS,
     ADS,
     CAMPAIGNS,
+    FEED,
     HOP_REDIS,
     PIPELINE,
     PSEUDONYM,
@@ -252,6 +253,10 @@ async def conversion(request: web.Request, call: Call) -> web.Response:
                               "counted": result.counted, "duplicate": result.duplicate}  # fmt: skip
     if result.reason:
         answer["reason"] = result.reason
+    if result.counted and not result.duplicate:
+        await request.app[FEED].publish_quietly("ad.conversion", subscriber, number, {
+            "campaign": cid, "event": event, "id": conversion_id,
+        })  # fmt: skip
     return json_response(answer)
 
 

@@ -49,7 +49,7 @@ async def record(request: web.Request, call: Call) -> web.Response:
     ledger = request.app[SMS].ledger
     changed = await ledger.record(
         subscriber, [purpose], state, source=source, channel="api",
-        country=country_of(number).code, event_id=idempotency_key(request, call),
+        country=country_of(number).code, event_id=idempotency_key(request, call), msisdn=number,
     )  # fmt: skip
     current = await ledger.state(subscriber, purpose)
     call.log.update(subscriber=subscriber, purpose=purpose, state=state, changed=changed > 0)

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from gateway import logs
-from gateway.appkeys import CATALOGS, INCENTIVES, PSEUDONYM, REDIS, SETTINGS
+from gateway.appkeys import CATALOGS, FEED, INCENTIVES, PSEUDONYM, REDIS, SETTINGS
 from gateway.channels.africastalking.airtime import AtAirtime
 from gateway.config import Settings
 from gateway.errors import ConfigError, StoreError
@@ -118,6 +118,7 @@ async def _rewards_context(app: web.Application) -> AsyncIterator[None]:
     settings, client = app[SETTINGS], app[REDIS]
     rewards = build_rewards(settings, client, app)
     rewards.notify = SmsReceipts(app[SMS].outbox)
+    rewards.feed = app[FEED]
     app[REWARDS] = rewards
     app[INCENTIVES] = rewards
     if settings.rewards.daily_budget is None:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from gateway import logs, metrics
 from gateway.errors import RedeemRefused
+from gateway.feed.events import EventFeed
 from gateway.jobs.queue import JobQueue
 from gateway.privacy import Pseudonymizer
 from gateway.rewards.amounts import amount_problem, currency_of
@@ -89,6 +90,8 @@ class Rewards:
         self.policy = policy or Policy()
         self.notify: Notifier | None = None
         self.listeners: list[Activity] = []
+        self.feed: EventFeed | None = None
+        """Where settled redemptions are published (``app[FEED]``), if anywhere."""
 
     @property
     def redis(self) -> Any:
@@ -227,6 +230,12 @@ class Rewards:
         if state not in ("SUCCESS", "REVERSED"):
             return state
         record = await self.ledger.redemption(subscriber, redemption) or {}
+        if self.feed is not None:
+            await self.feed.publish_quietly("redemption.settled", subscriber,
+                                            record.get("phone", ""), {
+                "redemption": redemption, "item": record.get("item", ""), "state": state,
+                "reason": str(fields.get("reason", "")),
+            })  # fmt: skip
         if state == "REVERSED" and record.get("budget"):
             await self._budget("release", redemption, record.get("currency", ""),
                                float(record.get("value") or 0), record.get("day", ""))  # fmt: skip

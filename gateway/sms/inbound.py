@@ -105,6 +105,7 @@ class InboundHandler:
             await self._ledger.record(
                 subscriber, PURPOSES, state, source=f"keyword:{route.keyword}", channel="sms",
                 country=country_of(sms.phone_number).code, event_id=event,
+                msisdn=sms.phone_number,
             )  # fmt: skip
         if route.tag:
             await self._redis.sadd(keys.subscriber_tags(subscriber), route.tag)

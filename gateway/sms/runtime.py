@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from gateway.appkeys import DATA_GUARD, KEYWORDS, PSEUDONYM, REDIS, SETTINGS
+from gateway.appkeys import DATA_GUARD, FEED, KEYWORDS, PSEUDONYM, REDIS, SETTINGS
 from gateway.channels.africastalking import sms as at_sms
 from gateway.config import Settings
 from gateway.consent.ledger import ConsentLedger
@@ -56,6 +56,7 @@ def build_worker(settings: Settings, client: StoreClient, ledger: ConsentLedger)
 async def _sms_context(app: web.Application) -> AsyncIterator[None]:
     settings, client, pseudonym = app[SETTINGS], app[REDIS], app[PSEUDONYM]
     ledger = ConsentLedger(client, settings.consent_modes, guard=app[DATA_GUARD])
+    ledger.feed = app[FEED]
     sms = settings.sms
     retention = settings.retention
     policy = OutboxPolicy(sms.max_segments, sms.sender_id, sms.promo_sender_id,

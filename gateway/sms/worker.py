@@ -284,7 +284,7 @@ class Worker:
         if exc.opted_out:
             await self._ledger.record(record["subscriber"], PURPOSES, "revoked",
                                       source=f"at_status_{exc.status_code}", channel="sms",
-                                      country=record["country"])  # fmt: skip
+                                      country=record["country"], msisdn=record["to"])  # fmt: skip
         if not exc.retryable:
             await self._finish(entry_id, message_id, "failed", exc.reason, dead=False)
         elif attempts >= self.config.max_attempts:

@@ -535,3 +535,12 @@ def survey_due() -> str:
     """SMS respondents to look at again (sorted set of ``<survey>|<pseudonym>`` by time in ms:
     the reminder or the expiry; members leave when handled)."""
     return f"{PREFIX}:sv:due:{{svdue}}"
+
+
+# --- Event feed for brand CRMs (issue 14) --------------------------------------------------------
+
+
+def feed_pending(pseudonym: str) -> str:
+    """A subscriber's events not yet delivered to the CRM, oldest first (list of the JSON
+    bodies, raw number included; no TTL: an event leaves only once delivered)."""
+    return f"{PREFIX}:feed:{{{pseudonym}}}"

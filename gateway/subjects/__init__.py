@@ -11,6 +11,7 @@ from __future__ import annotations
 from gateway.subjects.ads import AdsHolder
 from gateway.subjects.base import Holder
 from gateway.subjects.consent import ConsentHolder
+from gateway.subjects.feed import FeedHolder
 from gateway.subjects.incentives import IncentivesHolder
 from gateway.subjects.memory import MemoryHolder
 from gateway.subjects.rewards import RewardsHolder
@@ -27,5 +28,6 @@ HOLDERS: list[Holder] = [
     RewardsHolder(),
     AdsHolder(),
     SurveysHolder(),
+    FeedHolder(),
 ]
 """Every engine's holder, in the order an export lists them (and an erasure runs them)."""

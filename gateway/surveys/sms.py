@@ -29,6 +29,7 @@ from gateway import logs, metrics
 from gateway.config import SurveySettings
 from gateway.consent.ledger import ConsentLedger
 from gateway.errors import SendRefused
+from gateway.feed.events import EventFeed
 from gateway.incentives import IncentiveSink
 from gateway.privacy import Pseudonymizer
 from gateway.sms import quiet
@@ -73,6 +74,8 @@ class SmsSurveys:
         self._incentives = incentives
         self.settings = settings or SurveySettings()
         self.clock = clock
+        self.feed: EventFeed | None = None
+        """Where completions are published (``app[FEED]``), if anywhere."""
 
     def survey(self, survey_id: str) -> Survey | None:
         return self._catalog().get(survey_id)
@@ -149,6 +152,9 @@ class SmsSurveys:
         await self.record(survey, subscriber, turn, language, now,
                           open_action="clear" if turn.end else "",
                           extra={"in": event, "sent": f"{now:.3f}"}, due=due)  # fmt: skip
+        if turn.completed and self.feed is not None:
+            await self.feed.publish_quietly("survey.completed", subscriber, msisdn,
+                                            {"survey": survey.id, "channel": "sms"})  # fmt: skip
         return True
 
     async def answer_step(

@@ -116,6 +116,7 @@ async def delivery(request: web.Request) -> web.Response:
             await runtime.ledger.record(
                 subscriber, PURPOSES, "revoked", source="at_dlr_UserInBlackList", channel="sms",
                 event_id=f"dlr:{PROVIDER}:{report.provider_message_id}",
+                msisdn=report.phone_number,
             )  # fmt: skip
     except StoreUnavailable as exc:
         return _unavailable("sms_delivery_not_stored", exc)
@@ -135,7 +136,7 @@ async def optout(request: web.Request) -> web.Response:
     try:
         await request.app[SMS].ledger.record(
             subscriber, PURPOSES, "revoked", source=f"at_optout:{notice.sender_id}",
-            channel="sms",
+            channel="sms", msisdn=notice.phone_number,
         )  # fmt: skip
     except StoreUnavailable as exc:
         return _unavailable("sms_optout_not_stored", exc)
