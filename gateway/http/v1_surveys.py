@@ -46,25 +46,28 @@ async def _surveys_context(app: web.Application) -> AsyncIterator[None]:
     )  # fmt: skip
     app[SURVEY_SMS] = surveys
     sms.inbound.surveys = surveys
-    task = asyncio.create_task(_ticks(surveys)) if settings.sms.worker else None
+    stop = asyncio.Event()
+    task = asyncio.create_task(_ticks(surveys, stop)) if settings.sms.worker else None
     try:
         yield
     finally:
         sms.inbound.surveys = None
+        stop.set()
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await task  # a tick in progress finishes (bounded by the Redis timeouts)
 
 
-async def _ticks(surveys: SmsSurveys) -> None:
-    """Reminders and expiry, every ``survey.tick`` seconds."""
-    while True:
+async def _ticks(surveys: SmsSurveys, stop: asyncio.Event) -> None:
+    """Reminders and expiry, every ``survey.tick`` seconds, until ``stop``."""
+    while not stop.is_set():
         try:
             await surveys.tick()
         except StoreError as exc:
             log.warning("survey_tick_failed", error=str(exc))
-        await asyncio.sleep(surveys.settings.tick)
+        except Exception:  # the boundary of a background loop: log it, tick again later
+            log.exception("survey_tick_crashed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), surveys.settings.tick)
 
 
 def _survey(request: web.Request) -> Survey:

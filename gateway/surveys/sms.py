@@ -35,7 +35,7 @@ from gateway.sms import quiet
 from gateway.sms.countries import country_of
 from gateway.sms.outbox import Category, Outbox
 from gateway.store import keys
-from gateway.surveys import answers, engine
+from gateway.surveys import answers, engine, steps
 from gateway.surveys.catalog import SurveyCatalog
 from gateway.surveys.engine import INTRO, Progress, Turn
 from gateway.surveys.model import Survey
@@ -154,18 +154,17 @@ class SmsSurveys:
     async def answer_step(
         self, survey: Survey, subscriber: str, progress: Progress, raw: str
     ) -> Turn:
-        """Apply one SMS answer: the engine's step, the quota place, the incentive."""
-        turn = engine.answer(survey, progress, raw)
-        if turn.quota is not None:
-            bucket, limit = turn.quota
-            if await self.store.reserve(survey.id, subscriber, bucket, limit):
-                progress.bucket = bucket
-            else:
-                turn = engine.reject(progress, turn)
-        if turn.completed and survey.incentive:
+        """Apply one SMS answer (``steps.answer``: the step, the quota place, the incentive)."""
+
+        async def reserve(bucket: str, limit: int) -> bool:
+            return await self.store.reserve(survey.id, subscriber, bucket, limit)
+
+        async def grant() -> None:
             await self._incentives().grant(subscriber, survey.incentive, f"survey:{survey.id}",
                                            subscriber)  # fmt: skip
-        return turn
+
+        return await steps.answer(survey, subscriber, CHANNEL, progress, raw, reserve=reserve,
+                                  grant=grant)  # fmt: skip
 
     async def record(
         self, survey: Survey, subscriber: str, turn: Turn, language: str, now: float, *,

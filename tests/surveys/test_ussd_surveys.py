@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 import redis
-from conftest import MENUS, GatewayFactory, hop
+from conftest import MENUS, GatewayFactory, RedisProcess, hop
 from survey_fixtures import INCENTIVE_SURVEY, MENU, QUOTA_SURVEY, SURVEY, content, respondent
 
 from gateway import logs
@@ -181,3 +181,20 @@ async def test_an_answer_costs_one_round_trip_like_a_menu_hop(
     trips = [line["redis_round_trips"] for line in lines if line["event"] == "ussd_hop"]
     assert trips == [2, 1, 1]
     assert A[1:].encode() not in log_stream.getvalue()
+
+
+async def test_with_redis_gone_a_respondent_reads_an_end_and_loses_nothing(
+    make_gateway: GatewayFactory, tmp_path: Path, own_redis: RedisProcess
+) -> None:
+    """Redis stops mid-survey: the answer gets a readable END, never a 500; once Redis is back,
+    a redial resumes where the respondent stood."""
+    client = await make_gateway(menus_dir=content(tmp_path, ("s.yaml", SURVEY)),
+                                redis_url=own_redis.url, hop_deadline=2.0)  # fmt: skip
+    code = "*500*1#"
+    await hop(client, "", "f1", code, A)
+    assert await hop(client, "6", "f1", code, A) == (200, "CON Why?")
+    own_redis.stop()
+    status, body = await hop(client, "6*slow", "f1", code, A)
+    assert status == 200 and body.startswith("END ")
+    own_redis.start()
+    assert await hop(client, "", "f2", code, A) == (200, "CON Why?")
