@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 import redis
+from prometheus_client.parser import text_string_to_metric_families
 from conftest import MENUS, GatewayFactory, RedisProcess, hop
 from survey_fixtures import INCENTIVE_SURVEY, MENU, QUOTA_SURVEY, SURVEY, content, respondent
 
@@ -198,3 +199,26 @@ async def test_with_redis_gone_a_respondent_reads_an_end_and_loses_nothing(
     assert status == 200 and body.startswith("END ")
     own_redis.start()
     assert await hop(client, "", "f2", code, A) == (200, "CON Why?")
+
+
+async def test_dispositions_are_counted_in_metrics(
+    make_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    """/metrics counts respondents reaching each disposition, by survey and channel; no
+    pseudonym or number among the labels."""
+    def completed(text: str) -> float:
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "jumbe_survey_dispositions_total"
+            and sample.labels == {"survey": "s1", "channel": "ussd", "disposition": "completed"}
+        )
+
+    client = await folder_gateway(make_gateway, tmp_path, SURVEY)
+    before = completed(await (await client.get("/metrics")).text())
+    for text in ("", "3", "3*slow", "3*slow*2"):
+        await hop(client, text, "mx", "*500*1#", B)
+    page = await (await client.get("/metrics")).text()
+    assert completed(page) == before + 1
+    assert pseudo(B) not in page and B[1:] not in page
