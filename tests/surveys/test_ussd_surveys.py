@@ -9,8 +9,8 @@ from typing import Any
 import orjson
 import pytest
 import redis
-from prometheus_client.parser import text_string_to_metric_families
 from conftest import MENUS, GatewayFactory, RedisProcess, hop
+from prometheus_client.parser import text_string_to_metric_families
 from survey_fixtures import INCENTIVE_SURVEY, MENU, QUOTA_SURVEY, SURVEY, content, respondent
 
 from gateway import logs
@@ -206,6 +206,7 @@ async def test_dispositions_are_counted_in_metrics(
 ) -> None:
     """/metrics counts respondents reaching each disposition, by survey and channel; no
     pseudonym or number among the labels."""
+
     def completed(text: str) -> float:
         return sum(
             sample.value
