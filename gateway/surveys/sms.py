@@ -83,12 +83,14 @@ class SmsSurveys:
         """Invite one number (consent ``surveys`` checked); ``None`` when invited."""
         return await self._open(survey, msisdn, "promotional", f"survey:{survey.id}:invite")
 
-    async def start(self, survey: Survey, msisdn: str, event: str) -> Refusal | None:
+    async def start(
+        self, survey: Survey, msisdn: str, event: str, language: str = ""
+    ) -> Refusal | None:
         """The subscriber asked for the survey (a keyword): no consent needed, a reply."""
-        return await self._open(survey, msisdn, "transactional", event)
+        return await self._open(survey, msisdn, "transactional", event, language)
 
     async def _open(
-        self, survey: Survey, msisdn: str, category: Category, key: str
+        self, survey: Survey, msisdn: str, category: Category, key: str, language: str = ""
     ) -> Refusal | None:
         subscriber = self._pseudonym(msisdn)
         if category == "promotional":
@@ -106,7 +108,8 @@ class SmsSurveys:
             return Refusal(msisdn, "already invited")
         now = self.clock()
         turn = engine.begin(survey, progress)
-        language = stored.get("lang") or survey.default_language
+        if language not in survey.languages:
+            language = stored.get("lang") or survey.default_language
         try:
             message = await self._send(msisdn, survey, turn, language, category,
                                        f"{key}:{subscriber}", now)  # fmt: skip
@@ -287,13 +290,14 @@ class SmsSurveys:
             return answers.prompt(survey, question, language, turn.invalid)
         return answers.closing(survey, turn.show, language)
 
-    async def keyword(self, survey_id: str, msisdn: str, event: str) -> None:
-        """A keyword's ``survey:`` (the demo's SURVEY): start that survey for the sender."""
+    async def keyword(self, survey_id: str, msisdn: str, event: str, language: str = "") -> None:
+        """A keyword's ``survey:`` (the demo's SURVEY): start that survey for the sender, in
+        the language of the word they texted when the survey has it."""
         survey = self.survey(survey_id)
         if survey is None:
             log.warning("survey_keyword_unknown", survey=survey_id)
             return
-        refused = await self.start(survey, msisdn, event)
+        refused = await self.start(survey, msisdn, event, language)
         if refused is not None:
             log.info("survey_keyword_refused", survey=survey_id,
                      subscriber=self._pseudonym(msisdn), reason=refused.reason)  # fmt: skip

@@ -249,3 +249,18 @@ async def test_the_demo_survey_keyword_starts_the_nps_survey(
     texts = await received(fake_at, 3)
     assert texts[2].startswith("How likely are you to recommend Jumbe to a friend?")
     assert respondent(redis_client, pseudo(A), "nps")["ch"] == "sms"
+
+
+async def test_a_keyword_in_swahili_starts_the_survey_in_swahili(
+    make_gateway: GatewayFactory, fake_at: FakeServer, tmp_path: Path
+) -> None:
+    """The survey speaks the language of the word that started it, when it has that language."""
+    keywords = "kind: keywords\nlanguages: [en, sw]\nkeywords:\n" \
+        "  - {words: {en: [SURVEY], sw: [UTAFITI]}, survey: nps}\n"  # fmt: skip
+    nps = (MENUS / "surveys" / "nps.yaml").read_text()
+    folder = content(tmp_path, ("nps.yaml", nps), ("kw.yaml", keywords))
+    client = await make_gateway(menus_dir=folder, at_base_url=fake_at.url, sms_send_timeout=2.0,
+                                sms_rate_per_sender=0, survey_tick=3600)  # fmt: skip
+    await inbound(client, "utafiti", "sw1")
+    texts = await received(fake_at, 1)
+    assert texts[0].startswith("Utafiti wa Jumbe: maswali 3 mafupi")
