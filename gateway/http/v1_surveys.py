@@ -52,9 +52,11 @@ async def _surveys_context(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         sms.inbound.surveys = None
-        stop.set()
         if task is not None:
-            await task  # a tick in progress finishes (bounded by the Redis timeouts)
+            stop.set()  # a cancellation can be swallowed inside a Redis call; the event cannot
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 async def _ticks(surveys: SmsSurveys, stop: asyncio.Event) -> None:
@@ -64,7 +66,7 @@ async def _ticks(surveys: SmsSurveys, stop: asyncio.Event) -> None:
             await surveys.tick()
         except StoreError as exc:
             log.warning("survey_tick_failed", error=str(exc))
-        except Exception:  # the boundary of a background loop: log it, tick again later
+        except Exception:  # a background loop: a bug is logged, the next tick tries again
             log.exception("survey_tick_crashed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), surveys.settings.tick)
