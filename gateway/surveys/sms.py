@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gateway import logs, metrics
@@ -118,6 +118,9 @@ class SmsSurveys:
         record = await self._outbox.get(message) or {}
         sent_at = int(record.get("due", now * 1000)) / 1000
         due = self._next_check(survey, msisdn, sent_at, reminded=False)
+        if sent_at > now + 1 and turn.disposition == "contacted":  # held for quiet hours
+            turn.progress.disposition = "queued"
+            turn, due = replace(turn, disposition="queued"), sent_at  # contacted once it goes
         await self.record(survey, subscriber, turn, language, now, open_action="set",
                           extra={"inv": message, "sent": f"{sent_at:.3f}"}, due=due)  # fmt: skip
         return None
@@ -233,6 +236,14 @@ class SmsSurveys:
             return
         language = stored.get("lang") or survey.default_language
         sent = float(stored.get("sent") or stored.get("last") or now)
+        if progress.disposition == "queued":  # the invitation's time has come: it went out
+            progress.disposition = "contacted"
+            number = await self._number(stored)
+            due = (self._next_check(survey, number, sent, reminded=False) if number
+                   else sent + self.expiry(survey))  # fmt: skip
+            went = Turn(progress, "question", disposition="contacted")
+            await self.record(survey, subscriber, went, language, now, due=due)
+            return
         if now >= sent + self.expiry(survey):
             await self.record(survey, subscriber, engine.expire(progress), language, now,
                               open_action="clear")  # fmt: skip

@@ -182,8 +182,29 @@ async def test_the_invitation_waits_out_quiet_hours_but_the_survey_is_open(
     assert message is not None and message["status"] == "scheduled"
     morning = datetime(2030, 1, 3, 5, 0, tzinfo=UTC).timestamp()  # 08:00 EAT
     assert int(message["due"]) == morning * 1000
+    assert stored["d"] == "queued"
     await inbound(client, "1", "q1")
     assert await received(fake_at, 1) == ["How likely are you to recommend us? Reply 0-10"]
+    assert respondent(redis_client, pseudo(A), "short")["d"] == "contacted"
+
+
+async def test_a_queued_invitation_counts_as_contacted_once_it_goes_out(
+    make_gateway: GatewayFactory, fake_at: FakeServer, tmp_path: Path, redis_client: Any
+) -> None:
+    """Invited at night the respondent is queued; at 08:00, when the invitation goes out,
+    contacted (with its time)."""
+    evening = datetime(2030, 1, 2, 18, 0, tzinfo=UTC).timestamp()  # 21:00 EAT
+    client, clock = await gateway(make_gateway, fake_at, tmp_path, now=evening)
+    surveys = client.server.app[SURVEY_SMS]
+    await consent(client, A)
+    await invite(client, "short", A)
+    clock.now = evening + 3600
+    assert await surveys.tick() == 0
+    assert respondent(redis_client, pseudo(A), "short")["d"] == "queued"
+    clock.now = datetime(2030, 1, 3, 5, 0, tzinfo=UTC).timestamp()  # 08:00 EAT
+    assert await surveys.tick() == 1
+    stored = respondent(redis_client, pseudo(A), "short")
+    assert stored["d"] == "contacted" and float(stored["t:contacted"]) == clock.now
 
 
 async def test_one_reminder_outside_quiet_hours_then_expiry_as_unresponsive(
