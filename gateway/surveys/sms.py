@@ -20,8 +20,10 @@ Every step goes through ``answer_step``/``record``: one place where a survey ans
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -43,6 +45,27 @@ from gateway.surveys.store import SurveyStore, progress_of, recording
 
 log = logs.get_logger("gateway.surveys")
 CHANNEL = "sms"
+
+
+class KeyedLocks:
+    """One ``asyncio.Lock`` per key, kept only while someone holds or waits for it: replies of
+    one subscriber are applied one at a time in a process (each reads the progress the one
+    before it recorded)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.setdefault(key, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                self._locks.pop(key, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +96,7 @@ class SmsSurveys:
         self._incentives = incentives
         self.settings = settings or SurveySettings()
         self.clock = clock
+        self._locks = KeyedLocks()
 
     def survey(self, survey_id: str) -> Survey | None:
         return self._catalog().get(survey_id)
@@ -137,6 +161,12 @@ class SmsSurveys:
         survey = self.survey(survey_id) if survey_id else None
         if survey is None:
             return False
+        async with self._locks.hold(subscriber):  # two quick replies: one after the other
+            return await self._reply(survey, msisdn, subscriber, text, stop, event)
+
+    async def _reply(
+        self, survey: Survey, msisdn: str, subscriber: str, text: str, stop: bool, event: str
+    ) -> bool:
         stored = await self.store.respondent(survey.id, subscriber)
         if stored.get("in") == event:
             return not stop  # a retried message already applied: its reply was enqueued

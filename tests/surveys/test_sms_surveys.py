@@ -3,10 +3,12 @@ SDK to the fake Africa's Talking; time moved by hand (``app[SURVEY_SMS].clock``)
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from aiohttp.test_utils import TestClient
 from conftest import MENUS, GatewayFactory, eventually
 from survey_fixtures import Clock, FakeServer, content, fake_at_fixture, respondent
@@ -285,3 +287,26 @@ async def test_a_keyword_in_swahili_starts_the_survey_in_swahili(
     await inbound(client, "utafiti", "sw1")
     texts = await received(fake_at, 1)
     assert texts[0].startswith("Utafiti wa Jumbe: maswali 3 mafupi")
+
+
+async def test_two_quick_replies_are_applied_one_after_the_other(
+    make_gateway: GatewayFactory, fake_at: FakeServer, tmp_path: Path, redis_client: Any
+) -> None:
+    """Replies that arrive together are applied in turn, each on the progress the previous
+    one left: the waiting question is never one already answered."""
+    client, _ = await gateway(make_gateway, fake_at, tmp_path)
+    phones = [f"+2547110003{i:02d}" for i in range(6)]
+    for phone in phones:
+        await consent(client, phone)
+    await invite(client, "short", *phones)
+    for i, phone in enumerate(phones):
+        await inbound(client, "1", f"go{i}", phone)
+    await asyncio.gather(*(
+        inbound(client, text, f"{text[:3]}{i}", phone)
+        for i, phone in enumerate(phones) for text in ("9", "Great shop")
+    ))  # fmt: skip
+    for phone in phones:
+        stored = respondent(redis_client, pseudo(phone), "short")
+        waiting = orjson.loads(stored["p"])["q"]
+        answered = {field[2:] for field in stored if field.startswith("a:")}
+        assert waiting not in answered, (stored["d"], waiting, answered)
