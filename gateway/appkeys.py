@@ -4,6 +4,8 @@ without importing ``gateway.http.app``). The content reloader's key is ``content
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from gateway.config import Settings
@@ -69,5 +71,7 @@ SURVEYS = web.AppKey("surveys", SurveyCatalog)
 from gateway.feed.events import EventFeed  # noqa: E402
 
 FEED = web.AppKey("feed", EventFeed)
+SURVEY_STEPS: web.AppKey[Any] = web.AppKey("survey_steps")
+"""The USSD survey steps (``hops.surveys.SurveySteps``), for hooks installed after it."""
 """Where engines publish events for the brand's CRM (``gateway.feed``); does nothing without
 ``JUMBE_EVENT_FEED_URL``."""

@@ -110,10 +110,18 @@ SURVEY_DISPOSITIONS = Counter(
 )  # fmt: skip
 
 
+_survey_counters: dict[tuple[str, str, str], Callable[[], None]] = {}
+
+
 def count_survey(survey: str, channel: str, disposition: str) -> None:
     """A respondent reached ``disposition`` (counted where the step is decided; a retried hop
-    may count twice, the report (``/v1/reports/surveys``) never does)."""
-    SURVEY_DISPOSITIONS.labels(survey, channel, disposition).inc()
+    may count twice, the report (``/v1/reports/surveys``) never does). Labelled children are
+    cached, as for hops."""
+    label = (survey, channel, disposition)
+    inc = _survey_counters.get(label)
+    if inc is None:
+        inc = _survey_counters[label] = SURVEY_DISPOSITIONS.labels(*label).inc
+    inc()
 
 
 def exposition(extra: CollectorRegistry | None = None) -> bytes:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway import logs, metrics
+from gateway.errors import StoreError
 from gateway.feed.events import EventFeed
 from gateway.hops.effects import HopContext
 from gateway.incentives import IncentiveSink
@@ -21,7 +22,7 @@ from gateway.menu.effects import EffectResult
 from gateway.menu.screens.survey import SurveyStep
 from gateway.store import keys
 from gateway.store.pipelined import HopClient
-from gateway.surveys import answers, engine
+from gateway.surveys import answers, engine, steps
 from gateway.surveys.catalog import SurveyCatalog
 from gateway.surveys.engine import Progress, Turn
 from gateway.surveys.model import Survey, pick
@@ -46,11 +47,20 @@ class SurveySteps:
         self._clock = clock
         self.feed: EventFeed | None = None
         """Where completions are published (``app[FEED]``), if anywhere."""
+        self.activity: steps.Activity | None = None
+        """Lifecycle activity (``app[ACTIVITY].record``), if the ads engine runs."""
 
     async def __call__(self, step: SurveyStep, hop: HopContext, budget: float) -> EffectResult:
         survey = self._catalog().get(step.survey)
         if survey is None:
             return EffectResult(False, error=f"no survey {step.survey!r} is loaded")
+        try:
+            return await self._step(survey, step, hop)
+        except StoreError as exc:  # the subscriber gets the survey's "try later" END
+            log.warning("survey_step_failed", survey=survey.id, error=str(exc))
+            return EffectResult(False, error=f"store unavailable: {exc}")
+
+    async def _step(self, survey: Survey, step: SurveyStep, hop: HopContext) -> EffectResult:
         pseudonym = hop.subscriber
         key = keys.survey_respondent(pseudonym, survey.id)
         trips = 0
@@ -61,20 +71,21 @@ class SurveySteps:
             turn = engine.begin(survey, progress)
         else:
             progress = Progress.from_json(dict(step.progress or {}))
-            turn = engine.answer(survey, progress, step.raw)
-            if turn.quota is not None:
-                bucket, limit = turn.quota
-                placed = await self._redis.run_script(
-                    QUOTA, [keys.survey_quota(survey.id, bucket)], [pseudonym, limit]
-                )
+
+            async def reserve(bucket: str, limit: int) -> bool:
+                nonlocal trips
                 trips += 1
-                if placed:
-                    progress.bucket = bucket
-                else:
-                    turn = engine.reject(progress, turn)
-        if turn.completed and survey.incentive:
-            await self.grant(survey, pseudonym)
-            trips += 1  # the sink's call, counted as one
+                quota = keys.survey_quota(survey.id, bucket)
+                return bool(await self._redis.run_script(QUOTA, [quota], [pseudonym, limit]))
+
+            async def grant() -> None:
+                nonlocal trips
+                trips += 1  # the sink's call, counted as one
+                await self.grant(survey, pseudonym)
+
+            turn = await steps.answer(survey, pseudonym, "ussd", progress, step.raw,
+                                      reserve=reserve, grant=grant,
+                                      activity=self.activity)  # fmt: skip
         if turn.completed and self.feed is not None:
             await self.feed.publish_quietly("survey.completed", pseudonym, hop.msisdn,
                                             {"survey": survey.id, "channel": "ussd"})  # fmt: skip

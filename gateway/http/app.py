@@ -26,6 +26,7 @@ from gateway.appkeys import (
     REGISTRY,
     SESSION_ENDS,
     SETTINGS,
+    SURVEY_STEPS,
     SURVEYS,
 )
 from gateway.config import Settings
@@ -120,6 +121,7 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
     funnel = FunnelCounts()
     surveys = SurveySteps(lambda: app[SURVEYS], hop_client, lambda: app[INCENTIVES])
     surveys.feed = app[FEED]
+    app[SURVEY_STEPS] = surveys
     steps: dict[type[Any], Handler] = {**rewards_effects.handlers(app), SurveyStep: surveys}
     app[PIPELINE] = HopPipeline(
         app[REGISTRY],

@@ -36,6 +36,7 @@ from gateway.appkeys import (
     PSEUDONYM,
     REDIS,
     SETTINGS,
+    SURVEY_STEPS,
 )
 from gateway.background import Background
 from gateway.errors import ApiError, SendRefused, StoreError
@@ -98,6 +99,8 @@ async def _ads_context(app: web.Application) -> AsyncIterator[None]:
     app[PIPELINE].dialled = events.dialled
     app[PIPELINE].effects.register(AdFill, ad_fill_handler(server, settings.ads.deadline_ms / 1000))
     app[SMS].inbound.activity = recorder
+    if SURVEY_STEPS in app:
+        app[SURVEY_STEPS].activity = recorder.record
     if REWARDS in app:  # points earned (a brand's purchase, an incentive) and redemptions
         app[REWARDS].listeners.append(_rewards_activity(recorder))
     app[SMS].inbound.replied = events.replied

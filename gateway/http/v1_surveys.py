@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from gateway import logs
-from gateway.appkeys import FEED, INCENTIVES, PSEUDONYM, REDIS, SETTINGS, SURVEYS
+from gateway.appkeys import ACTIVITY, FEED, INCENTIVES, PSEUDONYM, REDIS, SETTINGS, SURVEYS
 from gateway.errors import ApiError, StoreError
 from gateway.http.api import ApiRoute, Call, bad_request, json_response, msisdn, read_object
 from gateway.reports.tables import Table, to_csv
@@ -45,6 +45,8 @@ async def _surveys_context(app: web.Application) -> AsyncIterator[None]:
         lambda: app[INCENTIVES], settings.survey,
     )  # fmt: skip
     surveys.feed = app[FEED]
+    if ACTIVITY in app:
+        surveys.activity = app[ACTIVITY].record
     app[SURVEY_SMS] = surveys
     sms.inbound.surveys = surveys
     stop = asyncio.Event()

@@ -38,7 +38,7 @@ class SurveyReplies(Protocol):
         self, msisdn: str, subscriber: str, text: str, stop: bool, event: str
     ) -> bool: ...
 
-    async def keyword(self, survey_id: str, msisdn: str, event: str) -> None: ...
+    async def keyword(self, survey_id: str, msisdn: str, event: str, language: str) -> None: ...
 
 
 class InboundHandler:
@@ -89,7 +89,7 @@ class InboundHandler:
             self.replied(subscriber, sms.text)
         await self._act(sms, route, subscriber, event)
         if route.survey and surveys is not None:
-            await surveys.keyword(route.survey, sms.phone_number, event)
+            await surveys.keyword(route.survey, sms.phone_number, event, route.language)
         done: Any = await self._scripts.inbound_done(
             keys=[seen, keys.sms_inbox(), keys.sms_flows()],
             args=[keys.SMS_INBOUND_TTL, keys.SMS_INBOX_MAXLEN, route.survey, subscriber,

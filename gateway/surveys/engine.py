@@ -128,7 +128,8 @@ def _intro(survey: Survey, progress: Progress, raw: str) -> Turn:
     if not yes:
         progress.question = ""
         return _final(progress, "refused")
-    return _next(survey, progress, _first_unanswered(survey, progress.answered), None, None)
+    first = _first_unanswered(survey, progress.answered)
+    return _next(survey, progress, first, None, _contacted(progress))  # a reply while queued
 
 
 def reject(progress: Progress, turn: Turn) -> Turn:

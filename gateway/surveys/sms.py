@@ -20,9 +20,11 @@ Every step goes through ``answer_step``/``record``: one place where a survey ans
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gateway import logs, metrics
@@ -36,7 +38,7 @@ from gateway.sms import quiet
 from gateway.sms.countries import country_of
 from gateway.sms.outbox import Category, Outbox
 from gateway.store import keys
-from gateway.surveys import answers, engine
+from gateway.surveys import answers, engine, steps
 from gateway.surveys.catalog import SurveyCatalog
 from gateway.surveys.engine import INTRO, Progress, Turn
 from gateway.surveys.model import Survey
@@ -44,6 +46,27 @@ from gateway.surveys.store import SurveyStore, progress_of, recording
 
 log = logs.get_logger("gateway.surveys")
 CHANNEL = "sms"
+
+
+class KeyedLocks:
+    """One ``asyncio.Lock`` per key, kept only while someone holds or waits for it: replies of
+    one subscriber are applied one at a time in a process (each reads the progress the one
+    before it recorded)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.setdefault(key, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                self._locks.pop(key, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +97,11 @@ class SmsSurveys:
         self._incentives = incentives
         self.settings = settings or SurveySettings()
         self.clock = clock
+        self._locks = KeyedLocks()
         self.feed: EventFeed | None = None
         """Where completions are published (``app[FEED]``), if anywhere."""
+        self.activity: steps.Activity | None = None
+        """Lifecycle activity (``app[ACTIVITY].record``), if the ads engine runs."""
 
     def survey(self, survey_id: str) -> Survey | None:
         return self._catalog().get(survey_id)
@@ -86,12 +112,14 @@ class SmsSurveys:
         """Invite one number (consent ``surveys`` checked); ``None`` when invited."""
         return await self._open(survey, msisdn, "promotional", f"survey:{survey.id}:invite")
 
-    async def start(self, survey: Survey, msisdn: str, event: str) -> Refusal | None:
+    async def start(
+        self, survey: Survey, msisdn: str, event: str, language: str = ""
+    ) -> Refusal | None:
         """The subscriber asked for the survey (a keyword): no consent needed, a reply."""
-        return await self._open(survey, msisdn, "transactional", event)
+        return await self._open(survey, msisdn, "transactional", event, language)
 
     async def _open(
-        self, survey: Survey, msisdn: str, category: Category, key: str
+        self, survey: Survey, msisdn: str, category: Category, key: str, language: str = ""
     ) -> Refusal | None:
         subscriber = self._pseudonym(msisdn)
         if category == "promotional":
@@ -109,7 +137,8 @@ class SmsSurveys:
             return Refusal(msisdn, "already invited")
         now = self.clock()
         turn = engine.begin(survey, progress)
-        language = stored.get("lang") or survey.default_language
+        if language not in survey.languages:
+            language = stored.get("lang") or survey.default_language
         try:
             message = await self._send(msisdn, survey, turn, language, category,
                                        f"{key}:{subscriber}", now)  # fmt: skip
@@ -118,6 +147,9 @@ class SmsSurveys:
         record = await self._outbox.get(message) or {}
         sent_at = int(record.get("due", now * 1000)) / 1000
         due = self._next_check(survey, msisdn, sent_at, reminded=False)
+        if sent_at > now + 1 and turn.disposition == "contacted":  # held for quiet hours
+            turn.progress.disposition = "queued"
+            turn, due = replace(turn, disposition="queued"), sent_at  # contacted once it goes
         await self.record(survey, subscriber, turn, language, now, open_action="set",
                           extra={"inv": message, "sent": f"{sent_at:.3f}"}, due=due)  # fmt: skip
         return None
@@ -134,6 +166,12 @@ class SmsSurveys:
         survey = self.survey(survey_id) if survey_id else None
         if survey is None:
             return False
+        async with self._locks.hold(subscriber):  # two quick replies: one after the other
+            return await self._reply(survey, msisdn, subscriber, text, stop, event)
+
+    async def _reply(
+        self, survey: Survey, msisdn: str, subscriber: str, text: str, stop: bool, event: str
+    ) -> bool:
         stored = await self.store.respondent(survey.id, subscriber)
         if stored.get("in") == event:
             return not stop  # a retried message already applied: its reply was enqueued
@@ -160,18 +198,17 @@ class SmsSurveys:
     async def answer_step(
         self, survey: Survey, subscriber: str, progress: Progress, raw: str
     ) -> Turn:
-        """Apply one SMS answer: the engine's step, the quota place, the incentive."""
-        turn = engine.answer(survey, progress, raw)
-        if turn.quota is not None:
-            bucket, limit = turn.quota
-            if await self.store.reserve(survey.id, subscriber, bucket, limit):
-                progress.bucket = bucket
-            else:
-                turn = engine.reject(progress, turn)
-        if turn.completed and survey.incentive:
+        """Apply one SMS answer (``steps.answer``: the step, the quota place, the incentive)."""
+
+        async def reserve(bucket: str, limit: int) -> bool:
+            return await self.store.reserve(survey.id, subscriber, bucket, limit)
+
+        async def grant() -> None:
             await self._incentives().grant(subscriber, survey.incentive, f"survey:{survey.id}",
                                            subscriber)  # fmt: skip
-        return turn
+
+        return await steps.answer(survey, subscriber, CHANNEL, progress, raw, reserve=reserve,
+                                  grant=grant, activity=self.activity)  # fmt: skip
 
     async def record(
         self, survey: Survey, subscriber: str, turn: Turn, language: str, now: float, *,
@@ -237,6 +274,14 @@ class SmsSurveys:
             return
         language = stored.get("lang") or survey.default_language
         sent = float(stored.get("sent") or stored.get("last") or now)
+        if progress.disposition == "queued":  # the invitation's time has come: it went out
+            progress.disposition = "contacted"
+            number = await self._number(stored)
+            due = (self._next_check(survey, number, sent, reminded=False) if number
+                   else sent + self.expiry(survey))  # fmt: skip
+            went = Turn(progress, "question", disposition="contacted")
+            await self.record(survey, subscriber, went, language, now, due=due)
+            return
         if now >= sent + self.expiry(survey):
             await self.record(survey, subscriber, engine.expire(progress), language, now,
                               open_action="clear")  # fmt: skip
@@ -294,13 +339,14 @@ class SmsSurveys:
             return answers.prompt(survey, question, language, turn.invalid)
         return answers.closing(survey, turn.show, language)
 
-    async def keyword(self, survey_id: str, msisdn: str, event: str) -> None:
-        """A keyword's ``survey:`` (the demo's SURVEY): start that survey for the sender."""
+    async def keyword(self, survey_id: str, msisdn: str, event: str, language: str = "") -> None:
+        """A keyword's ``survey:`` (the demo's SURVEY): start that survey for the sender, in
+        the language of the word they texted when the survey has it."""
         survey = self.survey(survey_id)
         if survey is None:
             log.warning("survey_keyword_unknown", survey=survey_id)
             return
-        refused = await self.start(survey, msisdn, event)
+        refused = await self.start(survey, msisdn, event, language)
         if refused is not None:
             log.info("survey_keyword_refused", survey=survey_id,
                      subscriber=self._pseudonym(msisdn), reason=refused.reason)  # fmt: skip

@@ -3,10 +3,12 @@ SDK to the fake Africa's Talking; time moved by hand (``app[SURVEY_SMS].clock``)
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from aiohttp.test_utils import TestClient
 from conftest import MENUS, GatewayFactory, eventually
 from survey_fixtures import Clock, FakeServer, content, fake_at_fixture, respondent
@@ -182,8 +184,29 @@ async def test_the_invitation_waits_out_quiet_hours_but_the_survey_is_open(
     assert message is not None and message["status"] == "scheduled"
     morning = datetime(2030, 1, 3, 5, 0, tzinfo=UTC).timestamp()  # 08:00 EAT
     assert int(message["due"]) == morning * 1000
+    assert stored["d"] == "queued"
     await inbound(client, "1", "q1")
     assert await received(fake_at, 1) == ["How likely are you to recommend us? Reply 0-10"]
+    assert respondent(redis_client, pseudo(A), "short")["d"] == "contacted"
+
+
+async def test_a_queued_invitation_counts_as_contacted_once_it_goes_out(
+    make_gateway: GatewayFactory, fake_at: FakeServer, tmp_path: Path, redis_client: Any
+) -> None:
+    """Invited at night the respondent is queued; at 08:00, when the invitation goes out,
+    contacted (with its time)."""
+    evening = datetime(2030, 1, 2, 18, 0, tzinfo=UTC).timestamp()  # 21:00 EAT
+    client, clock = await gateway(make_gateway, fake_at, tmp_path, now=evening)
+    surveys = client.server.app[SURVEY_SMS]
+    await consent(client, A)
+    await invite(client, "short", A)
+    clock.now = evening + 3600
+    assert await surveys.tick() == 0
+    assert respondent(redis_client, pseudo(A), "short")["d"] == "queued"
+    clock.now = datetime(2030, 1, 3, 5, 0, tzinfo=UTC).timestamp()  # 08:00 EAT
+    assert await surveys.tick() == 1
+    stored = respondent(redis_client, pseudo(A), "short")
+    assert stored["d"] == "contacted" and float(stored["t:contacted"]) == clock.now
 
 
 async def test_one_reminder_outside_quiet_hours_then_expiry_as_unresponsive(
@@ -249,3 +272,41 @@ async def test_the_demo_survey_keyword_starts_the_nps_survey(
     texts = await received(fake_at, 3)
     assert texts[2].startswith("How likely are you to recommend Jumbe to a friend?")
     assert respondent(redis_client, pseudo(A), "nps")["ch"] == "sms"
+
+
+async def test_a_keyword_in_swahili_starts_the_survey_in_swahili(
+    make_gateway: GatewayFactory, fake_at: FakeServer, tmp_path: Path
+) -> None:
+    """The survey speaks the language of the word that started it, when it has that language."""
+    keywords = "kind: keywords\nlanguages: [en, sw]\nkeywords:\n" \
+        "  - {words: {en: [SURVEY], sw: [UTAFITI]}, survey: nps}\n"  # fmt: skip
+    nps = (MENUS / "surveys" / "nps.yaml").read_text()
+    folder = content(tmp_path, ("nps.yaml", nps), ("kw.yaml", keywords))
+    client = await make_gateway(menus_dir=folder, at_base_url=fake_at.url, sms_send_timeout=2.0,
+                                sms_rate_per_sender=0, survey_tick=3600)  # fmt: skip
+    await inbound(client, "utafiti", "sw1")
+    texts = await received(fake_at, 1)
+    assert texts[0].startswith("Utafiti wa Jumbe: maswali 3 mafupi")
+
+
+async def test_two_quick_replies_are_applied_one_after_the_other(
+    make_gateway: GatewayFactory, fake_at: FakeServer, tmp_path: Path, redis_client: Any
+) -> None:
+    """Replies that arrive together are applied in turn, each on the progress the previous
+    one left: the waiting question is never one already answered."""
+    client, _ = await gateway(make_gateway, fake_at, tmp_path)
+    phones = [f"+2547110003{i:02d}" for i in range(6)]
+    for phone in phones:
+        await consent(client, phone)
+    await invite(client, "short", *phones)
+    for i, phone in enumerate(phones):
+        await inbound(client, "1", f"go{i}", phone)
+    await asyncio.gather(*(
+        inbound(client, text, f"{text[:3]}{i}", phone)
+        for i, phone in enumerate(phones) for text in ("9", "Great shop")
+    ))  # fmt: skip
+    for phone in phones:
+        stored = respondent(redis_client, pseudo(phone), "short")
+        waiting = orjson.loads(stored["p"])["q"]
+        answered = {field[2:] for field in stored if field.startswith("a:")}
+        assert waiting not in answered, (stored["d"], waiting, answered)

@@ -9,7 +9,8 @@ from typing import Any
 import orjson
 import pytest
 import redis
-from conftest import MENUS, GatewayFactory, hop
+from conftest import MENUS, GatewayFactory, RedisProcess, hop
+from prometheus_client.parser import text_string_to_metric_families
 from survey_fixtures import INCENTIVE_SURVEY, MENU, QUOTA_SURVEY, SURVEY, content, respondent
 
 from gateway import logs
@@ -181,3 +182,44 @@ async def test_an_answer_costs_one_round_trip_like_a_menu_hop(
     trips = [line["redis_round_trips"] for line in lines if line["event"] == "ussd_hop"]
     assert trips == [2, 1, 1]
     assert A[1:].encode() not in log_stream.getvalue()
+
+
+async def test_with_redis_gone_a_respondent_reads_an_end_and_loses_nothing(
+    make_gateway: GatewayFactory, tmp_path: Path, own_redis: RedisProcess
+) -> None:
+    """Redis stops mid-survey: the answer gets a readable END, never a 500; once Redis is back,
+    a redial resumes where the respondent stood."""
+    client = await make_gateway(menus_dir=content(tmp_path, ("s.yaml", SURVEY)),
+                                redis_url=own_redis.url, hop_deadline=2.0)  # fmt: skip
+    code = "*500*1#"
+    await hop(client, "", "f1", code, A)
+    assert await hop(client, "6", "f1", code, A) == (200, "CON Why?")
+    own_redis.stop()
+    status, body = await hop(client, "6*slow", "f1", code, A)
+    assert status == 200 and body.startswith("END ")
+    own_redis.start()
+    assert await hop(client, "", "f2", code, A) == (200, "CON Why?")
+
+
+async def test_dispositions_are_counted_in_metrics(
+    make_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    """/metrics counts respondents reaching each disposition, by survey and channel; no
+    pseudonym or number among the labels."""
+
+    def completed(text: str) -> float:
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "jumbe_survey_dispositions_total"
+            and sample.labels == {"survey": "s1", "channel": "ussd", "disposition": "completed"}
+        )
+
+    client = await folder_gateway(make_gateway, tmp_path, SURVEY)
+    before = completed(await (await client.get("/metrics")).text())
+    for text in ("", "3", "3*slow", "3*slow*2"):
+        await hop(client, text, "mx", "*500*1#", B)
+    page = await (await client.get("/metrics")).text()
+    assert completed(page) == before + 1
+    assert pseudo(B) not in page and B[1:] not in page
