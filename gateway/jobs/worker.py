@@ -20,6 +20,7 @@ from typing import Any
 
 from gateway import logs
 from gateway.errors import StoreError, StoreReplyError
+from gateway.jobs import streams
 from gateway.jobs.queue import Job, JobQueue
 from gateway.store import keys
 
@@ -86,13 +87,7 @@ class JobWorker:
 
     async def ensure_groups(self) -> None:
         for shard in range(self.queue.shards):
-            try:
-                await self._redis.xgroup_create(
-                    self.queue.stream(shard), keys.JOBS_GROUP, "0", mkstream=True
-                )
-            except StoreReplyError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise
+            await streams.ensure_group(self._redis, self.queue.stream(shard), keys.JOBS_GROUP)
 
     async def promote(self, limit: int = 500) -> int:
         now_ms = int(self.queue.clock() * 1000)
@@ -174,12 +169,10 @@ class JobWorker:
         for shard in shards:
             if len(jobs) >= count:
                 break
-            reply: Any = await self._redis.xreadgroup(
-                keys.JOBS_GROUP, self.name, {self.queue.stream(shard): start},
-                count=count - len(jobs),
-            )  # fmt: skip
-            for _stream, entries in reply or []:
-                jobs.extend(_job(shard, eid, fields) for eid, fields in entries)
+            stream = self.queue.stream(shard)
+            entries = await streams.read(self._redis, keys.JOBS_GROUP, self.name, stream, start,
+                                         count - len(jobs))  # fmt: skip
+            jobs.extend(_job(shard, eid, fields) for eid, fields in entries)
         return jobs
 
     async def reclaim(self) -> list[Job]:
@@ -187,24 +180,18 @@ class JobWorker:
         idle_ms = int(self.config.claim_idle * 1000)
         jobs: list[Job] = []
         for shard in range(self.queue.shards):
-            reply: Any = await self._redis.xautoclaim(
-                self.queue.stream(shard), keys.JOBS_GROUP, self.name, idle_ms, "0-0", count=100
-            )
-            jobs.extend(_job(shard, eid, fields) for eid, fields in reply[1])
+            claimed = await streams.take_over(self._redis, self.queue.stream(shard),
+                                              keys.JOBS_GROUP, self.name, idle_ms)  # fmt: skip
+            jobs.extend(_job(shard, eid, fields) for eid, fields in claimed)
         if jobs:
             log.warning(f"{self._event}_reclaimed", worker=self.name, count=len(jobs))
         return jobs
 
     async def forget_dead_consumers(self) -> None:
-        idle_ms = self.config.dead_consumer_idle * 1000
         for shard in range(self.queue.shards):
-            stream = self.queue.stream(shard)
-            consumers: Any = await self._redis.xinfo_consumers(stream, keys.JOBS_GROUP)
-            for consumer in consumers:
-                raw = consumer["name"]
-                name = raw.decode() if isinstance(raw, bytes) else str(raw)
-                if name != self.name and consumer["pending"] == 0 and consumer["idle"] > idle_ms:
-                    await self._redis.xgroup_delconsumer(stream, keys.JOBS_GROUP, name)
+            await streams.forget_dead_consumers(self._redis, self.queue.stream(shard),
+                                                keys.JOBS_GROUP, self.name,
+                                                self.config.dead_consumer_idle * 1000)  # fmt: skip
 
     def _spawn(self, job: Job) -> None:
         task = asyncio.create_task(self._process(job))

@@ -102,6 +102,8 @@ async def reconcile(rewards: Rewards, since: float, until: float) -> dict[str, A
 
 def _problem(record: dict[str, str], refs: set[str], now: float) -> str:  # noqa: PLR0911 (a table of checks)
     state, callback = record["state"], record.get("callback", "").lower()
+    if record.get("conflict"):
+        return record["conflict"]
     if "hold" not in refs:
         return "no hold entry in the ledger"
     if state == "SUCCESS" and "capture" not in refs:

@@ -253,6 +253,12 @@ class Rewards:
         before = (await self.ledger.redemption(subscriber, redemption) or {}).get("state")
         state = await self.settle(subscriber, redemption, to, callback=reported,
                                   reason="" if to == "SUCCESS" else f"AT: {reported}")  # fmt: skip
+        if state != to:  # AT contradicts a final state: kept for the reconciliation report
+            await self.redis.hset(keys.rewards_redemption(subscriber, redemption), "conflict",
+                                  f"AT reported {reported} on a {state} redemption")  # fmt: skip
+            log.error("rewards_callback_conflict", subscriber=subscriber,
+                      redemption=redemption, state=state, reported=reported)  # fmt: skip
+            return "conflict"
         return "applied" if state != before else "duplicate"
 
     async def early_status(self, subscriber: str, request_id: str) -> str | None:

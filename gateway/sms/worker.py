@@ -19,13 +19,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from gateway import logs
 from gateway.channels.base import Accepted
 from gateway.consent import PURPOSES
 from gateway.consent.ledger import ConsentLedger
 from gateway.errors import SendError, StoreError, StoreReplyError
+from gateway.jobs import streams
 from gateway.sms import quiet
 from gateway.sms.countries import country_of
 from gateway.sms.scripts import NEEDS_HOUR, Scripts, report_hour
@@ -83,11 +84,7 @@ class Worker:
 
     async def ensure_group(self) -> None:
         """Create the consumer group (from the stream's start) unless it exists."""
-        try:
-            await self._redis.xgroup_create(keys.sms_queue(), keys.SMS_GROUP, "0", mkstream=True)
-        except StoreReplyError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        await streams.ensure_group(self._redis, keys.sms_queue(), keys.SMS_GROUP)
 
     async def promote(self, limit: int = 500) -> int:
         """Move messages whose due time has come onto the stream."""
@@ -165,35 +162,25 @@ class Worker:
     async def _read(
         self, start: str, count: int, block: int | None = None
     ) -> list[tuple[str, str]]:
-        reply: Any = await self._redis.xreadgroup(
-            keys.SMS_GROUP, self.name, {keys.sms_queue(): start}, count=count, block=block
-        )
-        return [_entry(eid, fields) for _stream, entries in reply or [] for eid, fields in entries]
+        entries = await streams.read(self._redis, keys.SMS_GROUP, self.name, keys.sms_queue(),
+                                     start, count, block)  # fmt: skip
+        return [_entry(eid, fields) for eid, fields in entries]
 
     async def _reclaim(self) -> list[tuple[str, str]]:
         idle_ms = int(self.config.claim_idle * 1000)
-        reply: Any = await self._redis.xautoclaim(
-            keys.sms_queue(), keys.SMS_GROUP, self.name, idle_ms, "0-0", count=100
-        )
-        entries = [_entry(eid, fields) for eid, fields in reply[1]]
+        claimed = await streams.take_over(self._redis, keys.sms_queue(), keys.SMS_GROUP,
+                                          self.name, idle_ms)  # fmt: skip
+        entries = [_entry(eid, fields) for eid, fields in claimed]
         if entries:
             log.warning("sms_reclaimed", worker=self.name, count=len(entries))
         return entries
 
     async def forget_dead_consumers(self) -> list[str]:
         """Remove consumers that hold nothing and have been silent ``dead_consumer_idle``."""
-        idle_ms = self.config.dead_consumer_idle * 1000
-        consumers: Any = await self._redis.xinfo_consumers(keys.sms_queue(), keys.SMS_GROUP)
-        removed = []
-        for consumer in consumers:
-            name = (
-                consumer["name"].decode()
-                if isinstance(consumer["name"], bytes)
-                else str(consumer["name"])
-            )
-            if name != self.name and consumer["pending"] == 0 and consumer["idle"] > idle_ms:
-                await self._redis.xgroup_delconsumer(keys.sms_queue(), keys.SMS_GROUP, name)
-                removed.append(name)
+        removed = await streams.forget_dead_consumers(
+            self._redis, keys.sms_queue(), keys.SMS_GROUP, self.name,
+            self.config.dead_consumer_idle * 1000,
+        )  # fmt: skip
         if removed:
             log.info("sms_dead_consumers_removed", worker=self.name, consumers=removed)
         return removed
