@@ -82,8 +82,8 @@ async def test_a_job_held_by_a_dead_worker_is_taken_over(aredis: Any) -> None:
     queue = JobQueue(aredis, "t", shards=2)
     await queue.enqueue("j1", "x")
     dying = JobWorker(queue, lambda job: _never(), name="dying")
-    await dying.ensure_groups()
-    read = await dying._read_all(">", 10)
+    await dying.ensure_group()
+    read = await dying.read(">", 10)
     assert [j.id for j in read] == ["j1"]
     done: list[str] = []
 
@@ -94,7 +94,7 @@ async def test_a_job_held_by_a_dead_worker_is_taken_over(aredis: Any) -> None:
     other = JobWorker(queue, handler, WorkerConfig(claim_idle=0.05), name="other")
     await asyncio.sleep(0.1)
     for job in await other.reclaim():
-        await other._process(job)
+        await other.process(job)
     assert done == ["j1"]
     assert await queue.depth() == (0, 0)
 
