@@ -59,12 +59,12 @@ def handlers(app: web.Application) -> Mapping[type[Effect], Handler]:
 
     async def lookup(effect: RewardsLookup, hop: HopContext, _budget: float) -> EffectResult:
         try:
-            view = await rewards().view(hop.msisdn)
+            balance = await rewards().balance(hop.msisdn)
         except StoreError:
             return EffectResult(False, error=reason_text("unavailable", effect.language))
         items = [{"id": i.id, "label": i.label(effect.language), "points": i.points}
                  for i in rewards().catalogs.listing(effect.catalog or None)]  # fmt: skip
-        return EffectResult(True, {"points": view["balance"], "items": items})
+        return EffectResult(True, {"points": balance, "items": items})
 
     async def redeem(effect: RewardsRedeem, hop: HopContext, _budget: float) -> EffectResult:
         try:

@@ -271,6 +271,11 @@ class Rewards:
 
     # --- reading ---------------------------------------------------------------------------
 
+    async def balance(self, msisdn: str) -> int:
+        """The balance of one number (one script: lots due are expired first)."""
+        _expired, balance, _next = await self.ledger.expire(self.pseudonym(msisdn))
+        return balance
+
     async def view(self, msisdn: str) -> dict[str, Any]:
         """Balance, live lots and redemptions (newest first) of one number."""
         subscriber = self.pseudonym(msisdn)
