@@ -1,13 +1,13 @@
 -- (runs after rewards_lib.lua)
 -- Check and hold in one step: the guards, the balance and the hold entry with the redemption.
--- KEYS ledger, redemption, redemptions (zset), guards · ARGV id, points, now, now_ms, airtime
+-- KEYS ledger, redemption, redemptions (zset), guards, snapshot · ARGV id, points, now, now_ms, airtime
 -- (1/0), value, velocity seconds, day field, month field, day cap, month cap (0 = none),
 -- guards ttl, record field, value, … → {'held', balance} | {'refused', reason} | {state, balance}
 -- for a redemption id already used.
 local now = tonumber(ARGV[3])
 local points = tonumber(ARGV[2])
 local state = redis.call('HGET', KEYS[2], 'state')
-local _, balance, lots = expire_due(KEYS[1], now)
+local _, balance, lots = expire_due(KEYS[1], KEYS[5], now)
 if state then return {state, balance} end
 local value = tonumber(ARGV[6])
 if ARGV[5] == '1' then
@@ -27,7 +27,7 @@ for _, lot in ipairs(lots) do
   if take == 0 then break end
   if live(lot, now) then
     local n = math.min(lot.rem, take)
-    parts[#parts + 1] = lot.id .. ':' .. -n
+    parts[#parts + 1] = lot.id .. ':' .. -n .. ':' .. lot.exp
     take = take - n
   end
 end
