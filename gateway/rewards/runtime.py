@@ -108,6 +108,7 @@ async def _daily(rewards: Rewards, recorded: RecordedIncentives, stop: asyncio.E
             await daily.drain_incentives(rewards, recorded)
             await daily.expire_all(rewards)
             await daily.requeue_stuck(rewards)
+            await daily.trim_index(rewards)
         except StoreError as exc:
             log.error("rewards_daily_redis_error", error=str(exc))
         with contextlib.suppress(TimeoutError):

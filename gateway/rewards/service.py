@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from gateway import logs, metrics
-from gateway.errors import RedeemRefused
+from gateway.errors import RedeemRefused, StoreError
 from gateway.jobs.queue import JobQueue
 from gateway.privacy import Pseudonymizer
 from gateway.rewards.amounts import amount_problem, currency_of
@@ -191,7 +191,10 @@ class Rewards:
         metrics.count_redemption("HELD")
         log.info("rewards_held", subscriber=subscriber, redemption=redemption, item=item.id,
                  points=item.points, balance=held.balance)  # fmt: skip
-        await self.queue.enqueue(redemption, subscriber)
+        try:
+            await self.queue.enqueue(redemption, subscriber)
+        except StoreError as exc:  # held all the same: the hourly job queues it again
+            log.error("rewards_enqueue_failed", redemption=redemption, error=str(exc))
         await self.activity(subscriber, "redeem")
         return redemption, "HELD"
 

@@ -133,3 +133,17 @@ async def test_a_long_ledger_adds_up_through_its_snapshots(domain: Domain, aredi
     held = await domain.ledger.hold(sub, "all", 400, {"kind": "voucher"}, None, Guards())
     assert (held.outcome, held.balance) == ("held", 0)
     assert {lot["left"] for lot in await domain.ledger.lots(sub)} == {0}
+
+
+async def test_a_hold_whose_job_was_lost_is_queued_again(domain: Domain, aredis: Any) -> None:
+    """A redemption still HELD 10 minutes after its hold (its job lost) is queued again by the
+    hourly job; one sent or too old is not."""
+    await domain.rewards.earn(domain.pseudonym(KE), 100, "pos", "a")
+    await domain.rewards.redeem(KE, "coffee")
+    await aredis.delete(*[domain.rewards.queue.stream(s) for s in range(4)])
+    assert await daily.requeue_stuck(domain.rewards) == 0  # not stuck yet
+    domain.clock.now += 11 * 60
+    assert await daily.requeue_stuck(domain.rewards) == 1
+    assert (await domain.rewards.queue.depth())[0] == 1
+    domain.clock.now += 3 * 86400
+    assert await daily.requeue_stuck(domain.rewards) == 0  # out of the window: reconciliation
