@@ -135,9 +135,10 @@ class Ledger:
 
     async def move(
         self, subscriber: str, redemption: str, to: str, **fields: str | int | float
-    ) -> tuple[bool, str]:
-        """Move a redemption to ``to`` (setting ``fields`` on it); (moved, the state now).
-        ``KeyError`` if there is no such redemption."""
+    ) -> tuple[bool, str, str]:
+        """Move a redemption to ``to`` (setting ``fields`` on it); (moved, the state now, the
+        credit entry a reversal wrote: ``release`` if nothing was sent, ``reverse`` after AT
+        failed it, else ""). ``KeyError`` if there is no such redemption."""
         flat = [str(v) for pair in fields.items() for v in pair]
         reply: Any = await self.scripts.move(
             keys=[keys.rewards_ledger(subscriber), keys.rewards_redemption(subscriber, redemption),
@@ -146,7 +147,8 @@ class Ledger:
         )  # fmt: skip
         if int(reply[0]) == -1:
             raise KeyError(redemption)
-        return int(reply[0]) == 1, reply[1].decode()
+        credit = reply[2].decode() if len(reply) > 2 else ""
+        return int(reply[0]) == 1, reply[1].decode(), credit
 
     async def expire(self, subscriber: str) -> tuple[int, int, int]:
         """Expire the lots whose time has come: (points expired, balance, next expiry or 0)."""

@@ -221,9 +221,11 @@ class Rewards:
     ) -> str:
         """Move a redemption on (``SUBMITTED``, ``SUCCESS``, ``REVERSED``); on a final move,
         give back the budget (reversed) and tell the subscriber. The state now."""
-        moved, state = await self.ledger.move(subscriber, redemption, to, **fields)
+        moved, state, credit = await self.ledger.move(subscriber, redemption, to, **fields)
         if not moved:
             return state
+        if credit == "reverse":  # SUBMITTED → FAILED → REVERSED, in the one step
+            metrics.count_redemption("FAILED")
         metrics.count_redemption(state)
         log.info("rewards_settled", subscriber=subscriber, redemption=redemption, state=state,
                  reason=str(fields.get("reason", "")))  # fmt: skip

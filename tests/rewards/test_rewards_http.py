@@ -109,6 +109,8 @@ async def test_a_failed_status_callback_reverses_once(stack: Any) -> None:
     account = await s.account(KE)
     assert account["balance"] == 100
     assert account["redemptions"][0]["state"] == "REVERSED"
+    assert 'jumbe_rewards_redemptions_total{state="FAILED"}' in await (
+        await s.client.get("/metrics")).text()  # fmt: skip
 
 
 async def test_refusals_create_no_redemption(stack: Any) -> None:
