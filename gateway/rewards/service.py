@@ -15,7 +15,8 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from datetime import time as time_of_day
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -139,6 +140,13 @@ class Rewards:
                 raise RedeemRefused(422, "amount", problem)
         return item
 
+    def _until_midnight(self) -> int:
+        """Whole seconds until the local day ends (at least 1)."""
+        zone = ZoneInfo(self.policy.tz)
+        local = datetime.fromtimestamp(self.now(), zone)
+        midnight = datetime.combine(local.date() + timedelta(days=1), time_of_day(0), zone)
+        return max(1, int(midnight.timestamp() - self.now()))
+
     def _periods(self) -> tuple[str, str]:
         local = datetime.fromtimestamp(self.now(), ZoneInfo(self.policy.tz))
         return local.strftime("%Y%m%d"), local.strftime("%Y%m")
@@ -151,6 +159,10 @@ class Rewards:
         used returns that redemption's state and holds nothing more."""
         item = self._item(msisdn, item_id)
         subscriber = self.pseudonym(msisdn)
+        if redemption is not None:  # a retried call: that redemption, whatever it became
+            found = await self.ledger.redemption(subscriber, redemption)
+            if found is not None:
+                return redemption, found["state"]
         redemption = redemption or new_redemption_id()
         day, month = self._periods()
         airtime = item.fulfilment if isinstance(item.fulfilment, Airtime) else None
@@ -205,7 +217,7 @@ class Rewards:
         reply: Any = await self.ledger.scripts.budget(
             keys=[keys.rewards_budget(day), keys.rewards_breaker()],
             args=[op, redemption, currency, value, budget if budget is not None else 0,
-                  keys.REWARDS_BUDGET_TTL, f"{self.now():.3f}"],
+                  keys.REWARDS_BUDGET_TTL, f"{self.now():.3f}", self._until_midnight()],
         )  # fmt: skip
         return int(reply) == 1
 

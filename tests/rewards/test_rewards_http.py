@@ -9,6 +9,9 @@ from typing import Any
 from conftest import eventually
 from rewards_fixtures import AUTH, KE, Stack, fake_at_fixture, stack_fixture  # noqa: F401
 
+from gateway.rewards.runtime import REWARDS
+from gateway.store import keys
+
 NG = "+2348031234567"
 
 
@@ -147,20 +150,24 @@ async def test_daily_value_cap_per_number(stack: Any) -> None:
 
 
 async def test_the_daily_budget_trips_a_breaker_shown_in_readyz(stack: Any) -> None:
-    """Budget KES 60: the first 50 goes, the next is refused (budget) for any number, and
+    """Budget KES 75: 50 goes; the next 50 would pass the budget, is refused (budget) and trips
+    the breaker, so even 20 (which would fit) is refused, for any number, until the day ends;
     /readyz's details say the breaker is open."""
-    s: Stack = await stack(rewards_daily_budget=60)
-    other = "+254711000222"
-    await s.earn(KE, 500, "r1")
-    await s.earn(other, 500, "r1")
+    s: Stack = await stack(rewards_daily_budget=75)
+    other, third = "+254711000222", "+254711000333"
+    for number in (KE, other, third):
+        await s.earn(number, 500, "r1")
     ready = await (await s.client.get("/readyz")).json()
     assert ready["rewards_breaker"] is None
     assert (await s.redeem(KE, "air50"))[0] == 202
-    status, body = await s.redeem(other, "air20")
+    status, body = await s.redeem(other, "air50")
+    assert (status, body["reason"]) == (409, "budget")
+    status, body = await s.redeem(third, "air20")
     assert (status, body["reason"]) == (409, "budget")
     ready = await (await s.client.get("/readyz")).json()
     assert "KES" in ready["rewards_breaker"]
     assert (await s.account(other))["balance"] == 500
+    assert 0 < await s.client.server.app[REWARDS].redis.ttl(keys.rewards_breaker()) <= 86400
 
 
 async def test_a_redeem_retried_with_its_idempotency_key_holds_once(stack: Any) -> None:
