@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
-from conftest import PHONE, eventually, journey
+from conftest import PHONE, ROOT, eventually, journey
 from rewards_fixtures import Stack, fake_at_fixture, stack_fixture  # noqa: F401
 
 DEMO = {"service_code": "*384#"}
@@ -53,3 +55,26 @@ async def test_the_menu_speaks_swahili_and_cancel_changes_nothing(stack: Any) ->
     assert "1. Salio KES 20 (40 pointi)" in bodies[1]
     assert bodies[3] == "END Imeghairiwa. Pointi zako hazijabadilika."
     assert (await s.account(PHONE))["balance"] == 45
+
+
+async def test_a_long_catalog_is_paged_and_any_page_can_be_chosen_from(
+    stack: Any, tmp_path: Path
+) -> None:
+    """Twelve items do not fit one screen: More pages through them, and an item on the last
+    page can be chosen by its number."""
+    shutil.copytree(ROOT / "menus", tmp_path / "menus")
+    lines = ["kind: catalog", "id: big", "items:"]
+    lines += [f"  - {{id: big{i}, label: 'Voucher number {i:02d}', points: {i},"
+              f" voucher: {{codes: rewards-vouchers.txt}}}}" for i in range(1, 13)]  # fmt: skip
+    (tmp_path / "menus" / "big.yaml").write_text("\n".join(lines) + "\n")
+    demo = tmp_path / "menus" / "demo.yaml"
+    demo.write_text(demo.read_text().replace("catalog: rewards", "catalog: big"))
+    s: Stack = await stack(menus_dir=tmp_path / "menus")
+    await s.earn(PHONE, 500, "r1")
+    bodies = await journey(s.client, ["2", "98", "98", "98"], session_id="rw4", **DEMO)
+    assert "1. Voucher number 01 (1 pts)" in bodies[1]
+    assert "98. More" in bodies[1]
+    assert "12. Voucher number 12 (12 pts)" in bodies[4]
+    assert "98. More" not in bodies[4]
+    bodies = await journey(s.client, ["2", "98", "98", "98", "12"], session_id="rw5", **DEMO)
+    assert bodies[5].startswith("CON Redeem Voucher number 12 for 12 points?")
