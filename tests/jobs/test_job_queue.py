@@ -5,16 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from typing import Any
-
-import pytest
-import redis
-from conftest import ON_CLUSTER
 
 from gateway.jobs.queue import Job, JobQueue
 from gateway.jobs.worker import Done, JobWorker, Outcome, Retry, WorkerConfig
-from gateway.store.connection import connect
 
 
 class Clock:
@@ -23,15 +17,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture(name="aredis")
-async def aredis_fixture(redis_client: redis.Redis, redis_url: str) -> AsyncIterator[Any]:
-    client = connect(redis_url, cluster=ON_CLUSTER, socket_timeout=5.0)
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 async def test_jobs_spread_over_shards_and_each_runs_once(aredis: Any) -> None:

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import redis
 from aiohttp.test_utils import TestClient, TestServer
-from conftest import ON_CLUSTER, GatewayFactory
+from conftest import GatewayFactory, eventually
 
 from gateway.devtools.fake_at import FakeAT
 from gateway.jobs.queue import JobQueue
@@ -21,7 +20,6 @@ from gateway.privacy import Pseudonymizer
 from gateway.rewards.catalog import Airtime, Catalog, Catalogs, Item, Voucher
 from gateway.rewards.ledger import Ledger
 from gateway.rewards.service import QUEUE, Policy, Rewards
-from gateway.store.connection import connect
 
 KEY = b"test-pseudonym-key"
 TOKEN = "rewards-test-token-0123456789"
@@ -47,16 +45,6 @@ def catalog() -> Catalogs:
         Item("coffee", "rewards", {"en": "Coffee voucher"}, 30, Voucher(("C-1", "C-2"))),
     )
     return Catalogs([Catalog("rewards", items)])
-
-
-@pytest.fixture(name="aredis")
-async def aredis_fixture(redis_client: redis.Redis, redis_url: str) -> AsyncIterator[Any]:
-    """An asyncio client on the flushed test database."""
-    client = connect(redis_url, cluster=ON_CLUSTER, socket_timeout=5.0)
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 @dataclass
@@ -99,6 +87,14 @@ class Stack:
         response = await self.client.get(f"/v1/rewards/{number}", headers=AUTH)
         assert response.status == 200, await response.text()
         return await response.json()
+
+    async def until(self, number: str, redemption: str, state: str, within: float = 10) -> None:
+        """Wait until the redemption is in ``state`` (fail after ``within`` seconds)."""
+
+        async def reached() -> bool:
+            return await self.state(number, redemption) == state
+
+        await eventually(reached, within)
 
     async def state(self, number: str, redemption: str) -> str:
         found = [r for r in (await self.account(number))["redemptions"]

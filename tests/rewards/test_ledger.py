@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from rewards_fixtures import KE, Domain, aredis_fixture, domain_fixture  # noqa: F401
+from rewards_fixtures import KE, Domain, domain_fixture  # noqa: F401
 
 from gateway.rewards import daily
 from gateway.rewards.ledger import Guards

@@ -51,11 +51,7 @@ async def test_sigkill_between_sending_and_recording_never_sends_under_a_new_key
     s.fake.airtime_answer_delay = 0.0
     second = _worker(redis_url, fake_url, "rw-crash-2")
     try:
-
-        async def settled() -> bool:
-            return await s.state(KE, redemption) == "SUCCESS"
-
-        await eventually(settled, within=30)
+        await s.until(KE, redemption, "SUCCESS", within=30)
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(timeout=20)
@@ -79,15 +75,9 @@ async def test_a_timeout_stays_submitted_and_is_retried_with_the_same_key(stack:
     redemption = body["redemption"]
     await eventually(lambda: _topped_up(s), within=10)
 
-    async def submitted_still() -> bool:
-        return await s.state(KE, redemption) == "SUBMITTED"
-
-    await eventually(submitted_still)
+    await s.until(KE, redemption, "SUBMITTED")
     s.fake.airtime_answer_delay = 0.0
 
-    async def settled() -> bool:
-        return await s.state(KE, redemption) == "SUCCESS"
-
-    await eventually(settled, within=30)
+    await s.until(KE, redemption, "SUCCESS", within=30)
     assert {r.key for r in s.fake.airtime_requests} == {redemption}
     assert len(s.fake.topups()) == 1

@@ -39,10 +39,7 @@ async def test_an_airtime_redemption_succeeds_through_the_status_callback(stack:
     assert (status, body["state"]) == (202, "HELD")
     redemption = body["redemption"]
 
-    async def settled() -> bool:
-        return await s.state(KE, redemption) == "SUCCESS"
-
-    await eventually(settled)
+    await s.until(KE, redemption, "SUCCESS")
     assert [(r.key, r.to, r.amount) for r in s.fake.topups()] == [(redemption, KE, "KES 50")]
     account = await s.account(KE)
     assert account["balance"] == 30
@@ -63,10 +60,7 @@ async def test_fifty_concurrent_redemptions_send_one_airtime_request(stack: Any)
     assert {body["reason"] for status, body in answers if status == 409} == {"insufficient_points"}
     redemption = next(body["redemption"] for status, body in answers if status == 202)
 
-    async def settled() -> bool:
-        return await s.state(KE, redemption) == "SUCCESS"
-
-    await eventually(settled)
+    await s.until(KE, redemption, "SUCCESS")
     await asyncio.sleep(0.5)
     assert len(s.fake.airtime_requests) == 1
     assert len((await s.account(KE))["redemptions"]) == 1
@@ -79,10 +73,7 @@ async def test_a_refused_send_gives_the_points_back_and_tells_the_subscriber(sta
     await s.earn(KE, 100, "r1")
     _, body = await s.redeem(KE, "air50")
 
-    async def reversed_() -> bool:
-        return await s.state(KE, body["redemption"]) == "REVERSED"
-
-    await eventually(reversed_)
+    await s.until(KE, body["redemption"], "REVERSED")
     assert (await s.account(KE))["balance"] == 100
 
     async def told() -> bool:
@@ -98,10 +89,7 @@ async def test_a_failed_status_callback_reverses_once(stack: Any) -> None:
     await s.earn(KE, 100, "r1")
     _, body = await s.redeem(KE, "air50")
 
-    async def reversed_() -> bool:
-        return await s.state(KE, body["redemption"]) == "REVERSED"
-
-    await eventually(reversed_)
+    await s.until(KE, body["redemption"], "REVERSED")
     request_id = s.fake.topups()[0].request_id
     again = await s.client.post("/airtime/africastalking/status", data={
         "requestId": request_id, "status": "Failed", "phoneNumber": KE})  # fmt: skip
@@ -191,10 +179,7 @@ async def test_validation_callback_accepts_only_a_submitted_match(stack: Any) ->
     await s.earn(KE, 100, "r1")
     _, body = await s.redeem(KE, "air50")
 
-    async def settled() -> bool:
-        return await s.state(KE, body["redemption"]) == "SUCCESS"
-
-    await eventually(settled)
+    await s.until(KE, body["redemption"], "SUCCESS")
     for amount, currency in (("50", "KES"), ("20", "KES"), ("50", "UGX")):
         response = await s.client.post("/airtime/africastalking/validation", json={
             "transactionId": "t1", "phoneNumber": KE, "sourceIpAddress": "1.2.3.4",
@@ -233,10 +218,7 @@ async def test_a_reversal_gives_the_daily_budget_back(stack: Any) -> None:
     await s.earn(KE, 500, "r1")
     _, body = await s.redeem(KE, "air50")
 
-    async def reversed_() -> bool:
-        return await s.state(KE, body["redemption"]) == "REVERSED"
-
-    await eventually(reversed_)
+    await s.until(KE, body["redemption"], "REVERSED")
     status, _ = await s.redeem(KE, "air50")
     assert status == 202
 
@@ -278,10 +260,7 @@ async def test_a_success_callback_after_a_failed_one_is_flagged(stack: Any) -> N
     await s.earn(KE, 100, "r1")
     _, body = await s.redeem(KE, "air50")
 
-    async def reversed_() -> bool:
-        return await s.state(KE, body["redemption"]) == "REVERSED"
-
-    await eventually(reversed_)
+    await s.until(KE, body["redemption"], "REVERSED")
     form = {"requestId": s.fake.topups()[0].request_id, "status": "Success", "phoneNumber": KE}
     await s.client.post("/airtime/africastalking/status", data=form)
     report = await (await s.client.get("/v1/reports/rewards", headers=AUTH)).json()

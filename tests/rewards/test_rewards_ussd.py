@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from conftest import PHONE, ROOT, eventually, journey
+from conftest import PHONE, ROOT, journey
 from rewards_fixtures import Stack, fake_at_fixture, stack_fixture  # noqa: F401
 
 DEMO = {"service_code": "*384#"}
@@ -29,10 +29,7 @@ async def test_redeeming_airtime_from_the_menu(stack: Any) -> None:
     assert account["balance"] == 30
     redemption = account["redemptions"][0]["redemption"]
 
-    async def settled() -> bool:
-        return await s.state(PHONE, redemption) == "SUCCESS"
-
-    await eventually(settled)
+    await s.until(PHONE, redemption, "SUCCESS")
     assert [t.key for t in s.fake.topups()] == [redemption]
 
 
