@@ -41,7 +41,17 @@ async def test_fake_at_airtime_through_the_sdk() -> None:
     try:
         assert process.stdout is not None
         banner = await asyncio.wait_for(process.stdout.readline(), 30)
-        assert b"fake Africa's Talking" in banner
+        assert b"fake Africa's Talking" in banner  # printed before the port is bound:
+
+        async def listening() -> bool:
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                return False
+            writer.close()
+            return True
+
+        await eventually(listening, 30)
         sdk = AtAirtime("sandbox", "key", f"http://127.0.0.1:{port}", timeout=5.0)
         first = await asyncio.to_thread(sdk.send, "+254711000666", 50.0, "KES", "r-1")
         again = await asyncio.to_thread(sdk.send, "+254711000666", 50.0, "KES", "r-1")
