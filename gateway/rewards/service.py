@@ -14,13 +14,13 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import time as time_of_day
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from gateway import logs, metrics
+from gateway.config import RewardsSettings
 from gateway.errors import RedeemRefused, StoreError
 from gateway.jobs.queue import JobQueue
 from gateway.privacy import Pseudonymizer
@@ -43,17 +43,8 @@ class Notifier(Protocol):
         """Tell the subscriber how ``record`` ended (``success`` or ``failed``)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Policy:
-    """What ``Rewards`` enforces (``settings.rewards``)."""
-
-    expiry_months: int = 12
-    tz: str = "Africa/Nairobi"
-    max_airtime: float = 10_000.0
-    velocity: float = 300.0
-    daily_cap: float = 1000.0
-    monthly_cap: float = 5000.0
-    daily_budget: float | None = None
+Policy = RewardsSettings
+"""What ``Rewards`` enforces: the ``rewards`` section of the settings (``JUMBE_REWARDS_*``)."""
 
 
 def new_redemption_id() -> str:
