@@ -243,16 +243,26 @@ class Rewards:
         return state
 
     async def status_callback(
-        self, subscriber: str, request_id: str, status: str | None, reported: str
+        self,
+        subscriber: str,
+        request_id: str,
+        status: str | None,
+        reported: str,
+        value: tuple[str, float] | None = None,
     ) -> str:
-        """AT's airtime status for ``request_id``: applied once (a retry changes nothing); one
-        that beat its send's record waits for it. The outcome word."""
+        """AT's airtime status for ``request_id``: applied once (a retry changes nothing). One
+        whose send was never recorded (its answer lost, and AT refusing the repeated key) is
+        matched to the one SUBMITTED redemption of that number and value awaiting an answer;
+        otherwise it waits for the send to be recorded. The outcome word."""
         found: Any = await self.ledger.scripts.request(
             keys=[keys.rewards_requests(subscriber), keys.rewards_early(subscriber)],
             args=[request_id, status or reported, keys.REWARDS_EARLY_TTL],
         )
         if not found:
-            return "stashed"
+            adopted = await self._adopt(subscriber, request_id, value)
+            if adopted is None:
+                return "stashed"
+            found = adopted.encode()
         redemption = found.decode()
         if status is None:
             await self.ledger.move(subscriber, redemption, "SUBMITTED", callback=reported)
@@ -268,6 +278,28 @@ class Rewards:
                       redemption=redemption, state=state, reported=reported)  # fmt: skip
             return "conflict"
         return "applied" if state != before else "duplicate"
+
+    async def _adopt(
+        self, subscriber: str, request_id: str, value: tuple[str, float] | None
+    ) -> str | None:
+        """The redemption a callback for an unrecorded request must be about, if exactly one
+        fits: SUBMITTED airtime of this value with no request id yet. Its request id is
+        recorded, so the callback (and any repeat of it) applies to it from now on."""
+        if value is None:
+            return None
+        currency, amount = value
+        waiting = [r for r in await self.ledger.redemptions(subscriber, limit=20)
+                   if r.get("state") == "SUBMITTED" and r.get("kind") == "airtime"
+                   and not r.get("request_id") and r.get("currency") == currency
+                   and abs(float(r.get("value") or 0) - amount) < 0.005]  # fmt: skip
+        if len(waiting) != 1:
+            return None
+        redemption = waiting[0]["id"]
+        await self.ledger.move(subscriber, redemption, "SUBMITTED", request_id=request_id)
+        await self.redis.hdel(keys.rewards_early(subscriber), request_id)
+        log.warning("rewards_request_adopted", subscriber=subscriber, redemption=redemption,
+                    request_id=request_id)  # fmt: skip
+        return redemption
 
     async def early_status(self, subscriber: str, request_id: str) -> str | None:
         """A status callback that arrived before ``request_id`` was recorded (then forgotten)."""

@@ -81,3 +81,21 @@ async def test_a_timeout_stays_submitted_and_is_retried_with_the_same_key(stack:
     await s.until(KE, redemption, "SUCCESS", within=30)
     assert {r.key for r in s.fake.airtime_requests} == {redemption}
     assert len(s.fake.topups()) == 1
+
+
+async def test_a_lost_answer_is_settled_by_the_callback_when_at_rejects_the_repeat(
+    stack: Any,
+) -> None:
+    """AT tops up but the answer never arrives (timeout), and AT refuses the repeated key: the
+    status callback is matched to the one SUBMITTED redemption of that value; one top-up,
+    SUCCESS, and the retries stop."""
+    s: Stack = await stack(rewards_send_timeout=0.5)
+    s.fake.airtime_answer_delay = 2.0
+    s.fake.airtime_repeat = "reject"
+    await s.earn(KE, 100, "r1")
+    _, body = await s.redeem(KE, "air50")
+    redemption = body["redemption"]
+    await s.until(KE, redemption, "SUCCESS", within=15)
+    assert len(s.fake.topups()) == 1
+    assert {r.key for r in s.fake.airtime_requests} == {redemption}
+    assert (await s.account(KE))["balance"] == 0

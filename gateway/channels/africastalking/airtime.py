@@ -99,6 +99,9 @@ class AirtimeStatus:
     reported: str
     phone_number: str
     description: str
+    value: tuple[str, float] | None = None
+    """``value`` as (currency, amount), e.g. ``"KES 50.0000"`` → ("KES", 50.0); ``None`` if
+    absent or unreadable."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +130,15 @@ def parse_status(body: bytes) -> AirtimeStatus:
     word = form.get("status", "").strip()[:40]
     description = redact_numbers(form.get("description", ""))[:200]
     return AirtimeStatus(required(form, "requestId")[:200], STATUSES.get(word.lower()), word,
-                         phone(form), description)  # fmt: skip
+                         phone(form), description, _value(form.get("value", "")))  # fmt: skip
+
+
+def _value(raw: str) -> tuple[str, float] | None:
+    currency, _, amount = raw.strip().partition(" ")
+    try:
+        return (currency.upper()[:3], float(amount)) if len(currency) == 3 else None
+    except ValueError:
+        return None
 
 
 def parse_validation(body: bytes) -> AirtimeValidation:
