@@ -19,6 +19,7 @@ from gateway.jobs.queue import JobQueue
 from gateway.privacy import Pseudonymizer
 from gateway.rewards.catalog import Airtime, Catalog, Catalogs, Item, Voucher
 from gateway.rewards.ledger import Ledger
+from gateway.rewards.runtime import REWARDS
 from gateway.rewards.service import QUEUE, Policy, Rewards
 
 KEY = b"test-pseudonym-key"
@@ -95,6 +96,19 @@ class Stack:
             return await self.state(number, redemption) == state
 
         await eventually(reached, within)
+
+    async def recorded_request(self, number: str, redemption: str) -> str:
+        """The AT request id recorded on a redemption ("" while none is)."""
+        rewards = self.client.server.app[REWARDS]
+        record = await rewards.ledger.redemption(rewards.pseudonym(number), redemption)
+        return (record or {}).get("request_id", "")
+
+    async def callback(self, number: str, request_id: str, status: str = "Success") -> int:
+        """POST AT's airtime status callback; the HTTP status."""
+        form = {"requestId": request_id, "status": status, "phoneNumber": number,
+                "value": "KES 50.0000"}  # fmt: skip
+        response = await self.client.post("/airtime/africastalking/status", data=form)
+        return response.status
 
     async def state(self, number: str, redemption: str) -> str:
         found = [r for r in (await self.account(number))["redemptions"]
