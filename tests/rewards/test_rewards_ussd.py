@@ -4,11 +4,17 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
 from conftest import PHONE, ROOT, journey
 from rewards_fixtures import Stack, fake_at_fixture, stack_fixture  # noqa: F401
+
+from gateway.appkeys import PIPELINE
+from gateway.hops.effects import HopContext
+from gateway.menu.screens.rewards import RewardsRedeem
+from gateway.rewards.runtime import REWARDS
 
 DEMO = {"service_code": "*384#"}
 
@@ -75,3 +81,24 @@ async def test_a_long_catalog_is_paged_and_any_page_can_be_chosen_from(
     assert "98. More" not in bodies[4]
     bodies = await journey(s.client, ["2", "98", "98", "98", "12"], session_id="rw5", **DEMO)
     assert bodies[5].startswith("CON Redeem Voucher number 12 for 12 points?")
+
+
+async def test_the_same_hop_performed_twice_redeems_once(stack: Any) -> None:
+    """The redeem effect of one hop, performed twice (a retry computed by another process),
+    returns the same redemption and holds the points once."""
+    s: Stack = await stack(rewards_worker=False)
+    await s.earn(PHONE, 100, "r1")
+    app = s.client.server.app
+    rewards = app[REWARDS]
+    hop = HopContext("africastalking", "ATUid_twice", PHONE, rewards.pseudonym(PHONE), {},
+                     time.monotonic() + 5)  # fmt: skip
+    effect = RewardsRedeem("redeem", "coffee", "en", 3)
+    first = await app[PIPELINE].effects.perform(effect, hop, 2.0)
+    again = await app[PIPELINE].effects.perform(effect, hop, 2.0)
+    assert first.ok and again.ok
+    assert first.value["redemption"] == again.value["redemption"]
+    account = await s.account(PHONE)
+    assert (account["balance"], len(account["redemptions"])) == (70, 1)
+    other_hop = await app[PIPELINE].effects.perform(RewardsRedeem("redeem", "coffee", "en", 5),
+                                                    hop, 2.0)  # fmt: skip
+    assert other_hop.value["redemption"] != first.value["redemption"]
