@@ -83,7 +83,8 @@ async def test_a_refused_send_gives_the_points_back_and_tells_the_subscriber(sta
 
 
 async def test_a_failed_status_callback_reverses_once(stack: Any) -> None:
-    """Sent, then AT's callback says Failed: REVERSED; the same callback again changes nothing."""
+    """Sent, then AT's callback says Failed: REVERSED; the same callback again (form or JSON)
+    changes nothing; one without a requestId is a 400 saying so."""
     s: Stack = await stack()
     s.fake.airtime_final[KE] = "Failed"
     await s.earn(KE, 100, "r1")
@@ -91,9 +92,11 @@ async def test_a_failed_status_callback_reverses_once(stack: Any) -> None:
 
     await s.until(KE, body["redemption"], "REVERSED")
     request_id = s.fake.topups()[0].request_id
-    again = await s.client.post("/airtime/africastalking/status", data={
+    again = await s.client.post("/airtime/africastalking/status", json={
         "requestId": request_id, "status": "Failed", "phoneNumber": KE})  # fmt: skip
-    assert again.status == 200
+    assert again.status == 200  # the same callback again, JSON this time (AT's encoding varies)
+    bad = await s.client.post("/airtime/africastalking/status", data={"status": "Failed"})
+    assert (bad.status, await bad.text()) == (400, "missing field requestId")
     success = await s.client.post("/airtime/africastalking/status", data={
         "requestId": request_id, "status": "Success", "phoneNumber": KE})  # fmt: skip
     assert success.status == 200
