@@ -253,6 +253,7 @@ async def test_reconciliation_counts_states_and_airtime_sent(stack: Any) -> None
     assert report["mismatches"] == []
     metrics = await (await s.client.get("/metrics")).text()
     assert 'jumbe_rewards_redemptions_total{state="SUCCESS"}' in metrics
+    assert 'jumbe_jobs_queue_depth{queue="rewards",state="dead"} 0.0' in metrics
 
 
 async def test_a_success_callback_after_a_failed_one_is_flagged(stack: Any) -> None:
