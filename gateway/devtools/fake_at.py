@@ -94,7 +94,8 @@ class FakeAT:
     sent the airtime but never learns it)."""
     airtime_repeat: str = "replay"
     """A repeated ``Idempotency-Key``: ``replay`` answers the first answer again; ``reject``
-    answers an error (nothing sent either way)."""
+    answers an error with no recipient; ``fail`` a per-recipient ``Failed`` (nothing is sent
+    again whichever: AT's real answer to a repeat is not documented)."""
     airtime_validation_url: str | None = None
     """When set, each top-up is first checked there (JSON in, ``{"status": "Validated"}``)."""
     airtime_requests: list[AirtimeRequest] = field(default_factory=list)
@@ -177,6 +178,12 @@ class FakeAT:
             first = orjson.loads(self.airtime_answers[key])["responses"][0]["requestId"]
             self.airtime_requests.append(AirtimeRequest(key, number, amount, first, False))
             body = self.airtime_answers[key]
+            if self.airtime_repeat == "fail":
+                failed = {"phoneNumber": number, "amount": amount, "status": "Failed",
+                          "requestId": "None", "discount": "KES 0.0000",
+                          "errorMessage": "Duplicate request"}  # fmt: skip
+                body = orjson.dumps({"errorMessage": "None", "numSent": 0, "totalAmount": "0",
+                                     "totalDiscount": "0", "responses": [failed]})  # fmt: skip
             if self.airtime_repeat == "reject":
                 body = orjson.dumps({"errorMessage": "A duplicate request was received within "
                                      "the last 5 minutes", "numSent": 0, "totalAmount": "0",

@@ -4,6 +4,7 @@ times out stays SUBMITTED and is settled by a retry with the same key."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -118,3 +119,27 @@ async def test_a_lost_answer_is_settled_by_the_callback_when_at_rejects_the_repe
     assert len(s.fake.topups()) == 1
     assert {r.key for r in s.fake.airtime_requests} == {redemption}
     assert (await s.account(KE))["balance"] == 0
+
+
+async def test_failed_on_a_resend_is_not_taken_as_failed(stack: Any) -> None:
+    """The first send times out (AT did top up); AT answers the resend 'Failed' (about the
+    repeated key): the points are not given back — the redemption stays SUBMITTED until AT's
+    status callback says Success."""
+    s: Stack = await stack(rewards_send_timeout=0.5)
+    s.fake.airtime_answer_delay = 2.0
+    s.fake.airtime_repeat = "fail"
+    s.fake.airtime_callback_url = None
+    await s.earn(KE, 100, "r1")
+    _, body = await s.redeem(KE, "air50")
+    redemption = body["redemption"]
+
+    async def resent() -> bool:
+        return len(s.fake.airtime_requests) >= 2
+
+    await eventually(resent, within=20)
+    await asyncio.sleep(0.5)
+    assert await s.state(KE, redemption) == "SUBMITTED"
+    assert (await s.account(KE))["balance"] == 0
+    assert await s.callback(KE, s.fake.topups()[0].request_id) == 200
+    await s.until(KE, redemption, "SUCCESS")
+    assert len(s.fake.topups()) == 1

@@ -58,7 +58,9 @@ class AtAirtime:
                                          currency_code=currency, idempotency_key=key,
                                          timeout=self._timeout)  # fmt: skip
         except ValueError as exc:  # the SDK refused it before sending anything
-            raise AirtimeError(f"refused before sending: {_short(exc)}", sent=False) from None
+            raise AirtimeError(
+                f"refused before sending: {_short(exc)}", sent=False, unsent_request=True
+            ) from None
         except AfricasTalkingException as exc:
             raise AirtimeError(f"AT answered an error: {_short(exc)}", sent=None) from None
         except requests.RequestException as exc:
