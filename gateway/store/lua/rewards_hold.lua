@@ -12,7 +12,8 @@ if state then return {state, balance} end
 local value = tonumber(ARGV[6])
 if ARGV[5] == '1' then
   local last = tonumber(redis.call('HGET', KEYS[4], 'last_airtime') or '0')
-  if last > 0 and now - last < tonumber(ARGV[7]) then return {'refused', 'velocity'} end
+  local velocity = tonumber(ARGV[7])  -- 0: off (gateways' clocks may differ a little)
+  if velocity > 0 and last > 0 and now - last < velocity then return {'refused', 'velocity'} end
   local day = tonumber(redis.call('HGET', KEYS[4], ARGV[8]) or '0')
   if tonumber(ARGV[10]) > 0 and day + value > tonumber(ARGV[10]) then
     return {'refused', 'daily_cap'}
