@@ -89,13 +89,25 @@ class Stack:
         assert response.status == 200, await response.text()
         return await response.json()
 
-    async def until(self, number: str, redemption: str, state: str, within: float = 10) -> None:
-        """Wait until the redemption is in ``state`` (fail after ``within`` seconds)."""
+    async def until(self, number: str, redemption: str, state: str, within: float = 15) -> None:
+        """Wait until the redemption is in ``state``; failing after ``within`` seconds, say what
+        the redemption and the fake AT looked like."""
 
         async def reached() -> bool:
             return await self.state(number, redemption) == state
 
-        await eventually(reached, within)
+        try:
+            await eventually(reached, within)
+        except AssertionError:
+            rewards = self.client.server.app[REWARDS]
+            record = await rewards.ledger.redemption(rewards.pseudonym(number), redemption)
+            seen = {k: v for k, v in (record or {}).items() if k != "phone"}
+            raise AssertionError(
+                f"{redemption} not {state} within {within}s: {seen}; AT saw "
+                f"{self.fake.airtime_requests}, posted "
+                f"{self.fake.airtime_callbacks} callback(s); queue "
+                f"{await rewards.queue.depth()}"
+            ) from None
 
     async def recorded_request(self, number: str, redemption: str) -> str:
         """The AT request id recorded on a redemption ("" while none is)."""
