@@ -132,10 +132,12 @@ class AirtimeError(JumbeError):
     sent nothing (the points may go back); ``sent is None``: the outcome is unknown (retry with
     the same idempotency key, never a new one)."""
 
-    def __init__(self, reason: str, sent: bool | None) -> None:
+    def __init__(self, reason: str, sent: bool | None, *, unsent_request: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.sent = sent
+        self.unsent_request = unsent_request
+        """The request never left (the SDK refused its input): nothing can have been sent."""
 
 
 class RedeemRefused(JumbeError):

@@ -138,7 +138,7 @@ def exposition(extra: CollectorRegistry | None = None) -> bytes:
 # --- Rewards (issue 13) ---------------------------------------------------------------------------
 REDEMPTIONS = Counter(
     "jumbe_rewards_redemptions", "Redemptions by the state they reached (HELD, SUBMITTED, "
-    "SUCCESS, REVERSED) or refused before any hold", ["state"],
+    "SUCCESS, FAILED, REVERSED) or refused before any hold", ["state"],
 )  # fmt: skip
 
 

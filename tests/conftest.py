@@ -20,7 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.config import Settings
 from gateway.http.app import create_app
-from gateway.store.connection import detect_cluster
+from gateway.store.connection import connect, detect_cluster
 from gateway.store.embedded import EmbeddedRedis, redis_server_binary
 from gateway.store.meta import open_data
 
@@ -66,6 +66,16 @@ def redis_client(redis_url: str) -> Iterator[redis.Redis]:
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture(name="aredis")
+async def aredis_fixture(redis_client: redis.Redis, redis_url: str) -> AsyncIterator[Any]:
+    """An asyncio client (the gateway's own, errors translated) on the flushed test database."""
+    client = connect(redis_url, cluster=ON_CLUSTER, socket_timeout=5.0)
+    try:
+        yield client
+    finally:
+        await client.aclose()
 
 
 def settings_for(redis_url: str, **overrides: Any) -> Settings:

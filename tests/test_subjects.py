@@ -162,7 +162,7 @@ async def test_export_lists_and_erase_removes_a_subscriber_everywhere(
     # ledger's indexes), which keep only the pseudonym.
     kept_on_purpose = {keys.consent(alice), keys.audit(), keys.rewards_ledger(alice),
                        keys.rewards_sources(alice), keys.rewards_redemptions(alice),
-                       keys.rewards_requests(alice)}  # fmt: skip
+                       keys.rewards_snapshot(alice), keys.rewards_requests(alice)}  # fmt: skip
     indexes = (b"j:inc:", b"j:rw:exp:", b"j:rw:idx:")
     for key, value in after.items():
         if key.decode() in kept_on_purpose or key.startswith(indexes):

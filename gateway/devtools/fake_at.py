@@ -92,6 +92,10 @@ class FakeAT:
     airtime_answer_delay: float = 0.0
     """Seconds to wait *after* topping up before answering (a sender that dies meanwhile has
     sent the airtime but never learns it)."""
+    airtime_repeat: str = "replay"
+    """A repeated ``Idempotency-Key``: ``replay`` answers the first answer again; ``reject``
+    answers an error with no recipient; ``fail`` a per-recipient ``Failed`` (nothing is sent
+    again whichever: AT's real answer to a repeat is not documented)."""
     airtime_validation_url: str | None = None
     """When set, each top-up is first checked there (JSON in, ``{"status": "Validated"}``)."""
     airtime_requests: list[AirtimeRequest] = field(default_factory=list)
@@ -173,7 +177,18 @@ class FakeAT:
         if key and key in self.airtime_answers:
             first = orjson.loads(self.airtime_answers[key])["responses"][0]["requestId"]
             self.airtime_requests.append(AirtimeRequest(key, number, amount, first, False))
-            return web.Response(body=self.airtime_answers[key], content_type="application/json")
+            body = self.airtime_answers[key]
+            if self.airtime_repeat == "fail":
+                failed = {"phoneNumber": number, "amount": amount, "status": "Failed",
+                          "requestId": "None", "discount": "KES 0.0000",
+                          "errorMessage": "Duplicate request"}  # fmt: skip
+                body = orjson.dumps({"errorMessage": "None", "numSent": 0, "totalAmount": "0",
+                                     "totalDiscount": "0", "responses": [failed]})  # fmt: skip
+            if self.airtime_repeat == "reject":
+                body = orjson.dumps({"errorMessage": "A duplicate request was received within "
+                                     "the last 5 minutes", "numSent": 0, "totalAmount": "0",
+                                     "totalDiscount": "0", "responses": []})  # fmt: skip
+            return web.Response(body=body, content_type="application/json")
         request_id = f"ATQid_{next(self._ids):08d}{random.getrandbits(32):08x}"
         failure = self.airtime_fail.get(number)
         if failure is None and self.airtime_validation_url:

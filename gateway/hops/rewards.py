@@ -1,11 +1,15 @@
 """Performing the rewards screens' effects (``menu.screens.rewards``) through ``app[REWARDS]``.
 
 A refusal is a failed result whose ``error`` is a sentence for the subscriber, in their
-language; a Redis outage is one too (the subscriber reads it, nothing was held).
+language; a Redis outage is one too (the subscriber reads it, nothing was held). A redemption
+is named by the session, its hop and the screen, so performing the same hop twice (an
+aggregator's retry reaching another gateway process while the first still works on it)
+returns the first redemption instead of holding points again.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -59,16 +63,19 @@ def handlers(app: web.Application) -> Mapping[type[Effect], Handler]:
 
     async def lookup(effect: RewardsLookup, hop: HopContext, _budget: float) -> EffectResult:
         try:
-            view = await rewards().view(hop.msisdn)
+            balance = await rewards().balance(hop.msisdn)
         except StoreError:
             return EffectResult(False, error=reason_text("unavailable", effect.language))
         items = [{"id": i.id, "label": i.label(effect.language), "points": i.points}
                  for i in rewards().catalogs.listing(effect.catalog or None)]  # fmt: skip
-        return EffectResult(True, {"points": view["balance"], "items": items})
+        return EffectResult(True, {"points": balance, "items": items})
 
     async def redeem(effect: RewardsRedeem, hop: HopContext, _budget: float) -> EffectResult:
+        name = f"{hop.provider}\n{hop.session_id}\n{effect.hop}\n{effect.screen}"
+        redemption_id = "u" + hashlib.sha256(name.encode()).hexdigest()[:24]
         try:
-            redemption, state = await rewards().redeem(hop.msisdn, effect.item, effect.language)
+            redemption, state = await rewards().redeem(hop.msisdn, effect.item, effect.language,
+                                                       redemption_id)  # fmt: skip
         except RedeemRefused as exc:
             return EffectResult(False, error=reason_text(exc.reason, effect.language))
         except StoreError:

@@ -14,6 +14,8 @@ from prometheus_client.core import GaugeMetricFamily
 from gateway import metrics
 from gateway.appkeys import REDIS
 from gateway.errors import StoreError
+from gateway.rewards.runtime import QUEUE_SHARDS
+from gateway.rewards.service import QUEUE
 from gateway.store import keys
 from gateway.store.client import StoreClient
 
@@ -21,6 +23,12 @@ SMS_QUEUES = (("scheduled", keys.sms_due(), "ZCARD"), ("ready", keys.sms_queue()
               ("dead", keys.sms_dead(), "XLEN"))  # fmt: skip
 """``jumbe_sms_queue_depth{queue}``: messages waiting for their time (send at, quiet hours,
 retry backoff), ready or being sent, and dead-lettered (the capped stream's length)."""
+
+
+JOB_QUEUES = ((QUEUE, QUEUE_SHARDS),)
+"""``jumbe_jobs_queue_depth{queue, state}`` for each durable job queue (``gateway.jobs``), summed
+over its shards: ``waiting`` (due later: retry backoff, rechecks), ``ready`` (ready or being
+worked on) and ``dead``."""
 
 
 def add_routes(app: web.Application) -> None:
@@ -38,14 +46,25 @@ async def _live(client: StoreClient) -> CollectorRegistry:
     up = GaugeMetricFamily("jumbe_metrics_redis_up", "Whether Redis answered this scrape")
     depth = GaugeMetricFamily("jumbe_sms_queue_depth", "Outbound SMS waiting, by queue",
                               labels=["queue"])  # fmt: skip
+    jobs = GaugeMetricFamily("jumbe_jobs_queue_depth", "Durable jobs by queue and state",
+                             labels=["queue", "state"])  # fmt: skip
     try:
         for name, key, command in SMS_QUEUES:
             depth.add_metric([name], float(await client.execute_command(command, key)))
+        for queue, shards in JOB_QUEUES:
+            counts = dict.fromkeys(("waiting", "ready", "dead"), 0.0)
+            for shard in range(shards):
+                counts["waiting"] += await client.zcard(keys.jobs_due(queue, shard))
+                counts["ready"] += await client.xlen(keys.jobs_queue(queue, shard))
+                counts["dead"] += await client.xlen(keys.jobs_dead(queue, shard))
+            for state, count in counts.items():
+                jobs.add_metric([queue, state], count)
     except StoreError:
         up.add_metric([], 0.0)
     else:
         up.add_metric([], 1.0)
         registry.register(_Fixed(depth))
+        registry.register(_Fixed(jobs))
     registry.register(_Fixed(up))
     return registry
 

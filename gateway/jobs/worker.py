@@ -1,25 +1,26 @@
 """``JobWorker``: claim jobs from every shard of a queue, run the handler, settle the outcome.
 
-The loop is the SMS worker's (``gateway.sms.worker``): own pending entries first after a
-restart, XAUTOCLAIM of entries idle longer than ``claim_idle``, removal of dead consumers, a
-vanished consumer group recreated. A Cluster cannot block on streams of several slots at once,
-so the worker polls the shards in turn and sleeps ``poll`` seconds when all are empty.
+The loop is ``gateway.jobs.consumer.StreamConsumer``'s, the same as the SMS outbox worker's:
+own pending entries first after a restart, XAUTOCLAIM of entries idle longer than
+``claim_idle``, removal of dead consumers, a vanished consumer group recreated. A Cluster
+cannot block on streams of several slots at once, so the worker polls the shards in turn and
+sleeps ``poll`` seconds when all are empty.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import random
 import socket
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from gateway import logs
-from gateway.errors import StoreError, StoreReplyError
+from gateway.errors import StoreError
+from gateway.jobs import streams
+from gateway.jobs.consumer import StreamConsumer
 from gateway.jobs.queue import Job, JobQueue
 from gateway.store import keys
 
@@ -66,7 +67,7 @@ def default_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class JobWorker:
+class JobWorker(StreamConsumer[Job]):
     """One consumer of a queue; ``run(stop)`` until stopped, or ``run_once()`` to drain."""
 
     def __init__(
@@ -76,23 +77,20 @@ class JobWorker:
         config: WorkerConfig | None = None,
         name: str | None = None,
     ) -> None:
+        super().__init__()
         self.queue = queue
         self.handler = handler
         self.config = config or WorkerConfig()
         self.name = name or default_name()
+        self.event = queue.name
+        self.concurrency = self.config.concurrency
+        self.claim_idle = self.config.claim_idle
+        self.poll = self.config.poll
         self._redis = queue.client
-        self._inflight: set[asyncio.Task[None]] = set()
-        self._event = f"{queue.name}_worker"
 
-    async def ensure_groups(self) -> None:
+    async def ensure_group(self) -> None:
         for shard in range(self.queue.shards):
-            try:
-                await self._redis.xgroup_create(
-                    self.queue.stream(shard), keys.JOBS_GROUP, "0", mkstream=True
-                )
-            except StoreReplyError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise
+            await streams.ensure_group(self._redis, self.queue.stream(shard), keys.JOBS_GROUP)
 
     async def promote(self, limit: int = 500) -> int:
         now_ms = int(self.queue.clock() * 1000)
@@ -103,83 +101,19 @@ class JobWorker:
             ))  # fmt: skip
         return moved
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Serve until ``stop`` is set; jobs in flight finish first."""
-        log.info(f"{self._event}_started", worker=self.name)
-        reclaim_every = min(self.config.claim_idle / 2, 5.0)
-        last_reclaim = 0.0
-        try:
-            while not stop.is_set():
-                try:
-                    await self.ensure_groups()
-                    for job in await self._read_all("0", 10_000):
-                        self._spawn(job)
-                    break
-                except StoreError as exc:
-                    await self._recover(exc)
-            while not stop.is_set():
-                try:
-                    await self.promote()
-                    if time.monotonic() - last_reclaim > reclaim_every:
-                        last_reclaim = time.monotonic()
-                        for job in await self.reclaim():
-                            self._spawn(job)
-                        await self.forget_dead_consumers()
-                    free = self.config.concurrency - len(self._inflight)
-                    if free <= 0:
-                        await asyncio.wait(self._inflight, timeout=0.5,
-                                           return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
-                        continue
-                    jobs = await self._read_all(">", free)
-                    for job in jobs:
-                        self._spawn(job)
-                    if not jobs:
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(stop.wait(), self.config.poll)
-                except StoreError as exc:
-                    await self._recover(exc)
-        finally:
-            if self._inflight:
-                await asyncio.wait(self._inflight, timeout=15)
-            log.info(f"{self._event}_stopped", worker=self.name)
-
-    async def run_once(self) -> int:
-        """Promote what is due, then run every ready job (own pending first); the count."""
-        await self.ensure_groups()
-        await self.promote()
-        done = 0
-        for start in ("0", ">"):
-            while jobs := await self._read_all(start, self.config.concurrency):
-                for job in jobs:
-                    self._spawn(job)
-                await asyncio.gather(*self._inflight)
-                done += len(jobs)
-                if start == "0":
-                    break
-        return done
-
-    async def _recover(self, exc: Exception) -> None:
-        if isinstance(exc, StoreReplyError) and "NOGROUP" in str(exc):
-            log.error(f"{self._event}_group_recreated", worker=self.name, error=str(exc))
-            with contextlib.suppress(StoreError):
-                await self.ensure_groups()
-                return
-        log.error(f"{self._event}_redis_error", worker=self.name, error=str(exc))
-        await asyncio.sleep(1.0)
-
-    async def _read_all(self, start: str, count: int) -> list[Job]:
+    async def read(self, start: str, count: int, block: int | None = None) -> list[Job]:
+        """Up to ``count`` jobs over every shard (a Cluster cannot block on several slots:
+        ``block`` is ignored and the loop polls)."""
         jobs: list[Job] = []
         shards = list(range(self.queue.shards))
         random.shuffle(shards)  # no shard starves the others when the worker is full
         for shard in shards:
             if len(jobs) >= count:
                 break
-            reply: Any = await self._redis.xreadgroup(
-                keys.JOBS_GROUP, self.name, {self.queue.stream(shard): start},
-                count=count - len(jobs),
-            )  # fmt: skip
-            for _stream, entries in reply or []:
-                jobs.extend(_job(shard, eid, fields) for eid, fields in entries)
+            stream = self.queue.stream(shard)
+            entries = await streams.read(self._redis, keys.JOBS_GROUP, self.name, stream, start,
+                                         count - len(jobs))  # fmt: skip
+            jobs.extend(_job(shard, eid, fields) for eid, fields in entries)
         return jobs
 
     async def reclaim(self) -> list[Job]:
@@ -187,31 +121,19 @@ class JobWorker:
         idle_ms = int(self.config.claim_idle * 1000)
         jobs: list[Job] = []
         for shard in range(self.queue.shards):
-            reply: Any = await self._redis.xautoclaim(
-                self.queue.stream(shard), keys.JOBS_GROUP, self.name, idle_ms, "0-0", count=100
-            )
-            jobs.extend(_job(shard, eid, fields) for eid, fields in reply[1])
-        if jobs:
-            log.warning(f"{self._event}_reclaimed", worker=self.name, count=len(jobs))
+            claimed = await streams.take_over(self._redis, self.queue.stream(shard),
+                                              keys.JOBS_GROUP, self.name, idle_ms)  # fmt: skip
+            jobs.extend(_job(shard, eid, fields) for eid, fields in claimed)
+        self.reclaimed(len(jobs))
         return jobs
 
     async def forget_dead_consumers(self) -> None:
-        idle_ms = self.config.dead_consumer_idle * 1000
         for shard in range(self.queue.shards):
-            stream = self.queue.stream(shard)
-            consumers: Any = await self._redis.xinfo_consumers(stream, keys.JOBS_GROUP)
-            for consumer in consumers:
-                raw = consumer["name"]
-                name = raw.decode() if isinstance(raw, bytes) else str(raw)
-                if name != self.name and consumer["pending"] == 0 and consumer["idle"] > idle_ms:
-                    await self._redis.xgroup_delconsumer(stream, keys.JOBS_GROUP, name)
+            await streams.forget_dead_consumers(self._redis, self.queue.stream(shard),
+                                                keys.JOBS_GROUP, self.name,
+                                                self.config.dead_consumer_idle * 1000)  # fmt: skip
 
-    def _spawn(self, job: Job) -> None:
-        task = asyncio.create_task(self._process(job))
-        self._inflight.add(task)
-        task.add_done_callback(self._inflight.discard)
-
-    async def _process(self, job: Job) -> None:
+    async def process(self, job: Job) -> None:
         if not job.id:  # an entry deleted under us (settled by another worker)
             with contextlib.suppress(StoreError):
                 await self._settle(job, Done())
@@ -219,15 +141,15 @@ class JobWorker:
         try:
             outcome = await self.handler(job)
         except StoreError as exc:  # left pending: reclaimed after claim_idle
-            log.error(f"{self._event}_store_error", job=job.id, error=str(exc))
+            log.error(f"{self.event}_store_error", job=job.id, error=str(exc))
             return
         except Exception as exc:  # a bug in the handler: retried, then dead-lettered
-            log.exception(f"{self._event}_handler_crashed", job=job.id)
+            log.exception(f"{self.event}_handler_crashed", job=job.id)
             outcome = Retry(f"{type(exc).__name__} in the handler")
         try:
             await self._settle(job, outcome)
         except StoreError as exc:
-            log.error(f"{self._event}_store_error", job=job.id, error=str(exc))
+            log.error(f"{self.event}_store_error", job=job.id, error=str(exc))
 
     async def _settle(self, job: Job, outcome: Outcome) -> None:
         attempt = job.attempt + 1
@@ -243,7 +165,7 @@ class JobWorker:
             extra[0] = int((now + delay) * 1000)
         elif isinstance(outcome, Dead):
             extra[0] = outcome.reason
-            log.error(f"{self._event}_dead_letter", job=job.id, reason=outcome.reason)
+            log.error(f"{self.event}_dead_letter", job=job.id, reason=outcome.reason)
         word = {Done: "done", Retry: "retry", Dead: "dead"}[type(outcome)]
         await self.queue.scripts.settle(
             keys=[self.queue.stream(job.shard), self.queue.due_set(job.shard),

@@ -1,9 +1,7 @@
-"""``jumbe report ads|survey ID|funnel MENU|sms``: a client of a gateway's ``/v1/reports/*``.
+"""``jumbe report ads|survey ID|funnel MENU|sms|rewards``: a client of ``/v1/reports/*``.
 
 Prints the report as a table (default), JSON or CSV, and with ``--html FILE`` also writes a
-self-contained page with charts. ``sms``, ``funnel`` and ``ads`` have renderers in this version;
-the others print their JSON (``--format json``) once a gateway serves them, and say so cleanly
-until then.
+self-contained page with charts (``sms``, ``funnel``, ``ads``, ``survey`` and ``rewards``).
 """
 
 from __future__ import annotations
@@ -55,6 +53,11 @@ def add_commands(commands: Any) -> None:
     funnel.add_argument(
         "--tz", help="days in this IANA time zone, e.g. Africa/Nairobi (default: UTC)"
     )
+    rewards = _common(kinds.add_parser(
+        "rewards", help="reconciliation: redemptions per state, airtime sent, every mismatch "
+        "between Africa's Talking's answers and the ledger"))  # fmt: skip
+    rewards.add_argument("--from", dest="start", metavar="ISO", help="from (default: 24 h ago)")
+    rewards.add_argument("--to", dest="end", metavar="ISO", help="to (default: now)")
 
 
 def _common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -120,6 +123,8 @@ def _request(args: argparse.Namespace) -> tuple[str, dict[str, str | None]]:
         return report_path("sms"), {"from": args.start, "to": args.end, "tz": args.tz}
     if args.report == "ads":
         return report_path("ads"), {"from": args.start, "to": args.end}
+    if args.report == "rewards":
+        return report_path("rewards"), {"from": args.start, "to": args.end}
     if args.report == "survey":
         return report_path("surveys", args.id), {}
     return report_path("funnel", args.menu), {"from": args.start, "to": args.end, "tz": args.tz}
@@ -127,6 +132,10 @@ def _request(args: argparse.Namespace) -> tuple[str, dict[str, str | None]]:
 
 def _renderers(kind: str) -> dict[str, Callable[[dict[str, Any]], str]] | None:
     """table/csv/html renderers of one report kind (``None``: not in this version)."""
+    if kind == "rewards":
+        from gateway.reports import rewards
+
+        return {"table": rewards.text, "csv": rewards.csv, "html": rewards.html}
     if kind == "survey":
         from gateway.reports import survey
 

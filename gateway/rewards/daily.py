@@ -18,6 +18,10 @@ UNSETTLED_AFTER = 3600.0
 """A redemption SUBMITTED longer than this without a final answer is flagged."""
 STUCK_AFTER = 600.0
 """A redemption still HELD this long lost its job (a crash between hold and enqueue)."""
+STUCK_WINDOW = 2 * 86400.0
+"""How far back the hourly job looks for such redemptions (it runs every hour)."""
+INDEX_KEPT = 400 * 86400.0
+"""Redemptions stay in the reconciliation index this long (their records stay for good)."""
 
 
 async def expire_all(rewards: Rewards) -> tuple[int, int]:
@@ -56,12 +60,20 @@ async def drain_incentives(rewards: Rewards, recorded: RecordedIncentives) -> in
 async def requeue_stuck(rewards: Rewards) -> int:
     """Queue again redemptions still HELD long after their hold (their job was lost)."""
     now, count = rewards.now(), 0
-    for subscriber, redemption in await _indexed(rewards, 0, (now - STUCK_AFTER) * 1000):
+    since, until = (now - STUCK_WINDOW) * 1000, (now - STUCK_AFTER) * 1000
+    for subscriber, redemption in await _indexed(rewards, since, until):
         record = await rewards.ledger.redemption(subscriber, redemption)
         if record and record.get("state") == "HELD":
             await rewards.queue.enqueue(redemption, subscriber)
             count += 1
     return count
+
+
+async def trim_index(rewards: Rewards) -> None:
+    """Drop index entries older than ``INDEX_KEPT`` (the index would otherwise only grow)."""
+    oldest = (rewards.now() - INDEX_KEPT) * 1000
+    for shard in range(keys.REWARDS_SHARDS):
+        await rewards.redis.zremrangebyscore(keys.rewards_index(shard), "-inf", oldest)
 
 
 async def _indexed(rewards: Rewards, since_ms: float, until_ms: float) -> list[tuple[str, str]]:
@@ -102,6 +114,8 @@ async def reconcile(rewards: Rewards, since: float, until: float) -> dict[str, A
 
 def _problem(record: dict[str, str], refs: set[str], now: float) -> str:  # noqa: PLR0911 (a table of checks)
     state, callback = record["state"], record.get("callback", "").lower()
+    if record.get("conflict"):
+        return record["conflict"]
     if "hold" not in refs:
         return "no hold entry in the ledger"
     if state == "SUCCESS" and "capture" not in refs:

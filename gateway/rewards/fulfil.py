@@ -9,7 +9,9 @@ new. Outcomes:
 - ``Sent``: the request id is recorded (a status callback that came first is applied now);
   the job comes back after ``recheck`` seconds and, if no callback settled it by then,
   resends with the same key;
-- a per-recipient ``Failed``, or the SDK refusing before sending: REVERSED (points back);
+- a per-recipient ``Failed`` on the first send, or the SDK refusing before sending: REVERSED
+  (points back). On a resend (the first one's outcome unknown), ``Failed`` may only be AT's
+  word on the repeated key: the redemption stays SUBMITTED for the callback or reconciliation;
 - anything else (timeout, network, an error answer): the outcome is unknown, the redemption
   stays SUBMITTED and the job retries with the same key; after the last try it is
   dead-lettered and left SUBMITTED for the reconciliation report — never reversed blind.
@@ -62,7 +64,8 @@ class Fulfilment:
             return Done()
         if record["kind"] == "voucher":
             return await self._voucher(subscriber, record)
-        if record["state"] == "HELD":
+        first_send = record["state"] == "HELD"
+        if first_send:
             await self.rewards.settle(subscriber, redemption, "SUBMITTED")
         elif record.get("request_id") and job.attempt > 0:
             log.info("rewards_recheck", redemption=redemption, subscriber=subscriber)
@@ -73,10 +76,14 @@ class Fulfilment:
                 record["currency"], redemption,
             )  # fmt: skip
         except AirtimeError as exc:
-            if exc.sent is False:
+            if exc.sent is False and (first_send or exc.unsent_request):
                 await self.rewards.settle(subscriber, redemption, "REVERSED", reason=exc.reason,
                                           at_status="Failed")  # fmt: skip
                 return Done()
+            if exc.sent is False:  # on a resend, "Failed" may be about the repeated key itself
+                log.warning("rewards_failed_on_resend", redemption=redemption,
+                            subscriber=subscriber, reason=exc.reason)  # fmt: skip
+                return Retry(exc.reason, delay=self.recheck)
             log.warning("rewards_send_unknown", redemption=redemption, subscriber=subscriber,
                         reason=exc.reason, attempt=job.attempt + 1)  # fmt: skip
             return Retry(exc.reason)

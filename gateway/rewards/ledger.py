@@ -98,7 +98,11 @@ class Ledger:
             await self.redis.zadd(keys.rewards_expiry(keys.rewards_shard(subscriber)),
                                   {subscriber: int(expires_at)}, lt=True)  # fmt: skip
         reply: Any = await self.scripts.earn(
-            keys=[keys.rewards_ledger(subscriber), keys.rewards_sources(subscriber)],
+            keys=[
+                keys.rewards_ledger(subscriber),
+                keys.rewards_sources(subscriber),
+                keys.rewards_snapshot(subscriber),
+            ],
             args=[source, source_id, points, int(expires_at), f"{self.clock():.3f}"],
         )
         return Earned(entry_ref(reply[0].decode()), int(reply[1]), reply[2] == 1)
@@ -117,7 +121,8 @@ class Ledger:
         flat = [str(v) for pair in record.items() for v in pair]
         reply: Any = await self.scripts.hold(
             keys=[keys.rewards_ledger(subscriber), keys.rewards_redemption(subscriber, redemption),
-                  keys.rewards_redemptions(subscriber), keys.rewards_guards(subscriber)],
+                  keys.rewards_redemptions(subscriber), keys.rewards_guards(subscriber),
+                  keys.rewards_snapshot(subscriber)],
             args=[redemption, points, f"{now:.3f}", int(now * 1000),
                   "1" if airtime_value is not None else "0", airtime_value or 0,
                   guards.velocity, guards.day_field, guards.month_field, guards.daily_cap,
@@ -130,9 +135,10 @@ class Ledger:
 
     async def move(
         self, subscriber: str, redemption: str, to: str, **fields: str | int | float
-    ) -> tuple[bool, str]:
-        """Move a redemption to ``to`` (setting ``fields`` on it); (moved, the state now).
-        ``KeyError`` if there is no such redemption."""
+    ) -> tuple[bool, str, str]:
+        """Move a redemption to ``to`` (setting ``fields`` on it); (moved, the state now, the
+        credit entry a reversal wrote: ``release`` if nothing was sent, ``reverse`` after AT
+        failed it, else ""). ``KeyError`` if there is no such redemption."""
         flat = [str(v) for pair in fields.items() for v in pair]
         reply: Any = await self.scripts.move(
             keys=[keys.rewards_ledger(subscriber), keys.rewards_redemption(subscriber, redemption),
@@ -141,12 +147,14 @@ class Ledger:
         )  # fmt: skip
         if int(reply[0]) == -1:
             raise KeyError(redemption)
-        return int(reply[0]) == 1, reply[1].decode()
+        credit = reply[2].decode() if len(reply) > 2 else ""
+        return int(reply[0]) == 1, reply[1].decode(), credit
 
     async def expire(self, subscriber: str) -> tuple[int, int, int]:
         """Expire the lots whose time has come: (points expired, balance, next expiry or 0)."""
         reply: Any = await self.scripts.expire(
-            keys=[keys.rewards_ledger(subscriber)], args=[f"{self.clock():.3f}"]
+            keys=[keys.rewards_ledger(subscriber), keys.rewards_snapshot(subscriber)],
+            args=[f"{self.clock():.3f}"],
         )
         return int(reply[0]), int(reply[1]), int(reply[2])
 
@@ -181,7 +189,7 @@ class Ledger:
                                      "expires_at": int(entry["exp"]), "source": entry["src"],
                                      "earned_at": float(entry["at"])}  # fmt: skip
             for part in filter(None, entry.get("a", "").split(",")):
-                lot, _, n = part.rpartition(":")
+                lot, n, _exp = part.split(":")
                 if lot in lots:
                     lots[lot]["left"] += int(n)
         return [{**lot, "lot": entry_ref(lot["lot"])} for lot in lots.values()]

@@ -28,7 +28,7 @@ from gateway.rewards.catalog import Catalogs
 from gateway.rewards.fulfil import Fulfilment
 from gateway.rewards.ledger import Ledger
 from gateway.rewards.notify import SmsReceipts
-from gateway.rewards.service import QUEUE, Policy, Rewards
+from gateway.rewards.service import QUEUE, Rewards
 from gateway.sms.runtime import SMS
 from gateway.store.client import StoreClient
 
@@ -44,12 +44,6 @@ def setup_rewards(app: web.Application) -> None:
     app.cleanup_ctx.append(_rewards_context)
 
 
-def policy_of(settings: Settings) -> Policy:
-    r = settings.rewards
-    return Policy(r.expiry_months, r.tz, r.max_airtime, r.velocity, r.daily_cap,
-                  r.monthly_cap, r.daily_budget)  # fmt: skip
-
-
 def build_worker(settings: Settings, rewards: Rewards) -> tuple[JobWorker, Fulfilment]:
     at, r = settings.at, settings.rewards
     airtime = AtAirtime(at.username, at.api_key, at.base_url, r.send_timeout)
@@ -61,7 +55,7 @@ def build_worker(settings: Settings, rewards: Rewards) -> tuple[JobWorker, Fulfi
 def build_rewards(settings: Settings, client: StoreClient, app: web.Application) -> Rewards:
     ledger = Ledger(client)
     queue = JobQueue(client, QUEUE, QUEUE_SHARDS)
-    return Rewards(ledger, app[CATALOGS], app[PSEUDONYM], queue, policy_of(settings))
+    return Rewards(ledger, app[CATALOGS], app[PSEUDONYM], queue, settings.rewards)
 
 
 async def work(settings: Settings) -> None:
@@ -89,7 +83,7 @@ async def work(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     pseudonym = Pseudonymizer(settings.pseudonym_key)
     rewards = Rewards(Ledger(client), catalogs, pseudonym, JobQueue(client, QUEUE, QUEUE_SHARDS),
-                      policy_of(settings))  # fmt: skip
+                      settings.rewards)  # fmt: skip
     consent = ConsentLedger(client, settings.consent_modes, guard=DataGuard(client, b""))
     sms = settings.sms
     outbox = Outbox(client, consent, pseudonym, OutboxPolicy(sms.max_segments, sms.sender_id))
@@ -108,6 +102,7 @@ async def _daily(rewards: Rewards, recorded: RecordedIncentives, stop: asyncio.E
             await daily.drain_incentives(rewards, recorded)
             await daily.expire_all(rewards)
             await daily.requeue_stuck(rewards)
+            await daily.trim_index(rewards)
         except StoreError as exc:
             log.error("rewards_daily_redis_error", error=str(exc))
         with contextlib.suppress(TimeoutError):

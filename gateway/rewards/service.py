@@ -14,13 +14,14 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from datetime import time as time_of_day
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from gateway import logs, metrics
-from gateway.errors import RedeemRefused
+from gateway.config import RewardsSettings
+from gateway.errors import RedeemRefused, StoreError
 from gateway.feed.events import EventFeed
 from gateway.jobs.queue import JobQueue
 from gateway.privacy import Pseudonymizer
@@ -43,17 +44,8 @@ class Notifier(Protocol):
         """Tell the subscriber how ``record`` ended (``success`` or ``failed``)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Policy:
-    """What ``Rewards`` enforces (``settings.rewards``)."""
-
-    expiry_months: int = 12
-    tz: str = "Africa/Nairobi"
-    max_airtime: float = 10_000.0
-    velocity: float = 300.0
-    daily_cap: float = 1000.0
-    monthly_cap: float = 5000.0
-    daily_budget: float | None = None
+Policy = RewardsSettings
+"""What ``Rewards`` enforces: the ``rewards`` section of the settings (``JUMBE_REWARDS_*``)."""
 
 
 def new_redemption_id() -> str:
@@ -142,6 +134,13 @@ class Rewards:
                 raise RedeemRefused(422, "amount", problem)
         return item
 
+    def _until_midnight(self) -> int:
+        """Whole seconds until the local day ends (at least 1)."""
+        zone = ZoneInfo(self.policy.tz)
+        local = datetime.fromtimestamp(self.now(), zone)
+        midnight = datetime.combine(local.date() + timedelta(days=1), time_of_day(0), zone)
+        return max(1, int(midnight.timestamp() - self.now()))
+
     def _periods(self) -> tuple[str, str]:
         local = datetime.fromtimestamp(self.now(), ZoneInfo(self.policy.tz))
         return local.strftime("%Y%m%d"), local.strftime("%Y%m")
@@ -154,6 +153,10 @@ class Rewards:
         used returns that redemption's state and holds nothing more."""
         item = self._item(msisdn, item_id)
         subscriber = self.pseudonym(msisdn)
+        if redemption is not None:  # a retried call: that redemption, whatever it became
+            found = await self.ledger.redemption(subscriber, redemption)
+            if found is not None:
+                return redemption, found["state"]
         redemption = redemption or new_redemption_id()
         day, month = self._periods()
         airtime = item.fulfilment if isinstance(item.fulfilment, Airtime) else None
@@ -194,7 +197,10 @@ class Rewards:
         metrics.count_redemption("HELD")
         log.info("rewards_held", subscriber=subscriber, redemption=redemption, item=item.id,
                  points=item.points, balance=held.balance)  # fmt: skip
-        await self.queue.enqueue(redemption, subscriber)
+        try:
+            await self.queue.enqueue(redemption, subscriber)
+        except StoreError as exc:  # held all the same: the hourly job queues it again
+            log.error("rewards_enqueue_failed", redemption=redemption, error=str(exc))
         await self.activity(subscriber, "redeem")
         return redemption, "HELD"
 
@@ -205,7 +211,7 @@ class Rewards:
         reply: Any = await self.ledger.scripts.budget(
             keys=[keys.rewards_budget(day), keys.rewards_breaker()],
             args=[op, redemption, currency, value, budget if budget is not None else 0,
-                  keys.REWARDS_BUDGET_TTL, f"{self.now():.3f}"],
+                  keys.REWARDS_BUDGET_TTL, f"{self.now():.3f}", self._until_midnight()],
         )  # fmt: skip
         return int(reply) == 1
 
@@ -221,9 +227,11 @@ class Rewards:
     ) -> str:
         """Move a redemption on (``SUBMITTED``, ``SUCCESS``, ``REVERSED``); on a final move,
         give back the budget (reversed) and tell the subscriber. The state now."""
-        moved, state = await self.ledger.move(subscriber, redemption, to, **fields)
+        moved, state, credit = await self.ledger.move(subscriber, redemption, to, **fields)
         if not moved:
             return state
+        if credit == "reverse":  # SUBMITTED → FAILED → REVERSED, in the one step
+            metrics.count_redemption("FAILED")
         metrics.count_redemption(state)
         log.info("rewards_settled", subscriber=subscriber, redemption=redemption, state=state,
                  reason=str(fields.get("reason", "")))  # fmt: skip
@@ -244,16 +252,26 @@ class Rewards:
         return state
 
     async def status_callback(
-        self, subscriber: str, request_id: str, status: str | None, reported: str
+        self,
+        subscriber: str,
+        request_id: str,
+        status: str | None,
+        reported: str,
+        value: tuple[str, float] | None = None,
     ) -> str:
-        """AT's airtime status for ``request_id``: applied once (a retry changes nothing); one
-        that beat its send's record waits for it. The outcome word."""
+        """AT's airtime status for ``request_id``: applied once (a retry changes nothing). One
+        whose send was never recorded (its answer lost, and AT refusing the repeated key) is
+        matched to the one SUBMITTED redemption of that number and value awaiting an answer;
+        otherwise it waits for the send to be recorded. The outcome word."""
         found: Any = await self.ledger.scripts.request(
             keys=[keys.rewards_requests(subscriber), keys.rewards_early(subscriber)],
             args=[request_id, status or reported, keys.REWARDS_EARLY_TTL],
         )
         if not found:
-            return "stashed"
+            adopted = await self._adopt(subscriber, request_id, value)
+            if adopted is None:
+                return "stashed"
+            found = adopted.encode()
         redemption = found.decode()
         if status is None:
             await self.ledger.move(subscriber, redemption, "SUBMITTED", callback=reported)
@@ -262,7 +280,35 @@ class Rewards:
         before = (await self.ledger.redemption(subscriber, redemption) or {}).get("state")
         state = await self.settle(subscriber, redemption, to, callback=reported,
                                   reason="" if to == "SUCCESS" else f"AT: {reported}")  # fmt: skip
+        if state != to:  # AT contradicts a final state: kept for the reconciliation report
+            await self.redis.hset(keys.rewards_redemption(subscriber, redemption), "conflict",
+                                  f"AT reported {reported} on a {state} redemption")  # fmt: skip
+            log.error("rewards_callback_conflict", subscriber=subscriber,
+                      redemption=redemption, state=state, reported=reported)  # fmt: skip
+            return "conflict"
         return "applied" if state != before else "duplicate"
+
+    async def _adopt(
+        self, subscriber: str, request_id: str, value: tuple[str, float] | None
+    ) -> str | None:
+        """The redemption a callback for an unrecorded request must be about, if exactly one
+        fits: SUBMITTED airtime of this value with no request id yet. Its request id is
+        recorded, so the callback (and any repeat of it) applies to it from now on."""
+        if value is None:
+            return None
+        currency, amount = value
+        waiting = [r for r in await self.ledger.redemptions(subscriber, limit=20)
+                   if r.get("state") == "SUBMITTED" and r.get("kind") == "airtime"
+                   and not r.get("request_id") and r.get("currency") == currency
+                   and abs(float(r.get("value") or 0) - amount) < 0.005]  # fmt: skip
+        if len(waiting) != 1:
+            return None
+        redemption = waiting[0]["id"]
+        await self.ledger.move(subscriber, redemption, "SUBMITTED", request_id=request_id)
+        await self.redis.hdel(keys.rewards_early(subscriber), request_id)
+        log.warning("rewards_request_adopted", subscriber=subscriber, redemption=redemption,
+                    request_id=request_id)  # fmt: skip
+        return redemption
 
     async def early_status(self, subscriber: str, request_id: str) -> str | None:
         """A status callback that arrived before ``request_id`` was recorded (then forgotten)."""
@@ -273,6 +319,11 @@ class Rewards:
         return str(raw.decode())
 
     # --- reading ---------------------------------------------------------------------------
+
+    async def balance(self, msisdn: str) -> int:
+        """The balance of one number (one script: lots due are expired first)."""
+        _expired, balance, _next = await self.ledger.expire(self.pseudonym(msisdn))
+        return balance
 
     async def view(self, msisdn: str) -> dict[str, Any]:
         """Balance, live lots and redemptions (newest first) of one number."""

@@ -3,7 +3,8 @@
 Claim/ack over a Redis Stream consumer group. A message id stays in this worker's pending list
 from XREADGROUP until the Lua script recording its outcome acknowledges it, so a crash leaves it
 pending: a restart under the same name re-reads its own pending list at once, and any other
-worker takes it over (XAUTOCLAIM) once it has been idle ``claim_idle`` seconds. The record's
+worker takes it over (XAUTOCLAIM) once it has been idle ``claim_idle`` seconds (the loop is
+``gateway.jobs.consumer.StreamConsumer``'s). The record's
 status says how far it got: ``sent`` or beyond is never sent again, so only a message whose send
 was in flight at the crash (status ``sending``) can reach AT twice.
 """
@@ -25,7 +26,9 @@ from gateway import logs, metrics
 from gateway.channels.base import Accepted
 from gateway.consent import PURPOSES
 from gateway.consent.ledger import ConsentLedger
-from gateway.errors import SendError, StoreError, StoreReplyError
+from gateway.errors import SendError, StoreError
+from gateway.jobs import streams
+from gateway.jobs.consumer import StreamConsumer
 from gateway.sms import quiet
 from gateway.sms.countries import country_of
 from gateway.sms.scripts import NEEDS_HOUR, Scripts, report_hour
@@ -61,8 +64,12 @@ def default_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class Worker:
-    """One outbox consumer; ``run()`` until stopped, or ``run_once()`` to drain what is due."""
+class Worker(StreamConsumer[tuple[str, str]]):
+    """One outbox consumer; ``run()`` until stopped, or ``run_once()`` to drain what is due (the
+    loop is ``gateway.jobs.consumer.StreamConsumer``'s, shared with every job queue)."""
+
+    event = "sms"
+    block_ms = READ_BLOCK_MS
 
     def __init__(
         self,
@@ -73,23 +80,24 @@ class Worker:
         name: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__()
         self._redis = client
         self._scripts = Scripts.register(client)
         self._sender = sender
         self._ledger = ledger
         self.config = config or WorkerConfig()
         self.name = name or default_name()
+        self.concurrency = self.config.concurrency
+        self.claim_idle = self.config.claim_idle
         self._clock = clock
         self._executor = ThreadPoolExecutor(self.config.concurrency, "sms-send")
-        self._inflight: set[asyncio.Task[None]] = set()
+
+    def started_fields(self) -> dict[str, Any]:
+        return {"concurrency": self.config.concurrency}
 
     async def ensure_group(self) -> None:
         """Create the consumer group (from the stream's start) unless it exists."""
-        try:
-            await self._redis.xgroup_create(keys.sms_queue(), keys.SMS_GROUP, "0", mkstream=True)
-        except StoreReplyError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        await streams.ensure_group(self._redis, keys.sms_queue(), keys.SMS_GROUP)
 
     async def promote(self, limit: int = 500) -> int:
         """Move messages whose due time has come onto the stream."""
@@ -98,114 +106,37 @@ class Worker:
         )
         return moved
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Serve until ``stop`` is set; in-flight sends finish first."""
-        log.info("sms_worker_started", worker=self.name, concurrency=self.config.concurrency)
-        reclaim_every = min(self.config.claim_idle / 2, 5.0)
-        last_reclaim = 0.0
-        try:
-            while not stop.is_set():  # Redis may be away at start-up too: keep trying
-                try:
-                    await self.ensure_group()
-                    for entry in await self._read("0", 10_000):
-                        self._spawn(*entry)
-                    break
-                except StoreError as exc:
-                    await self._recover(exc)
-            while not stop.is_set():
-                try:
-                    await self.promote()
-                    if time.monotonic() - last_reclaim > reclaim_every:
-                        last_reclaim = time.monotonic()
-                        for entry in await self._reclaim():
-                            self._spawn(*entry)
-                        await self.forget_dead_consumers()
-                    free = self.config.concurrency - len(self._inflight)
-                    if free <= 0:
-                        await asyncio.wait(self._inflight, timeout=0.5,
-                                           return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
-                        continue
-                    for entry in await self._read(">", free, block=READ_BLOCK_MS):
-                        self._spawn(*entry)
-                except StoreError as exc:
-                    await self._recover(exc)
-        finally:
-            if self._inflight:
-                await asyncio.wait(self._inflight, timeout=15)
-            self._executor.shutdown(wait=False)
-            log.info("sms_worker_stopped", worker=self.name)
-
-    async def _recover(self, exc: Exception) -> None:
-        """After a Redis error in the main loop: recreate a vanished consumer group at once
-        (Redis lost its data: restart without persistence, FLUSHALL), else pause a second."""
-        if isinstance(exc, StoreReplyError) and "NOGROUP" in str(exc):
-            log.error("sms_consumer_group_recreated", worker=self.name, error=str(exc))
-            with contextlib.suppress(StoreError):
-                await self.ensure_group()
-                return
-        log.error("sms_worker_redis_error", worker=self.name, error=str(exc))
-        await asyncio.sleep(1.0)
-
-    async def run_once(self) -> int:
-        """Promote what is due, then send everything ready (own pending first); the count."""
-        await self.ensure_group()
-        await self.promote()
-        done = 0
-        for start in ("0", ">"):
-            while entries := await self._read(start, self.config.concurrency):
-                for entry in entries:
-                    self._spawn(*entry)
-                await asyncio.gather(*self._inflight)
-                done += len(entries)
-                if start == "0":
-                    break
-        return done
+    def stopped(self) -> None:
+        self._executor.shutdown(wait=False)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False)
 
-    async def _read(
-        self, start: str, count: int, block: int | None = None
-    ) -> list[tuple[str, str]]:
-        reply: Any = await self._redis.xreadgroup(
-            keys.SMS_GROUP, self.name, {keys.sms_queue(): start}, count=count, block=block
-        )
-        return [_entry(eid, fields) for _stream, entries in reply or [] for eid, fields in entries]
+    async def read(self, start: str, count: int, block: int | None = None) -> list[tuple[str, str]]:
+        entries = await streams.read(self._redis, keys.SMS_GROUP, self.name, keys.sms_queue(),
+                                     start, count, block)  # fmt: skip
+        return [_entry(eid, fields) for eid, fields in entries]
 
-    async def _reclaim(self) -> list[tuple[str, str]]:
+    async def reclaim(self) -> list[tuple[str, str]]:
         idle_ms = int(self.config.claim_idle * 1000)
-        reply: Any = await self._redis.xautoclaim(
-            keys.sms_queue(), keys.SMS_GROUP, self.name, idle_ms, "0-0", count=100
-        )
-        entries = [_entry(eid, fields) for eid, fields in reply[1]]
-        if entries:
-            log.warning("sms_reclaimed", worker=self.name, count=len(entries))
+        claimed = await streams.take_over(self._redis, keys.sms_queue(), keys.SMS_GROUP,
+                                          self.name, idle_ms)  # fmt: skip
+        entries = [_entry(eid, fields) for eid, fields in claimed]
+        self.reclaimed(len(entries))
         return entries
 
     async def forget_dead_consumers(self) -> list[str]:
         """Remove consumers that hold nothing and have been silent ``dead_consumer_idle``."""
-        idle_ms = self.config.dead_consumer_idle * 1000
-        consumers: Any = await self._redis.xinfo_consumers(keys.sms_queue(), keys.SMS_GROUP)
-        removed = []
-        for consumer in consumers:
-            name = (
-                consumer["name"].decode()
-                if isinstance(consumer["name"], bytes)
-                else str(consumer["name"])
-            )
-            if name != self.name and consumer["pending"] == 0 and consumer["idle"] > idle_ms:
-                await self._redis.xgroup_delconsumer(keys.sms_queue(), keys.SMS_GROUP, name)
-                removed.append(name)
+        removed = await streams.forget_dead_consumers(
+            self._redis, keys.sms_queue(), keys.SMS_GROUP, self.name,
+            self.config.dead_consumer_idle * 1000,
+        )  # fmt: skip
         if removed:
             log.info("sms_dead_consumers_removed", worker=self.name, consumers=removed)
         return removed
 
-    def _spawn(self, entry_id: str, message_id: str) -> None:
-        task = asyncio.create_task(self._process(entry_id, message_id))
-        self._inflight.add(task)
-        task.add_done_callback(self._inflight.discard)
-
-    async def _process(self, entry_id: str, message_id: str) -> None:
+    async def process(self, entry: tuple[str, str]) -> None:
+        entry_id, message_id = entry
         try:
             await self._deliver(entry_id, message_id)
         except StoreError as exc:  # left pending: reclaimed after claim_idle

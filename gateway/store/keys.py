@@ -316,6 +316,13 @@ def rewards_ledger(pseudonym: str) -> str:
     return f"{PREFIX}:rw:l:{{{pseudonym}}}"
 
 
+def rewards_snapshot(pseudonym: str) -> str:
+    """What the ledger's entries add up to as of one entry: the balance and the lots holding
+    points (JSON, no TTL; derived data the scripts rewrite every 64 entries, so a script replays
+    only the entries after it; losing it costs one full replay)."""
+    return f"{PREFIX}:rw:snap:{{{pseudonym}}}"
+
+
 def rewards_sources(pseudonym: str) -> str:
     """``<source>\\n<source id>`` → the earn entry it made (hash, no TTL): earn is unique."""
     return f"{PREFIX}:rw:src:{{{pseudonym}}}"

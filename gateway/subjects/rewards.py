@@ -1,9 +1,10 @@
 """The rewards ledger: entries, redemptions and per-number guards.
 
-Ledger entries are never removed (domain C6: they keep only the pseudonym, so points are never
-created or spent twice). An erasure removes what is not ledger: the raw number kept on settled
-redemptions to send airtime to (a redemption still in flight keeps it until AT has answered:
-removing it could make a retry impossible), the per-number guards, and early status callbacks.
+Ledger entries (and their derived snapshot) are never removed (domain C6: they keep only the
+pseudonym, so points are never created or spent twice). An erasure removes what is not ledger:
+the raw number kept on settled redemptions to send airtime to (a redemption still in flight
+keeps it until AT has answered: removing it could make a retry impossible), the per-number
+guards, and early status callbacks.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class RewardsHolder:
     families: tuple[str, ...] = (
         "rewards_ledger", "rewards_sources", "rewards_redemption", "rewards_redemptions",
         "rewards_guards", "rewards_requests", "rewards_early", "rewards_expiry", "rewards_index",
+        "rewards_snapshot",
     )  # fmt: skip
 
     async def _redemptions(self, client: StoreClient, subject: Subject) -> dict[str, Any]:

@@ -5,16 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from typing import Any
-
-import pytest
-import redis
-from conftest import ON_CLUSTER
 
 from gateway.jobs.queue import Job, JobQueue
 from gateway.jobs.worker import Done, JobWorker, Outcome, Retry, WorkerConfig
-from gateway.store.connection import connect
 
 
 class Clock:
@@ -23,15 +17,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture(name="aredis")
-async def aredis_fixture(redis_client: redis.Redis, redis_url: str) -> AsyncIterator[Any]:
-    client = connect(redis_url, cluster=ON_CLUSTER, socket_timeout=5.0)
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 async def test_jobs_spread_over_shards_and_each_runs_once(aredis: Any) -> None:
@@ -82,8 +67,8 @@ async def test_a_job_held_by_a_dead_worker_is_taken_over(aredis: Any) -> None:
     queue = JobQueue(aredis, "t", shards=2)
     await queue.enqueue("j1", "x")
     dying = JobWorker(queue, lambda job: _never(), name="dying")
-    await dying.ensure_groups()
-    read = await dying._read_all(">", 10)
+    await dying.ensure_group()
+    read = await dying.read(">", 10)
     assert [j.id for j in read] == ["j1"]
     done: list[str] = []
 
@@ -94,7 +79,7 @@ async def test_a_job_held_by_a_dead_worker_is_taken_over(aredis: Any) -> None:
     other = JobWorker(queue, handler, WorkerConfig(claim_idle=0.05), name="other")
     await asyncio.sleep(0.1)
     for job in await other.reclaim():
-        await other._process(job)
+        await other.process(job)
     assert done == ["j1"]
     assert await queue.depth() == (0, 0)
 

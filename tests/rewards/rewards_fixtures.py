@@ -11,17 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import redis
 from aiohttp.test_utils import TestClient, TestServer
-from conftest import ON_CLUSTER, GatewayFactory
+from conftest import GatewayFactory, eventually
 
 from gateway.devtools.fake_at import FakeAT
 from gateway.jobs.queue import JobQueue
 from gateway.privacy import Pseudonymizer
 from gateway.rewards.catalog import Airtime, Catalog, Catalogs, Item, Voucher
 from gateway.rewards.ledger import Ledger
+from gateway.rewards.runtime import REWARDS
 from gateway.rewards.service import QUEUE, Policy, Rewards
-from gateway.store.connection import connect
 
 KEY = b"test-pseudonym-key"
 TOKEN = "rewards-test-token-0123456789"
@@ -47,16 +46,6 @@ def catalog() -> Catalogs:
         Item("coffee", "rewards", {"en": "Coffee voucher"}, 30, Voucher(("C-1", "C-2"))),
     )
     return Catalogs([Catalog("rewards", items)])
-
-
-@pytest.fixture(name="aredis")
-async def aredis_fixture(redis_client: redis.Redis, redis_url: str) -> AsyncIterator[Any]:
-    """An asyncio client on the flushed test database."""
-    client = connect(redis_url, cluster=ON_CLUSTER, socket_timeout=5.0)
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 @dataclass
@@ -99,6 +88,39 @@ class Stack:
         response = await self.client.get(f"/v1/rewards/{number}", headers=AUTH)
         assert response.status == 200, await response.text()
         return await response.json()
+
+    async def until(self, number: str, redemption: str, state: str, within: float = 15) -> None:
+        """Wait until the redemption is in ``state``; failing after ``within`` seconds, say what
+        the redemption and the fake AT looked like."""
+
+        async def reached() -> bool:
+            return await self.state(number, redemption) == state
+
+        try:
+            await eventually(reached, within)
+        except AssertionError:
+            rewards = self.client.server.app[REWARDS]
+            record = await rewards.ledger.redemption(rewards.pseudonym(number), redemption)
+            seen = {k: v for k, v in (record or {}).items() if k != "phone"}
+            raise AssertionError(
+                f"{redemption} not {state} within {within}s: {seen}; AT saw "
+                f"{self.fake.airtime_requests}, posted "
+                f"{self.fake.airtime_callbacks} callback(s); queue "
+                f"{await rewards.queue.depth()}"
+            ) from None
+
+    async def recorded_request(self, number: str, redemption: str) -> str:
+        """The AT request id recorded on a redemption ("" while none is)."""
+        rewards = self.client.server.app[REWARDS]
+        record = await rewards.ledger.redemption(rewards.pseudonym(number), redemption)
+        return (record or {}).get("request_id", "")
+
+    async def callback(self, number: str, request_id: str, status: str = "Success") -> int:
+        """POST AT's airtime status callback; the HTTP status."""
+        form = {"requestId": request_id, "status": status, "phoneNumber": number,
+                "value": "KES 50.0000"}  # fmt: skip
+        response = await self.client.post("/airtime/africastalking/status", data=form)
+        return response.status
 
     async def state(self, number: str, redemption: str) -> str:
         found = [r for r in (await self.account(number))["redemptions"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import ON_CLUSTER, GatewayFactory
-from rewards_fixtures import KE, Domain, aredis_fixture, domain_fixture  # noqa: F401
+from rewards_fixtures import KE, Domain, domain_fixture  # noqa: F401
 
 from gateway.appkeys import INCENTIVES
 from gateway.incentives import RecordedIncentives

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from rewards_fixtures import KE, Domain, aredis_fixture, domain_fixture  # noqa: F401
+from rewards_fixtures import KE, Domain, domain_fixture  # noqa: F401
 
 from gateway.rewards import daily
 from gateway.rewards.ledger import Guards
 from gateway.rewards.service import expiry_for
+from gateway.store import keys
 
 
 async def _sum(domain: Domain, subscriber: str) -> int:
@@ -111,3 +113,37 @@ async def test_a_final_state_never_moves_and_captures_once(domain: Domain) -> No
     kinds = [e["t"] for e in await domain.ledger.entries(sub)]
     assert kinds == ["earn", "hold", "capture"]
     assert await _sum(domain, sub) == 0
+
+
+async def test_a_long_ledger_adds_up_through_its_snapshots(domain: Domain, aredis: Any) -> None:
+    """300 lots, a hold of the oldest 30, 100 more lots, then the hold reversed into lots that
+    were empty when the snapshot was taken: every point can be held again, the scripts' balance
+    is the sum of the entries, with or without the snapshot."""
+    sub = domain.pseudonym(KE)
+    for i in range(300):
+        await domain.ledger.earn(sub, 1, "pos", f"a{i}", 0)
+    redemption, _ = await domain.rewards.redeem(KE, "coffee")
+    for i in range(100):
+        await domain.ledger.earn(sub, 1, "pos", f"b{i}", 0)
+    assert await aredis.exists(keys.rewards_snapshot(sub))
+    assert await domain.rewards.settle(sub, redemption, "REVERSED") == "REVERSED"
+    assert (await domain.ledger.expire(sub))[1] == await _sum(domain, sub) == 400
+    await aredis.delete(keys.rewards_snapshot(sub))
+    assert (await domain.ledger.expire(sub))[1] == 400
+    held = await domain.ledger.hold(sub, "all", 400, {"kind": "voucher"}, None, Guards())
+    assert (held.outcome, held.balance) == ("held", 0)
+    assert {lot["left"] for lot in await domain.ledger.lots(sub)} == {0}
+
+
+async def test_a_hold_whose_job_was_lost_is_queued_again(domain: Domain, aredis: Any) -> None:
+    """A redemption still HELD 10 minutes after its hold (its job lost) is queued again by the
+    hourly job; one sent or too old is not."""
+    await domain.rewards.earn(domain.pseudonym(KE), 100, "pos", "a")
+    await domain.rewards.redeem(KE, "coffee")
+    await aredis.delete(*[domain.rewards.queue.stream(s) for s in range(4)])
+    assert await daily.requeue_stuck(domain.rewards) == 0  # not stuck yet
+    domain.clock.now += 11 * 60
+    assert await daily.requeue_stuck(domain.rewards) == 1
+    assert (await domain.rewards.queue.depth())[0] == 1
+    domain.clock.now += 3 * 86400
+    assert await daily.requeue_stuck(domain.rewards) == 0  # out of the window: reconciliation

@@ -58,7 +58,9 @@ class AtAirtime:
                                          currency_code=currency, idempotency_key=key,
                                          timeout=self._timeout)  # fmt: skip
         except ValueError as exc:  # the SDK refused it before sending anything
-            raise AirtimeError(f"refused before sending: {_short(exc)}", sent=False) from None
+            raise AirtimeError(
+                f"refused before sending: {_short(exc)}", sent=False, unsent_request=True
+            ) from None
         except AfricasTalkingException as exc:
             raise AirtimeError(f"AT answered an error: {_short(exc)}", sent=None) from None
         except requests.RequestException as exc:
@@ -99,6 +101,9 @@ class AirtimeStatus:
     reported: str
     phone_number: str
     description: str
+    value: tuple[str, float] | None = None
+    """``value`` as (currency, amount), e.g. ``"KES 50.0000"`` → ("KES", 50.0); ``None`` if
+    absent or unreadable."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +132,15 @@ def parse_status(body: bytes) -> AirtimeStatus:
     word = form.get("status", "").strip()[:40]
     description = redact_numbers(form.get("description", ""))[:200]
     return AirtimeStatus(required(form, "requestId")[:200], STATUSES.get(word.lower()), word,
-                         phone(form), description)  # fmt: skip
+                         phone(form), description, _value(form.get("value", "")))  # fmt: skip
+
+
+def _value(raw: str) -> tuple[str, float] | None:
+    currency, _, amount = raw.strip().partition(" ")
+    try:
+        return (currency.upper()[:3], float(amount)) if len(currency) == 3 else None
+    except ValueError:
+        return None
 
 
 def parse_validation(body: bytes) -> AirtimeValidation:

@@ -155,7 +155,7 @@ async def airtime_status(request: web.Request) -> web.Response:
     subscriber = request.app[PSEUDONYM](status.phone_number)
     try:
         outcome = await request.app[REWARDS].status_callback(
-            subscriber, status.request_id, status.status, status.reported
+            subscriber, status.request_id, status.status, status.reported, status.value
         )
     except StoreError as exc:
         return _unavailable("airtime_status_not_stored", exc)

@@ -60,10 +60,13 @@ class RewardsLookup(Effect):
 
 @dataclass(frozen=True, slots=True)
 class RewardsRedeem(Effect):
-    """Redeem ``item`` for the subscriber: held, or refused with a readable reason."""
+    """Redeem ``item`` for the subscriber: held, or refused with a readable reason. ``hop`` (the
+    session's hop count) names the redemption together with the session: a hop computed twice
+    (a retry reaching another process, a lost compare-and-set) redeems once."""
 
     item: str = ""
     language: str = "en"
+    hop: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +239,7 @@ class RedeemKind(ScreenKind[RedeemScreen]):
             session.vars["rewards_error"] = "no reward was chosen"
             engine.route(menu, session, ERROR)
             return None
-        return RewardsRedeem(screen.id, item, session.language)
+        return RewardsRedeem(screen.id, item, session.language, session.hops)
 
     def resume(
         self, engine: Engine, menu: Menu, session: SessionState, screen: RedeemScreen,

@@ -4,7 +4,8 @@
 -- with the value caps given back). A final state never moves; moving to the current state
 -- changes nothing. KEYS ledger, redemption, guards, requests (AT request id → redemption)
 -- · ARGV id, to (SUBMITTED | SUCCESS | REVERSED), now, field, value, … (set on the record)
--- → {1 moved | 0 unchanged | -1 no such redemption, the state now}
+-- → {1 moved | 0 unchanged | -1 no such redemption, the state now, the credit entry written
+-- ('release', 'reverse' — FAILED after SUBMITTED — or '')}
 local cur = redis.call('HGET', KEYS[2], 'state')
 if not cur then return {-1, ''} end
 local to = ARGV[2]
@@ -19,12 +20,13 @@ if cur == 'SUCCESS' or cur == 'REVERSED' or cur == to then
 end
 if to == 'SUBMITTED' and cur ~= 'HELD' then return {0, cur} end
 extra()
+local credit = ''
 if to == 'SUCCESS' then
   redis.call('XADD', KEYS[1], '*', 't', 'capture', 'pts', 0, 'ref', ARGV[1], 'at', ARGV[3])
 elseif to == 'REVERSED' then
   local back, pts = undo(KEYS[1], redis.call('HGET', KEYS[2], 'hold'))
-  local kind = cur == 'HELD' and 'release' or 'reverse'
-  local entry = redis.call('XADD', KEYS[1], '*', 't', kind, 'pts', pts, 'a', back,
+  credit = cur == 'HELD' and 'release' or 'reverse'
+  local entry = redis.call('XADD', KEYS[1], '*', 't', credit, 'pts', pts, 'a', back,
     'ref', ARGV[1], 'at', ARGV[3])
   redis.call('HSET', KEYS[2], 'credit', entry, 'failed', ARGV[3])
   if redis.call('HGET', KEYS[2], 'kind') == 'airtime' then
@@ -37,4 +39,4 @@ elseif to == 'REVERSED' then
   end
 end
 redis.call('HSET', KEYS[2], 'state', to, 'updated', ARGV[3])
-return {1, to}
+return {1, to, credit}
