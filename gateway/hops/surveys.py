@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from gateway import logs, metrics
@@ -60,7 +61,6 @@ class SurveySteps:
         pseudonym = hop.subscriber
         key = keys.survey_respondent(pseudonym, survey.id)
         trips = 0
-        language = step.language
         if step.raw is None:  # the respondent and the subscriber's language, in one round trip
             stored, remembered = await asyncio.gather(
                 self._redis.execute(b"HGETALL", key),
@@ -70,6 +70,7 @@ class SurveySteps:
             progress = _progress(stored)
             language = choose_language(survey, step.language, _field(stored, b"lang"),
                                        _text(remembered))  # fmt: skip
+            step = replace(step, language=language)  # what the survey speaks from now on
             turn = engine.begin(survey, progress)
         else:
             progress = Progress.from_json(dict(step.progress or {}))
@@ -87,11 +88,11 @@ class SurveySteps:
 
             turn = await steps.answer(survey, pseudonym, "ussd", progress, step.raw,
                                       reserve=reserve, grant=grant)  # fmt: skip
-        rides = recording(survey.id, pseudonym, turn, channel="ussd", language=language,
+        rides = recording(survey.id, pseudonym, turn, channel="ussd", language=step.language,
                           now=self._clock())  # fmt: skip
         if turn.disposition:
             metrics.count_survey(survey.id, "ussd", turn.disposition)
-        return EffectResult(True, shown(survey, turn, language, rides), round_trips=trips)
+        return EffectResult(True, shown(survey, turn, step.language, rides), round_trips=trips)
 
     async def grant(self, survey: Survey, pseudonym: str) -> None:
         """The completion's incentive, once per (survey, respondent) (``app[INCENTIVES]``)."""
