@@ -9,8 +9,10 @@ as ``Ride``s that the screen puts on the session, sent with its compare-and-set.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from gateway import logs, metrics
@@ -64,10 +66,16 @@ class SurveySteps:
         pseudonym = hop.subscriber
         key = keys.survey_respondent(pseudonym, survey.id)
         trips = 0
-        if step.raw is None:
-            stored: Any = await self._redis.execute(b"HGETALL", key)
+        if step.raw is None:  # the respondent and the subscriber's language, in one round trip
+            stored, remembered = await asyncio.gather(
+                self._redis.execute(b"HGETALL", key),
+                self._redis.execute(b"HGET", keys.subscriber(pseudonym), b"lang"),
+            )
             trips += 1
             progress = _progress(stored)
+            language = choose_language(survey, step.language, _field(stored, b"lang"),
+                                       _text(remembered))  # fmt: skip
+            step = replace(step, language=language)  # what the survey speaks from now on
             turn = engine.begin(survey, progress)
         else:
             progress = Progress.from_json(dict(step.progress or {}))
@@ -123,6 +131,7 @@ def shown(survey: Survey, turn: Turn, language: str, rides: list[Any]) -> dict[s
     if turn.show == "intro" and turn.invalid:
         text = f"{answers.invalid_note(language)}\n{text}"
     return {"progress": turn.progress.to_json(), "text": text, "options": options,
+            "language": language,
             "end": turn.end, "completed": turn.completed, "rides": rides}  # fmt: skip
 
 
@@ -132,3 +141,25 @@ def _progress(stored: Any) -> Progress:
     if isinstance(stored, list):  # RESP2 HGETALL on the pipelined client: a flat list
         stored = dict(zip(stored[::2], stored[1::2], strict=True))
     return progress_of(stored)
+
+
+def choose_language(survey: Survey, asked: str, *remembered: str) -> str:
+    """The survey's language for this respondent: the session's when the subscriber chose one
+    (not the default), else what they used before (the respondent's, the subscriber's
+    remembered language), else the session's or the survey's default."""
+    if asked in survey.languages and asked != survey.default_language:
+        return asked
+    for language in remembered:
+        if language in survey.languages:
+            return language
+    return asked if asked in survey.languages else survey.default_language
+
+
+def _field(stored: Any, name: bytes) -> str:
+    if isinstance(stored, list):
+        stored = dict(zip(stored[::2], stored[1::2], strict=True))
+    return _text((stored or {}).get(name))
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else ""

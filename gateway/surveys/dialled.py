@@ -13,8 +13,9 @@ SCREEN = "survey"
 
 
 def dialled_menu(survey: Survey) -> Menu:
-    """The menu that serves ``survey``'s service codes. It speaks the survey's first language
-    (a menu of one language reads nothing about the subscriber before the survey does)."""
+    """The menu that serves ``survey``'s service codes. It has one language (a menu of one
+    language reads nothing about the subscriber before the survey does); the survey's first
+    read fetches the subscriber's language with the respondent (``hops.surveys``)."""
     menu = Menu(
         f"survey:{survey.id}", survey.version, survey.path, survey.service_codes,
         (survey.default_language,), SCREEN, {SCREEN: SurveyScreen(SCREEN, survey.id)},

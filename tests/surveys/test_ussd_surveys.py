@@ -223,3 +223,18 @@ async def test_dispositions_are_counted_in_metrics(
     page = await (await client.get("/metrics")).text()
     assert completed(page) == before + 1
     assert pseudo(B) not in page and B[1:] not in page
+
+
+async def test_a_dialled_survey_speaks_the_language_the_subscriber_chose(
+    make_gateway: GatewayFactory,
+) -> None:
+    """A subscriber who picked Kiswahili in the demo menu dials the NPS survey straight in and
+    is asked in Kiswahili, without another round trip (the read goes with the respondent's)."""
+    client = await make_gateway(menus_dir=MENUS)
+    for text in ("", "4", "4*2"):
+        await hop(client, text, "lang", "*384#", C)
+    _, body = await hop(client, "", "sw1", "*384*77#", C)
+    assert body.startswith("CON Utafiti wa Jumbe: maswali 3 mafupi")
+    assert body.endswith("1. Ndiyo\n2. Hapana")
+    _, body = await hop(client, "1", "sw1", "*384*77#", C)
+    assert body.startswith("CON Kuna uwezekano gani utapendekeza Jumbe")

@@ -14,7 +14,8 @@ goes on to ``next`` (without one, its closing text ends the session); an already
 survey, a quota rejection, a breakoff or a refusal end the session with their text.
 
 The screen shows what the last step decided, kept in the session variable ``_sv``: ``h`` the
-text, ``o`` the choices, ``end`` whether it closes the session.
+text, ``o`` the choices, ``end`` whether it closes the session, ``l`` the survey's language for
+this respondent (``hops.surveys.choose_language``).
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ class SurveyKind(ScreenKind[SurveyScreen]):
             session.page += 1  # a long question on several screens (channels.ussd.paginate)
             return engine.render(menu, session)
         session.effect = SurveyStep(screen.id, screen.survey, raw, shown.get("p"),
-                                    session.language)  # fmt: skip
+                                    shown.get("l") or session.language)  # fmt: skip
         return Reply("", False)  # not shown: the engine performs the effect and resumes
 
     def resume(
@@ -146,4 +147,5 @@ class SurveyKind(ScreenKind[SurveyScreen]):
             engine.route(menu, session, DONE)
             return
         session.vars[VAR] = {"s": screen.id, "p": value["progress"], "h": value["text"],
-                             "o": value["options"], "end": value["end"]}  # fmt: skip
+                             "o": value["options"], "end": value["end"],
+                             "l": value["language"]}  # fmt: skip
