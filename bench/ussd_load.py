@@ -55,6 +55,20 @@ class Client:
         self.writer: asyncio.StreamWriter | None = None
 
     async def post(self, body: bytes) -> tuple[int, str]:
+        """POST ``body`` on the kept-alive connection. A reused connection the server closed
+        while it was idle (aiohttp's keep-alive timeout) is reopened and the request sent once
+        more, as HTTP clients do; any other loss is a ``ConnectionError``."""
+        reused = self.writer is not None
+        try:
+            return await self._post(body)
+        except ConnectionError:
+            await self.close()
+            self.writer = None
+            if not reused:
+                raise
+            return await self._post(body)
+
+    async def _post(self, body: bytes) -> tuple[int, str]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
@@ -65,6 +79,8 @@ class Client:
         ).encode()
         self.writer.write(head + body)
         status_line = await self.reader.readline()
+        if not status_line:
+            raise ConnectionResetError("the server closed the connection")
         length = 0
         while (line := await self.reader.readline()) not in (b"\r\n", b""):
             name, _, value = line.decode().partition(":")
