@@ -156,6 +156,14 @@ def expire(progress: Progress) -> Turn:
     return _final(progress, "unresponsive")
 
 
+def undeliverable(progress: Progress) -> Turn:
+    """The invitation never reached the respondent (failed, rejected, dead): ``failed``."""
+    if progress.final:
+        return Turn(progress, "already", end=True)
+    progress.question = ""
+    return _final(progress, "failed")
+
+
 def _contacted(progress: Progress) -> str | None:
     return "contacted" if RANK[progress.disposition] < RANK["contacted"] else None
 

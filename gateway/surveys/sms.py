@@ -46,6 +46,10 @@ from gateway.surveys.store import SurveyStore, progress_of, recording
 
 log = logs.get_logger("gateway.surveys")
 CHANNEL = "sms"
+NOT_STARTED = frozenset({"registered", "queued", "contacted"})
+"""Dispositions before any answer: an undeliverable invitation makes them ``failed``."""
+UNDELIVERED = frozenset({"failed", "rejected", "dead", "refused"})
+"""Outbox statuses of an invitation that never reached the phone."""
 
 
 class KeyedLocks:
@@ -231,6 +235,8 @@ class SmsSurveys:
             metrics.count_survey(survey.id, CHANNEL, turn.disposition)
 
     # --- reminders and expiry --------------------------------------------------------------
+    # A respondent is looked at again at the reminder's time and at the expiry: an invitation
+    # that could not be delivered makes them ``failed`` then (no reminder is sent).
 
     def expiry(self, survey: Survey) -> float:
         return survey.channels.sms_expiry or self.settings.expiry_hours * 3600
@@ -274,6 +280,10 @@ class SmsSurveys:
             return
         language = stored.get("lang") or survey.default_language
         sent = float(stored.get("sent") or stored.get("last") or now)
+        if progress.disposition in NOT_STARTED and await self._undelivered(stored):
+            await self.record(survey, subscriber, engine.undeliverable(progress), language, now,
+                              open_action="clear")  # fmt: skip
+            return
         if progress.disposition == "queued":  # the invitation's time has come: it went out
             progress.disposition = "contacted"
             number = await self._number(stored)
@@ -310,6 +320,12 @@ class SmsSurveys:
                      reason=exc.reason)  # fmt: skip
         await self.record(survey, subscriber, Turn(progress, "question"), language, now,
                           extra={"rem": f"{now:.3f}"}, due=sent + self.expiry(survey))  # fmt: skip
+
+    async def _undelivered(self, stored: dict[str, str]) -> bool:
+        """Whether the invitation ended without reaching the phone (its delivery report said
+        failed or rejected, or it was dead-lettered or refused at send time)."""
+        record = await self._outbox.get(stored["inv"]) if stored.get("inv") else None
+        return record is not None and record.get("status", "") in UNDELIVERED
 
     async def _number(self, stored: dict[str, str]) -> str | None:
         """The respondent's number, from their invitation's outbox record (the only place a

@@ -4,6 +4,7 @@ SDK to the fake Africa's Talking; time moved by hand (``app[SURVEY_SMS].clock``)
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -310,3 +311,28 @@ async def test_two_quick_replies_are_applied_one_after_the_other(
         waiting = orjson.loads(stored["p"])["q"]
         answered = {field[2:] for field in stored if field.startswith("a:")}
         assert waiting not in answered, (stored["d"], waiting, answered)
+
+
+async def test_a_first_question_that_never_arrives_makes_the_respondent_failed(
+    make_gateway: GatewayFactory, fake_at: FakeServer, tmp_path: Path, redis_client: Any
+) -> None:
+    """SURVEY texted, but the network rejects the first question (its delivery report says
+    so): when the respondent is looked at again they are ``failed``, and no reminder goes to a
+    number that cannot get it."""
+    client, clock = await gateway(make_gateway, fake_at, now=time.time())  # the shipped nps
+    fake_at.fake.callback_url = str(client.make_url("/sms/africastalking/delivery"))
+    fake_at.fake.final_for[A] = ("Rejected", "InvalidPhoneNumber")
+    surveys, outbox = client.server.app[SURVEY_SMS], client.server.app[SMS].outbox
+    await inbound(client, "SURVEY", "kw-1")
+    first = respondent(redis_client, pseudo(A), "nps")["inv"]
+
+    async def rejected() -> bool:
+        return (await outbox.get(first) or {}).get("status") == "rejected"
+
+    await eventually(rejected)
+    clock.now = time.time() + 3 * 86400  # past the reminder and the expiry
+    assert await surveys.tick() == 1
+    assert respondent(redis_client, pseudo(A), "nps")["d"] == "failed"
+    assert await outbox.get(keyed_message_id(f"survey:nps:remind:{pseudo(A)}")) is None
+    report = await client.get("/v1/reports/surveys/nps", headers={"Authorization": "Bearer api"})
+    assert (await report.json())["dispositions"]["failed"] == 1
