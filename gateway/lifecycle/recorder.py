@@ -1,11 +1,12 @@
 """``ActivityRecorder``: the one hook every engine calls when a subscriber does something.
 
-``record(pseudonym, kind)`` is synchronous and never raises: it schedules at most one write per
-subscriber per day per process (an in-process set remembers who was recorded today), on the
-hop path's pipelined client, so that it is written together with whatever else that tick sends
-(a hop's session save). Sources today: USSD sessions (the hop pipeline, first hop) and inbound
-SMS; the survey and reward engines call ``app[ACTIVITY].record(pseudonym, "survey" |
-"redemption" | "purchase")`` the same way.
+``record(pseudonym, kind)`` is synchronous and never raises: it notes at most one write per
+subscriber per day per process (an in-process set remembers who was recorded today). Notes are
+written in batches, ``FLUSH_DELAY`` after the first one, by one background task: each
+subscriber's script pipelined together, then one ``ZADD`` per index shard for all of them — a
+busy gateway pays one task and a few commands per batch, not per subscriber. Sources: USSD
+sessions (the hop pipeline, first hop), inbound SMS, survey answers (``surveys.steps``), and
+points earned and redeemed (``Rewards.listeners``), as ``app[ACTIVITY].record(pseudonym, kind)``.
 
 Counts per stage come from sharded sorted sets (pseudonym → last active day; a second set for
 "last active while loyal"), so ``counts()`` is a handful of ``ZCOUNT``s, never a scan.
@@ -31,6 +32,8 @@ KINDS = ("ussd", "sms", "survey", "redemption", "purchase")
 """Activity the gateway sees (a kind outside this list is recorded as ``other``)."""
 _RECORD = lua.source("lifecycle_record")
 MAX_REMEMBERED = 200_000
+FLUSH_DELAY = 0.2
+"""Seconds between a first note and the batch that writes it (and every note since)."""
 
 
 class ActivityRecorder:
@@ -44,6 +47,8 @@ class ActivityRecorder:
         self._clock = clock
         self._today = -1
         self._seen: set[str] = set()
+        self._pending: dict[str, tuple[int, str]] = {}
+        """Noted, not yet written: pseudonym → (day, kind)."""
         self._background = Background("gateway.lifecycle", "lifecycle_record_failed")
 
     def record(self, pseudonym: str, kind: str) -> None:
@@ -54,28 +59,41 @@ class ActivityRecorder:
         if pseudonym in self._seen:
             return
         self._seen.add(pseudonym)
-        self._background.spawn(self._write(pseudonym, today, kind))
+        if not self._pending:
+            self._background.spawn(self._flush_soon())
+        self._pending[pseudonym] = (today, kind)
 
     async def record_now(self, pseudonym: str, kind: str) -> None:
         """``record`` and wait until it is written (tests, imports)."""
-        await self._write(pseudonym, epoch_day(self._clock()), kind)
+        await self._write({pseudonym: (epoch_day(self._clock()), kind)})
 
-    async def _write(self, pseudonym: str, today: int, kind: str) -> None:
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(FLUSH_DELAY)
+        batch, self._pending = self._pending, {}
+        await self._write(batch)
+
+    async def _write(self, batch: dict[str, tuple[int, str]]) -> None:
+        """Each subscriber's activity script, pipelined; then each index shard's members."""
         try:
-            weeks: Any = await self._client.run_script(
-                _RECORD, [keys.lifecycle(pseudonym)],
-                [today, epoch_week(today), keys.SUBSCRIBER_TTL],
-            )  # fmt: skip
-            shard = keys.lifecycle_shard(pseudonym)
-            writes = [self._client.execute(b"ZADD", keys.lifecycle_last(shard), today, pseudonym)]
-            if int(weeks) >= self.thresholds.loyal_weeks:
-                writes.append(
-                    self._client.execute(b"ZADD", keys.lifecycle_loyal(shard), today, pseudonym)
-                )
-            await asyncio.gather(*writes)
+            replies = await asyncio.gather(*(
+                self._client.run_script(_RECORD, [keys.lifecycle(pseudonym)],
+                                        [day, epoch_week(day), keys.SUBSCRIBER_TTL])
+                for pseudonym, (day, _kind) in batch.items()
+            ))  # fmt: skip
+            last: dict[str, list[Any]] = {}
+            loyal: dict[str, list[Any]] = {}
+            for (pseudonym, (day, _kind)), weeks in zip(batch.items(), replies, strict=True):
+                shard = keys.lifecycle_shard(pseudonym)
+                last.setdefault(keys.lifecycle_last(shard), []).extend((day, pseudonym))
+                if int(weeks) >= self.thresholds.loyal_weeks:
+                    loyal.setdefault(keys.lifecycle_loyal(shard), []).extend((day, pseudonym))
+            await asyncio.gather(*(
+                self._client.execute(b"ZADD", index, *members)
+                for index, members in (*last.items(), *loyal.items())
+            ))  # fmt: skip
         except StoreError as exc:
-            self._seen.discard(pseudonym)  # try again at the next activity
-            log.warning("lifecycle_record_failed", subscriber=pseudonym, kind=kind, error=str(exc))
+            self._seen.difference_update(batch)  # try again at their next activity
+            log.warning("lifecycle_record_failed", subscribers=len(batch), error=str(exc))
 
     async def counts(self) -> dict[str, int]:
         """Subscribers per stage now (``new`` is not counted: they are not stored)."""
@@ -110,5 +128,8 @@ class ActivityRecorder:
         return counts
 
     async def close(self) -> None:
-        """Wait for writes in flight (shutdown)."""
+        """Write what is noted and wait for writes in flight (shutdown)."""
         await self._background.close()
+        if self._pending:
+            batch, self._pending = self._pending, {}
+            await self._write(batch)
