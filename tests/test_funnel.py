@@ -14,8 +14,12 @@ from typing import Any
 
 import orjson
 from aiohttp.test_utils import TestClient
-from conftest import GatewayFactory, eventually, journey
+from conftest import ON_CLUSTER, GatewayFactory, eventually, journey
 from processes import jumbe_async
+
+from gateway.funnel.counts import FunnelCounts
+from gateway.store import keys
+from gateway.store.connection import connect
 
 TOKEN = "funnel-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -168,3 +172,62 @@ async def test_jumbe_report_funnel_prints_and_draws(
     assert "<title>rate: 2 (100%)</title>" in html
     for network in ("http", "<script", "src=", "href="):
         assert network not in html.lower()
+
+
+async def test_a_counter_redis_refuses_does_not_make_the_others_count_twice(
+    redis_client: Any, redis_url: str
+) -> None:
+    """One menu's counters cannot be written (here: its key holds another type, as a Cluster
+    master down or out of memory would refuse them): its counts wait for the next flush, and
+    every other menu's counts are added exactly once however often that flush is retried."""
+    hour = 490_000
+    counts = FunnelCounts(clock=lambda: hour * 3600.0)
+    counts.hop("good", "new", "", "main", False)
+    counts.hop("bad", "new", "", "main", False)
+    redis_client.set(keys.funnel_hops("bad", hour // 24), "not a hash")
+    client = connect(redis_url, cluster=ON_CLUSTER, socket_timeout=5.0)
+    try:
+        for _ in range(3):
+            assert await counts.flush(client) is False
+    finally:
+        await client.aclose()
+    stored = redis_client.hgetall(keys.funnel_hops("good", hour // 24))
+    at = hour % 24
+    assert stored == {f"{at}|n|".encode(): b"1", f"{at}|r|main".encode(): b"1"}
+
+
+async def test_turning_the_pages_of_a_re_prompt_is_not_another_invalid_answer(
+    make_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    """A wrong answer re-prompts with a long `invalid` text over several pages: the subscriber
+    reading its second page (98) is not counted as a second invalid answer."""
+    content = tmp_path / "content"
+    content.mkdir()
+    long = " ".join(["Please answer with a whole number of cattle between 1 and 5."] * 5)
+    (content / "herd.yaml").write_text(f"""\
+id: herd
+service_codes: ["*600#"]
+start: count
+screens:
+  count:
+    input:
+      text: "How many cattle?"
+      validate: {{integer: {{min: 1, max: 5}}}}
+      invalid: "{long}"
+      save: n
+      next: done
+  done:
+    end: "Thanks"
+""")
+    client = await make_gateway(api_token=TOKEN, sms_worker=False, menus_dir=content)
+    bodies = await journey(client, ["9", "98"], session_id="p1", service_code="*600#")
+    assert bodies[1].startswith("CON Please answer") and bodies[2].startswith("CON ")
+    assert bodies[2] != bodies[1]  # the re-prompt's second page
+
+    async def counted() -> bool:
+        report = await _report(client, "herd")
+        return bool(report["sessions"] == 1 and _screens(report)["count"]["invalid"] >= 1)
+
+    await eventually(counted)
+    await asyncio.sleep(1.2)  # one more flush: nothing else may arrive
+    assert _screens(await _report(client, "herd"))["count"]["invalid"] == 1

@@ -61,20 +61,30 @@ class FunnelCounts:
             return True
         taken, self._pending = self._pending, Counter()
         pipe = client.pipeline(transaction=False)
+        items = list(taken.items())
         expiring: set[str] = set()
-        for (menu_id, hour, field), count in taken.items():
+        for (menu_id, hour, field), count in items:
             key = keys.funnel_hops(menu_id, hour // 24)
             pipe.hincrby(key, f"{hour % 24}|{field}", count)
             expiring.add(key)
         for key in expiring:
             pipe.expire(key, ttl)
         try:
-            await pipe.execute()
-        except StoreError as exc:
+            replies = await pipe.execute(raise_on_error=False)
+        except StoreError as exc:  # nothing came back: keep every count for the next flush
             self._pending.update(taken)
             log.warning("funnel_counts_not_stored", error=str(exc), pending=len(self._pending))
             return False
-        return True
+        # Commands that failed (a Cluster master down, an out-of-memory Redis) keep their
+        # counts; those that succeeded are not sent again.
+        failed = [item for item, reply in zip(items, replies, strict=False)
+                  if isinstance(reply, Exception)]  # fmt: skip
+        for label, count in failed:
+            self._pending[label] += count
+        if failed:
+            first = next(reply for reply in replies if isinstance(reply, Exception))
+            log.warning("funnel_counts_not_stored", error=str(first), pending=len(failed))
+        return not failed
 
     async def run(
         self, client: StoreClient, stop: asyncio.Event, ttl: int = keys.FUNNEL_TTL

@@ -10,12 +10,15 @@ usually does so sooner), else as ended by the subscriber.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from gateway.channels.base import UssdSessionEnd
 from gateway.hops.result import SessionView
 
 TIMEOUT, USER, ERROR = "timeout", "user", "error"
+_TIMEOUT = re.compile(r"\btime[ds]?[ -]?out\b", re.IGNORECASE)
+"""An aggregator's error text that says the session timed out ("timeout", "timed out")."""
 DROPS = (TIMEOUT, USER, ERROR)
 DEFAULT_IDLE_TIMEOUT = 25.0
 
@@ -37,7 +40,7 @@ def drop(end: UssdSessionEnd, seen: SessionView | None, now: float,
         return None
     if seen.reply.end or end.status == "success":
         return None
-    said_timeout = "time" in end.error_message.lower()
+    said_timeout = _TIMEOUT.search(end.error_message) is not None
     if end.ended_by:
         reason = end.ended_by
     elif end.status == "failed":

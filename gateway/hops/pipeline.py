@@ -264,6 +264,7 @@ class HopPipeline:
         writes_sent: list[SubscriberWrites] = []
         for _ in range(MAX_ATTEMPTS):
             session = SessionState.decode(raw) if raw is not None else None
+            paging_invalid = session is not None and session.invalid and session.page != 0
             result, changed = await self._compute(hop, session, start)
             result.round_trips = round_trips + hop.trips[0]
             if changed is None:
@@ -282,8 +283,10 @@ class HopPipeline:
             if saved == SAVED:
                 self._cache.put(key, value)
                 self._perform_later(hop, changed)
+                # A refused answer re-prompts on page 0; turning the re-prompt's pages is not one.
+                refused = changed.invalid and changed.page == 0 and not paging_invalid
                 self.funnel.hop(result.menu_id, result.outcome, result.state_before,
-                                result.state_after, changed.invalid)  # fmt: skip
+                                result.state_after, refused)  # fmt: skip
                 return result
             if writes is not None:
                 writes_sent.append(writes)
