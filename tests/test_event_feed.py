@@ -19,6 +19,7 @@ from conftest import GatewayFactory, eventually, hop
 from gateway.appkeys import PSEUDONYM as PSEUDONYM_KEY
 from gateway.config import from_env
 from gateway.errors import ConfigError
+from gateway.feed.events import stable_event_id
 from gateway.store import keys
 
 TOKEN = "feed-test-token"
@@ -122,6 +123,9 @@ async def test_events_arrive_signed_in_order_per_subscriber(
     assert alice[0]["data"]["granted"] is True and alice[2]["data"]["granted"] is False
     assert alice[2]["data"]["source"] == "keyword:STOP"
     assert alice[1]["data"] == {"survey": "nps", "channel": "ussd"}
+    # A completion has one id whoever publishes it, however often (the CRM dedupes on it).
+    pseudonym = client.server.app[PSEUDONYM_KEY](ALICE)
+    assert alice[1]["id"] == stable_event_id("survey.completed", "nps", pseudonym)
     assert len({e["id"] for e in crm.accepted}) == len(crm.accepted)
     assert set(crm.refused) <= {e["id"] for e in crm.accepted}  # retried with the same id
     assert crm.bad_signatures == 0
@@ -143,7 +147,9 @@ async def test_events_wait_out_a_restart(
 
     await eventually(tried)
     await first.close()
-    assert redis_client.llen(keys.feed_pending(first.server.app[PSEUDONYM_KEY](ALICE))) == 3
+    pending = keys.feed_pending(first.server.app[PSEUDONYM_KEY](ALICE))
+    assert redis_client.llen(pending) == 3
+    assert 29 * 86400 < redis_client.ttl(pending) <= 30 * 86400  # JUMBE_RETENTION_EVENTS_DAYS
     crm.failing = 0
     second = await _gateway(make_gateway, crm)
 

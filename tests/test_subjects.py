@@ -185,7 +185,7 @@ async def test_export_lists_and_erase_removes_a_subscriber_everywhere(
     assert again.status == 200 and sum((await again.json())["removed"].values()) == 0
     audit = redis_client.xrange(keys.audit())
     actions = [(f[b"action"], f[b"subscriber"], f[b"requested_by"]) for _, f in audit]
-    assert actions[:2] == [(b"export", alice.encode(), b""),
+    assert actions[:2] == [(b"export", alice.encode(), b"JUMBE_API_TOKEN"),
                            (b"erase", alice.encode(), b"JUMBE_API_TOKEN")]  # fmt: skip
     assert ALICE.lstrip("+").encode() not in repr(audit).encode()
 

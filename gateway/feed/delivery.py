@@ -61,6 +61,8 @@ class FeedDelivery:
         for _ in range(MAX_PER_JOB):
             head: Any = await self._redis.lindex(pending, 0)
             if head is None:
+                if job.attempt == 0:  # its event may be a moment from being kept: look again
+                    return Retry("no event yet", delay=1.0)
                 return Done()
             failure = await self._post(head)
             event = orjson.loads(head)

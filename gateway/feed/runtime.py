@@ -29,7 +29,7 @@ minutes, so a CRM that is down for days still gets every event when it is back).
 def feed_for(settings: Settings, client: StoreClient) -> EventFeed:
     """The feed engines publish to: off (publishing keeps nothing) without a feed URL."""
     queue = JobQueue(client, QUEUE, QUEUE_SHARDS) if settings.feed.url else None
-    return EventFeed(client, queue)
+    return EventFeed(client, queue, keep=settings.retention.events_seconds)
 
 
 def setup_feed(app: web.Application) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from gateway import logs, metrics
 from gateway.errors import StoreError
-from gateway.feed.events import EventFeed
+from gateway.feed.events import EventFeed, stable_event_id
 from gateway.hops.effects import HopContext
 from gateway.incentives import IncentiveSink
 from gateway.menu.effects import EffectResult
@@ -95,8 +95,10 @@ class SurveySteps:
                                       reserve=reserve, grant=grant,
                                       activity=self.activity)  # fmt: skip
         if turn.completed and self.feed is not None:
-            await self.feed.publish_quietly("survey.completed", pseudonym, hop.msisdn,
-                                            {"survey": survey.id, "channel": "ussd"})  # fmt: skip
+            await self.feed.publish_quietly(
+                "survey.completed", pseudonym, hop.msisdn, {"survey": survey.id, "channel": "ussd"},
+                stable_event_id("survey.completed", survey.id, pseudonym),
+            )  # fmt: skip
         rides = recording(survey.id, pseudonym, turn, channel="ussd", language=step.language,
                           now=self._clock())  # fmt: skip
         if turn.disposition:

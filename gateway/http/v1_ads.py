@@ -40,6 +40,7 @@ from gateway.appkeys import (
 )
 from gateway.background import Background
 from gateway.errors import ApiError, SendRefused, StoreError
+from gateway.feed.events import stable_event_id
 from gateway.hops.ad_fill import ad_fill_handler
 from gateway.http.api import (
     ApiRoute,
@@ -259,7 +260,7 @@ async def conversion(request: web.Request, call: Call) -> web.Response:
     if result.counted and not result.duplicate:
         await request.app[FEED].publish_quietly("ad.conversion", subscriber, number, {
             "campaign": cid, "event": event, "id": conversion_id,
-        })  # fmt: skip
+        }, stable_event_id("ad.conversion", cid, conversion_id))  # fmt: skip
     return json_response(answer)
 
 

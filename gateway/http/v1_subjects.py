@@ -23,7 +23,8 @@ def _subject(request: web.Request) -> Subject:
 async def export(request: web.Request, call: Call) -> web.Response:
     """One JSON document: the number, its pseudonym, and a section per engine."""
     subject = _subject(request)
-    document = await requests.export(request.app[REDIS], HOLDERS, subject)
+    assert call.token is not None  # views run only after the guard authorized the call
+    document = await requests.export(request.app[REDIS], HOLDERS, subject, call.token.name)
     call.log.update(subscriber=subject.pseudonym)
     return json_response(document)
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from gateway import logs, metrics
 from gateway.config import RewardsSettings
 from gateway.errors import RedeemRefused, StoreError
-from gateway.feed.events import EventFeed
+from gateway.feed.events import EventFeed, stable_event_id
 from gateway.jobs.queue import JobQueue
 from gateway.privacy import Pseudonymizer
 from gateway.rewards.amounts import amount_problem, currency_of
@@ -238,15 +238,19 @@ class Rewards:
         if state not in ("SUCCESS", "REVERSED"):
             return state
         record = await self.ledger.redemption(subscriber, redemption) or {}
+        if state == "REVERSED" and record.get("budget"):
+            await self._budget("release", redemption, record.get("currency", ""),
+                               float(record.get("value") or 0), record.get("day", ""))  # fmt: skip
+        if record.get("erased"):  # the subscriber asked to be forgotten while it was in flight
+            await self.redis.hdel(keys.rewards_redemption(subscriber, redemption), "phone")
+            log.info("rewards_settled_after_erasure", subscriber=subscriber, redemption=redemption)
+            return state
         if self.feed is not None:
             await self.feed.publish_quietly("redemption.settled", subscriber,
                                             record.get("phone", ""), {
                 "redemption": redemption, "item": record.get("item", ""), "state": state,
                 "reason": str(fields.get("reason", "")),
-            })  # fmt: skip
-        if state == "REVERSED" and record.get("budget"):
-            await self._budget("release", redemption, record.get("currency", ""),
-                               float(record.get("value") or 0), record.get("day", ""))  # fmt: skip
+            }, stable_event_id("redemption.settled", redemption, state))  # fmt: skip
         if self.notify is not None and record:
             await self.notify(record, "success" if state == "SUCCESS" else "failed")
         return state

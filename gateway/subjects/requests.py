@@ -17,7 +17,9 @@ from gateway.subjects.base import Holder, Subject
 AUDIT_MAXLEN = 1_000_000
 
 
-async def export(client: StoreClient, holders: list[Holder], subject: Subject) -> dict[str, Any]:
+async def export(
+    client: StoreClient, holders: list[Holder], subject: Subject, requested_by: str
+) -> dict[str, Any]:
     """``{"msisdn", "subscriber", "exported_at", "<engine>": …}`` for every holder."""
     document: dict[str, Any] = {
         "msisdn": subject.msisdn,
@@ -26,7 +28,7 @@ async def export(client: StoreClient, holders: list[Holder], subject: Subject) -
     }
     for holder in holders:
         document[holder.name] = await holder.export(client, subject)
-    await _audit(client, "export", subject, "", {})
+    await _audit(client, "export", subject, requested_by, {})
     return document
 
 

@@ -2,9 +2,10 @@
 
 Ledger entries (and their derived snapshot) are never removed (domain C6: they keep only the
 pseudonym, so points are never created or spent twice). An erasure removes what is not ledger:
-the raw number kept on settled redemptions to send airtime to (a redemption still in flight
-keeps it until AT has answered: removing it could make a retry impossible), the per-number
-guards, and early status callbacks.
+the raw number kept on settled redemptions to send airtime to, the per-number guards, and early
+status callbacks. A redemption still in flight keeps the number until AT has answered (removing
+it could make a retry impossible) but is marked ``erased``: when it settles, the number is
+removed and no receipt SMS or feed event goes out.
 """
 
 from __future__ import annotations
@@ -49,8 +50,10 @@ class RewardsHolder:
     async def erase(self, client: StoreClient, subject: Subject) -> int:
         removed = 0
         for redemption, record in (await self._redemptions(client, subject)).items():
-            if record.get("state") not in _IN_FLIGHT and "phone" in record:
-                key = keys.rewards_redemption(subject.pseudonym, redemption)
+            key = keys.rewards_redemption(subject.pseudonym, redemption)
+            if record.get("state") in _IN_FLIGHT:  # settled later: no receipt, no event, no number
+                await client.hset(key, "erased", "1")
+            elif "phone" in record:
                 removed += int(await client.hdel(key, "phone"))
         for key in (keys.rewards_guards(subject.pseudonym), keys.rewards_early(subject.pseudonym)):
             removed += int(await client.delete(key))

@@ -31,7 +31,7 @@ from gateway import logs, metrics
 from gateway.config import SurveySettings
 from gateway.consent.ledger import ConsentLedger
 from gateway.errors import SendRefused
-from gateway.feed.events import EventFeed
+from gateway.feed.events import EventFeed, stable_event_id
 from gateway.incentives import IncentiveSink
 from gateway.privacy import Pseudonymizer
 from gateway.sms import quiet
@@ -195,8 +195,10 @@ class SmsSurveys:
                           open_action="clear" if turn.end else "",
                           extra={"in": event, "sent": f"{now:.3f}"}, due=due)  # fmt: skip
         if turn.completed and self.feed is not None:
-            await self.feed.publish_quietly("survey.completed", subscriber, msisdn,
-                                            {"survey": survey.id, "channel": "sms"})  # fmt: skip
+            await self.feed.publish_quietly(
+                "survey.completed", subscriber, msisdn, {"survey": survey.id, "channel": "sms"},
+                stable_event_id("survey.completed", survey.id, subscriber),
+            )  # fmt: skip
         return True
 
     async def answer_step(
