@@ -10,7 +10,7 @@ import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import redis
 from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.config import Settings
+from gateway.devtools.fake_at import FakeAT
 from gateway.http.app import create_app
 from gateway.store.connection import connect, detect_cluster
 from gateway.store.embedded import EmbeddedRedis, redis_server_binary
@@ -219,3 +220,33 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0)
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {within}s")
         await asyncio.sleep(0.02)
+
+
+@dataclass
+class FakeServer:
+    """The fake Africa's Talking serving on loopback (``url``: where the SDK is pointed)."""
+
+    fake: FakeAT
+    url: str
+
+
+@pytest.fixture(name="fake_at")
+async def fake_at_fixture() -> AsyncIterator[FakeServer]:
+    """A fake Africa's Talking on 127.0.0.1; the SDK is pointed at ``url``."""
+    fake = FakeAT()
+    server = TestServer(fake.app(), host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield FakeServer(fake, str(server.make_url("")).rstrip("/"))
+    finally:
+        await server.close()
+
+
+class Clock:
+    """An injectable clock: ``clock()`` is the time, ``clock.now = …`` moves it."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

@@ -13,36 +13,16 @@ from typing import Any
 import pytest
 import redis
 import redis.asyncio
-from aiohttp.test_utils import TestServer
-from conftest import ON_CLUSTER, eventually
+from conftest import ON_CLUSTER, Clock, FakeServer, eventually, fake_at_fixture
 
 from gateway.channels.africastalking.sms import AtSms
 from gateway.consent.ledger import ConsentLedger
-from gateway.devtools.fake_at import FakeAT
 from gateway.privacy import Pseudonymizer
 from gateway.sms.outbox import Outbox
 from gateway.sms.worker import Worker, WorkerConfig
 from gateway.store.connection import connect
 
 KEY = b"test-pseudonym-key"
-
-
-@dataclass
-class FakeServer:
-    fake: FakeAT
-    url: str
-
-
-@pytest.fixture(name="fake_at")
-async def fake_at_fixture() -> AsyncIterator[FakeServer]:
-    """A fake Africa's Talking on 127.0.0.1; the SDK is pointed at ``url``."""
-    fake = FakeAT()
-    server = TestServer(fake.app(), host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield FakeServer(fake, str(server.make_url("")).rstrip("/"))
-    finally:
-        await server.close()
 
 
 @pytest.fixture(name="aredis")
@@ -53,16 +33,6 @@ async def aredis_fixture(redis_client: redis.Redis, redis_url: str) -> AsyncIter
         yield client
     finally:
         await client.aclose()
-
-
-class Clock:
-    """An injectable clock: ``clock()`` is the time, ``clock.now = …`` moves it."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass
@@ -92,4 +62,4 @@ def sms_fixture(aredis: Any, fake_at: FakeServer) -> Iterator[Sms]:
         worker.close()
 
 
-__all__ = ["eventually"]
+__all__ = ["Clock", "FakeServer", "eventually", "fake_at_fixture"]

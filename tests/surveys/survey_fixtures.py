@@ -3,15 +3,10 @@ modules: a second ``conftest.py`` would shadow the shared one)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-from aiohttp.test_utils import TestServer
-
-from gateway.devtools.fake_at import FakeAT
+from conftest import Clock, FakeServer, fake_at_fixture
 
 MENU = """\
 id: shop
@@ -77,29 +72,4 @@ def respondent(redis_client: Any, pseudonym: str, survey_id: str) -> dict[str, s
     return {k.decode(): v.decode() for k, v in raw.items()}
 
 
-@dataclass
-class FakeServer:
-    fake: FakeAT
-    url: str
-
-
-@pytest.fixture(name="fake_at")
-async def fake_at_fixture() -> AsyncIterator[FakeServer]:
-    """A fake Africa's Talking on 127.0.0.1; the SDK is pointed at ``url``."""
-    fake = FakeAT()
-    server = TestServer(fake.app(), host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield FakeServer(fake, str(server.make_url("")).rstrip("/"))
-    finally:
-        await server.close()
-
-
-class Clock:
-    """An injectable clock: ``clock()`` is the time, ``clock.now = …`` moves it."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+__all__ = ["Clock", "FakeServer", "content", "fake_at_fixture", "respondent"]
