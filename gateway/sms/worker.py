@@ -173,7 +173,7 @@ class Worker(StreamConsumer[tuple[str, str]]):
         now = f"{self._clock():.3f}"
         hour = report_hour(now)
         for _ in range(2):
-            code, needed = await self._scripts.record_sent(
+            code, needed, *applied = await self._scripts.record_sent(
                 keys=[keys.sms_message(message_id),
                       keys.sms_provider_id(accepted.provider_message_id),
                       keys.sms_dlr_stash(accepted.provider_message_id), keys.sms_queue(),
@@ -182,6 +182,8 @@ class Worker(StreamConsumer[tuple[str, str]]):
                       keys.SMS_GROUP, self.config.record_ttl, now, hour, keys.SMS_STATS_TTL],
             )  # fmt: skip
             if int(code) != NEEDS_HOUR:
+                if applied and applied[0]:  # a delivery report that beat the send here
+                    metrics.count_sms(applied[0].decode())
                 return
             hour = int(needed)
 
