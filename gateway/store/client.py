@@ -84,6 +84,11 @@ class ClusterStore(RedisCluster):
             raise
         except (redis.RedisError, OSError) as exc:
             raise translate(exc) from exc
+        except AttributeError as exc:
+            # redis-py 7's cluster client can lose a node connection's writer while another
+            # command is connecting it ('NoneType' object has no attribute 'writelines'): a
+            # connection failure for the caller (503, retried), not a crash (500).
+            raise translate(exc) from exc
 
     def pipeline(
         self, transaction: Any | None = None, shard_hint: Any | None = None
