@@ -385,9 +385,10 @@ class HopPipeline:
         engine = hop.engine
         if session.offer is not None:
             step, result.outcome = self.resumer.answer_offer(menu, session, engine, answer.strip())
-            reply = await self._settle(hop, menu, session, step)
+            reply = step.reply or await self._settle(hop, menu, session, step)
         else:
-            reply = await self._settle(hop, menu, session, engine.answer(menu, session, answer))
+            step = engine.answer(menu, session, answer)
+            reply = step.reply or await self._settle(hop, menu, session, step)
             result.outcome = "end" if reply.end else "continue"
         session.transcript = (
             request.text if request.cumulative else _append(session.transcript, request.text)
@@ -400,7 +401,8 @@ class HopPipeline:
         return result, session
 
     async def _settle(self, hop: _Hop, menu: Menu, session: SessionState, step: Step) -> Reply:
-        """Perform the effects a step waits for (a webhook, …) until it has a reply."""
+        """Perform the effects a step waits for (a webhook, …) until it has a reply (callers
+        skip it, and its coroutine, when the step has its reply already)."""
         for _ in range(MAX_EFFECTS):
             if step.reply is not None:
                 return step.reply
@@ -463,11 +465,13 @@ class HopPipeline:
             step, outcome = self.resumer.offer_or_resume(menu, session, engine, point)
             reply = await self._settle(hop, menu, session, step)
         else:
-            reply = await self._settle(hop, menu, session, engine.begin(menu, session))
+            step = engine.begin(menu, session)
+            reply = step.reply or await self._settle(hop, menu, session, step)
             for token in inputs:  # dialled shortcut digits (*384*123*2#), as if typed
                 if reply.end:
                     break
-                reply = await self._settle(hop, menu, session, engine.answer(menu, session, token))
+                step = engine.answer(menu, session, token)
+                reply = step.reply or await self._settle(hop, menu, session, step)
         session.transcript = request.text if request.cumulative else ""
         session.hop_id = request.hop_id
         self._finish(session, reply)
