@@ -2,9 +2,9 @@
 
 Round trips on the common path (the hop path's pipelined client, ``store.pipelined``):
 
-1. one script on the subscriber's slot reads consent, today's/this week's/lifetime ad counts,
-   tags (segments), lifecycle and language (``ad_view.lua``); in ``opt_out`` mode the data
-   guard's marker is read in the same tick;
+1. one script on the subscriber's slot reads consent, the ads shown (today's, this week's and
+   lifetime counts, one hash), tags (segments), lifecycle and language (``ad_view.lua``); in
+   ``opt_out`` mode the data guard's marker is read in the same tick;
 2. the chosen campaign is reserved by two scripts sent together: caps (and consent again, so a
    STOP that lands in between still wins) on the subscriber's slot, goal/pacing/budget and the
    report counters on the campaign's slot. If one refuses, the other is released (in the
@@ -130,10 +130,8 @@ class AdServer:
         self, pseudonym: str, calendar: Calendar, now: float
     ) -> tuple[SubscriberView, bool]:
         read = self._client.run_script(_VIEW, [
-            keys.consent(pseudonym), keys.ad_day(pseudonym, calendar.day),
-            keys.ad_week(pseudonym, calendar.week), keys.ad_lifetime(pseudonym),
-            keys.subscriber_tags(pseudonym), keys.lifecycle(pseudonym),
-            keys.subscriber(pseudonym),
+            keys.consent(pseudonym), keys.ad_shown(pseudonym), keys.subscriber_tags(pseudonym),
+            keys.lifecycle(pseudonym), keys.subscriber(pseudonym),
         ], [])  # fmt: skip
         if self._mode == "opt_out":
             guard = asyncio.ensure_future(
@@ -146,12 +144,15 @@ class AdServer:
             lost = meta[0] is None or bool(meta[1])
         else:
             raw, lost = await read, False
-        consent, day, week, life, tags, lifecycle, lang = raw
+        consent, shown, tags, lifecycle, lang = raw
         state = consent.split(b"|", 1)[0].decode() if consent else "unknown"
+        if not (shown or tags or lifecycle or lang):  # most checks: nothing known but consent
+            return _UNSEEN[state] if state in _UNSEEN else SubscriberView(consent=state), lost
+        day, week, life = _shown(shown, calendar)
         activity = Activity.parse(_flat(lifecycle, str))
         view = SubscriberView(
-            consent=state, day=_flat(day, int), week=_flat(week, int),
-            lifetime=_flat(life, int), tags=frozenset(t.decode() for t in tags),
+            consent=state, day=day, week=week, lifetime=life,
+            tags=frozenset(t.decode() for t in tags),
             stage=stage(activity, now, self._thresholds), language=lang.decode() or None,
         )  # fmt: skip
         return view, lost
@@ -166,12 +167,9 @@ class AdServer:
         hour = int(now // 3600)
         hours_left = max(1, math.ceil((campaign.end - now) / 3600))
         caps = campaign.caps
-        subscriber = self._client.run_script(_RESERVE_SUB, [
-            keys.consent(p), keys.ad_day(p, calendar.day), keys.ad_week(p, calendar.week),
-            keys.ad_lifetime(p), keys.ad_impressions(p),
-        ], [
+        subscriber = self._client.run_script(_RESERVE_SUB, [keys.consent(p), keys.ad_shown(p)], [
             self._mode, campaign.id, caps.per_day, caps.per_week, caps.lifetime, self._per_day,
-            keys.AD_DAY_TTL, keys.AD_WEEK_TTL, keys.AD_LIFETIME_TTL, stored,
+            calendar.day, calendar.week, stored, keys.AD_LIFETIME_TTL,
         ])  # fmt: skip
         pacing = self._client.run_script(_RESERVE_CAMPAIGN, [
             keys.ad_campaign(campaign.id), keys.ad_stats(campaign.id, campaign_day),
@@ -197,13 +195,12 @@ class AdServer:
         self._background.spawn(self._release(placement, True, True))
 
     async def _release(self, placement: Placement, subscriber: bool, campaign: bool) -> None:
-        p, c = placement.check.pseudonym, placement.campaign
+        p, c, calendar = placement.check.pseudonym, placement.campaign, placement.calendar
         calls = []
         if subscriber:
-            calls.append(self._client.run_script(_RELEASE_SUB, [
-                keys.ad_day(p, placement.calendar.day), keys.ad_week(p, placement.calendar.week),
-                keys.ad_lifetime(p), keys.ad_impressions(p),
-            ], [c.id, placement.stored]))  # fmt: skip
+            calls.append(self._client.run_script(_RELEASE_SUB, [keys.ad_shown(p)], [
+                c.id, placement.stored, calendar.day, calendar.week,
+            ]))  # fmt: skip
         if campaign:
             calls.append(self._client.run_script(_RELEASE_CAMPAIGN, [
                 keys.ad_campaign(c.id), keys.ad_stats(c.id, placement.campaign_day),
@@ -223,6 +220,32 @@ class AdServer:
 
 def _flat(raw: list[bytes], cast: Callable[[str], Any]) -> dict[str, Any]:
     return {raw[i].decode(): cast(raw[i + 1].decode()) for i in range(0, len(raw), 2)}
+
+
+_UNSEEN = {state: SubscriberView(consent=state) for state in ("granted", "revoked", "unknown")}
+"""The view of a subscriber Redis knows nothing about but consent (shared: views are frozen)."""
+
+
+def _shown(
+    raw: list[bytes], calendar: Calendar
+) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """Today's, this week's and lifetime ad counts from the ads-shown hash (a past day's or
+    week's fields count for nothing)."""
+    fields = {raw[i]: raw[i + 1] for i in range(0, len(raw), 2)}
+    today = fields.get(b"d") == calendar.day.encode()
+    this_week = fields.get(b"w") == calendar.week.encode()
+    day: dict[str, int] = {}
+    week: dict[str, int] = {}
+    life: dict[str, int] = {}
+    for name, value in fields.items():
+        kind = name[:2]
+        if kind == b"l:":
+            life[name[2:].decode()] = int(value)
+        elif kind == b"d:" and today:
+            day[name[2:].decode()] = int(value)
+        elif kind == b"w:" and this_week:
+            week[name[2:].decode()] = int(value)
+    return day, week, life
 
 
 async def decide_within(
