@@ -10,6 +10,13 @@ Round trips on the common path (the hop path's pipelined client, ``store.pipelin
    report counters on the campaign's slot. If one refuses, the other is released (in the
    background) and the next candidate is tried, at most ``MAX_TRIES`` in all.
 
+In ``opt_out`` mode, when the ranking does not depend on what the view says beyond caps (no
+candidate looked at targets segments or lifecycle, or needs the remembered language), step 1
+is skipped: the first offer is reserved at once, with the data guard's marker, in one round
+trip. The subscriber's script still checks consent first and every cap; if consent refuses,
+the campaign's side is given back and there is no ad; if a cap refuses (or data loss is not
+acknowledged), the campaign's side is given back and the full path above decides.
+
 So 100 concurrent checks never exceed a cap (each reservation is one atomic script) and a
 budget overshoots by nothing: the script refuses the impression that would cross it.
 """
@@ -52,6 +59,10 @@ _RESERVE_SUB = lua.source("ad_reserve_subscriber")
 _RELEASE_SUB = lua.source("ad_release_subscriber")
 _RESERVE_CAMPAIGN = lua.source("ad_reserve_campaign")
 _RELEASE_CAMPAIGN = lua.source("ad_release_campaign")
+
+
+_RESERVED = (b"ok", b"open")
+"""The subscriber's side reserved: consent granted, or none recorded in ``opt_out`` mode."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,17 +117,65 @@ class AdServer:
         """The text to show and the reserved ad, or the balance text and why there is none."""
         now = self._clock()
         calendar = Calendar.at(now, check.zone)
+        pool = self._campaigns.index.for_network(check.network)
+        if self._mode == "opt_out":  # most subscribers may see ads: try the first offer at once
+            ranking = rank(pool, check, _UNSEEN["unknown"], now, limits, 0, self._rng)
+            if ranking.offers and not ranking.personal:
+                decision = await self._at_once(ranking.offers, check, calendar, now)
+                if decision is not None:
+                    return decision
         view, lost = await self._view(check.pseudonym, calendar, now)
         if not consent_allows(view.consent, self._mode) or (view.consent == "unknown" and lost):
             return Decision(check.text, None, "no_consent")
-        ranking = rank(
-            self._campaigns.index.for_network(check.network), check, view, now, limits,
-            self._per_day, self._rng,
-        )  # fmt: skip
+        ranking = rank(pool, check, view, now, limits, self._per_day, self._rng)
         if not ranking.offers:
             return Decision(check.text, None, ranking.reason)
-        reason = "refused"
-        for offer in ranking.offers[:MAX_TRIES]:
+        return await self._first_reserved(ranking.offers[:MAX_TRIES], check, calendar, now)
+
+    async def _at_once(
+        self, offers: list[Offer], check: BalanceCheck, calendar: Calendar, now: float
+    ) -> Decision | None:
+        """Reserve the first offer in the round trip that would have read the view (one round
+        trip instead of two), or ``None`` when only the view can tell (a cap of the
+        subscriber's refused it). Valid because the ranking did not depend on the view beyond
+        caps, which the reservation checks itself, after consent."""
+        guard = asyncio.ensure_future(
+            self._client.execute(b"HMGET", keys.meta(), b"epoch", b"lost_reason")
+        )  # the data guard's marker, in the same tick as the reservation
+        try:
+            placement, refusal = await self._reserve(offers[0], check, calendar, now)
+        except BaseException:
+            await asyncio.gather(guard, return_exceptions=True)
+            raise
+        try:
+            meta = await guard
+        except BaseException:
+            if placement is not None:
+                self.release(placement)
+            raise
+        if meta[0] is None or meta[1]:  # data loss not acknowledged: opt-outs may be gone
+            if placement is not None:
+                self.release(placement)
+            return None  # the view says whether consent was recorded
+        if placement is not None:
+            self._note_served(placement.campaign.id)
+            return Decision(offers[0].text, placement, "")
+        if refusal == "consent":
+            return Decision(check.text, None, "no_consent")
+        if refusal == "cap":
+            return None
+        return await self._first_reserved(offers[1:MAX_TRIES], check, calendar, now, "refused")
+
+    async def _first_reserved(
+        self,
+        offers: list[Offer],
+        check: BalanceCheck,
+        calendar: Calendar,
+        now: float,
+        reason: Reason = "refused",
+    ) -> Decision:
+        """The first of ``offers`` that both sides reserve, or why none."""
+        for offer in offers:
             placement, refusal = await self._reserve(offer, check, calendar, now)
             if placement is not None:
                 self._note_served(offer.campaign.id)
@@ -179,10 +238,10 @@ class AdServer:
             keys.AD_STATS_TTL, campaign_day,
         ])  # fmt: skip
         results = await _both(subscriber, pacing)
-        sub_ok, camp_ok = (r == b"ok" for r in results)
+        sub_ok, camp_ok = results[0] in _RESERVED, results[1] == b"ok"
         placement = Placement(campaign, impression, check, calendar, campaign_day, hour, stored)
         if sub_ok and camp_ok:
-            return placement, ""
+            return placement, results[0].decode()
         self._background.spawn(self._release(placement, sub_ok, camp_ok))
         for result in results:
             if isinstance(result, BaseException):

@@ -5,7 +5,8 @@
 --         ever, 'i:<campaign>' the last impression ("impression|epoch|network")
 -- ARGV mode (opt_in|opt_out), campaign, per_day, per_week, lifetime, global per day,
 --      day, week, impression value, TTL (after the last ad)
--- Returns 'ok', 'consent' (revoked, or none recorded in opt_in mode) or 'cap'.
+-- Returns 'ok' (consent granted), 'open' (none recorded, opt_out mode), 'consent' (revoked, or
+-- none recorded in opt_in mode) or 'cap'.
 local consent = redis.call('HGET', KEYS[1], 'ads')
 local state = consent and string.match(consent, '^([^|]*)') or 'unknown'
 if state == 'revoked' or (state ~= 'granted' and ARGV[1] ~= 'opt_out') then return 'consent' end
@@ -34,4 +35,4 @@ end
 redis.call('HSET', KEYS[2], 'd', day, 'w', week, 'd:*', all + 1, 'd:' .. c, d + 1,
   'w:' .. c, w + 1, 'l:' .. c, l + 1, 'i:' .. c, ARGV[9])
 redis.call('EXPIRE', KEYS[2], ARGV[10])
-return 'ok'
+return state == 'granted' and 'ok' or 'open'
