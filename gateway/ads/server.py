@@ -28,7 +28,7 @@ import math
 import random
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,7 +48,7 @@ from gateway.background import Background
 from gateway.errors import StoreError
 from gateway.lifecycle.stages import Activity, Thresholds, stage
 from gateway.store import keys, lua
-from gateway.store.pipelined import HopClient
+from gateway.store.pipelined import Command, HopClient, Script
 
 log = logs.get_logger("gateway.ads")
 
@@ -61,6 +61,8 @@ _RESERVE_CAMPAIGN = lua.source("ad_reserve_campaign")
 _RELEASE_CAMPAIGN = lua.source("ad_release_campaign")
 
 
+_GUARD: Command = (b"HMGET", keys.meta().encode(), b"epoch", b"lost_reason")
+"""The data guard's marker: data loss not acknowledged if the epoch is gone or a reason set."""
 _RESERVED = (b"ok", b"open")
 """The subscriber's side reserved: consent granted, or none recorded in ``opt_out`` mode."""
 
@@ -139,21 +141,8 @@ class AdServer:
         trip instead of two), or ``None`` when only the view can tell (a cap of the
         subscriber's refused it). Valid because the ranking did not depend on the view beyond
         caps, which the reservation checks itself, after consent."""
-        guard = asyncio.ensure_future(
-            self._client.execute(b"HMGET", keys.meta(), b"epoch", b"lost_reason")
-        )  # the data guard's marker, in the same tick as the reservation
-        try:
-            placement, refusal = await self._reserve(offers[0], check, calendar, now)
-        except BaseException:
-            await asyncio.gather(guard, return_exceptions=True)
-            raise
-        try:
-            meta = await guard
-        except BaseException:
-            if placement is not None:
-                self.release(placement)
-            raise
-        if meta[0] is None or meta[1]:  # data loss not acknowledged: opt-outs may be gone
+        placement, refusal, lost = await self._reserve(offers[0], check, calendar, now, True)
+        if lost:  # data loss not acknowledged: opt-outs may be gone
             if placement is not None:
                 self.release(placement)
             return None  # the view says whether consent was recorded
@@ -176,7 +165,7 @@ class AdServer:
     ) -> Decision:
         """The first of ``offers`` that both sides reserve, or why none."""
         for offer in offers:
-            placement, refusal = await self._reserve(offer, check, calendar, now)
+            placement, refusal, _ = await self._reserve(offer, check, calendar, now)
             if placement is not None:
                 self._note_served(offer.campaign.id)
                 return Decision(offer.text, placement, "")
@@ -188,21 +177,18 @@ class AdServer:
     async def _view(
         self, pseudonym: str, calendar: Calendar, now: float
     ) -> tuple[SubscriberView, bool]:
-        read = self._client.run_script(_VIEW, [
+        calls: list[Script | Command] = [(_VIEW, [
             keys.consent(pseudonym), keys.ad_shown(pseudonym), keys.subscriber_tags(pseudonym),
             keys.lifecycle(pseudonym), keys.subscriber(pseudonym),
-        ], [])  # fmt: skip
+        ], [])]  # fmt: skip
         if self._mode == "opt_out":
-            guard = asyncio.ensure_future(
-                self._client.execute(b"HMGET", keys.meta(), b"epoch", b"lost_reason")
-            )  # sent in the same tick as the read
-            try:
-                raw = await read
-            finally:
-                meta = await guard
-            lost = meta[0] is None or bool(meta[1])
-        else:
-            raw, lost = await read, False
+            calls.append(_GUARD)  # sent in the same tick as the read
+        results = await self._client.run_together(calls)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        raw = results[0]
+        lost = self._mode == "opt_out" and _lost(results[1])
         consent, shown, tags, lifecycle, lang = raw
         state = consent.split(b"|", 1)[0].decode() if consent else "unknown"
         if not (shown or tags or lifecycle or lang):  # most checks: nothing known but consent
@@ -217,8 +203,15 @@ class AdServer:
         return view, lost
 
     async def _reserve(
-        self, offer: Offer, check: BalanceCheck, calendar: Calendar, now: float
-    ) -> tuple[Placement | None, str]:
+        self,
+        offer: Offer,
+        check: BalanceCheck,
+        calendar: Calendar,
+        now: float,
+        guard: bool = False,
+    ) -> tuple[Placement | None, str, bool]:
+        """Both sides' reservation of ``offer`` sent together (with the data guard's marker if
+        ``guard``): the placement or the refusal, and whether data loss is unacknowledged."""
         campaign, p = offer.campaign, check.pseudonym
         impression = f"imp_{self._ids.getrandbits(64):016x}"
         stored = f"{impression}|{now:.3f}|{check.network}"
@@ -226,28 +219,35 @@ class AdServer:
         hour = int(now // 3600)
         hours_left = max(1, math.ceil((campaign.end - now) / 3600))
         caps = campaign.caps
-        subscriber = self._client.run_script(_RESERVE_SUB, [keys.consent(p), keys.ad_shown(p)], [
-            self._mode, campaign.id, caps.per_day, caps.per_week, caps.lifetime, self._per_day,
-            calendar.day, calendar.week, stored, keys.AD_LIFETIME_TTL,
-        ])  # fmt: skip
-        pacing = self._client.run_script(_RESERVE_CAMPAIGN, [
-            keys.ad_campaign(campaign.id), keys.ad_stats(campaign.id, campaign_day),
-            keys.ad_reach(campaign.id, campaign_day, check.network), keys.ad_days(campaign.id),
-        ], [
-            hour, hours_left, campaign.goal, campaign.budget, campaign.price, check.network, p,
-            keys.AD_STATS_TTL, campaign_day,
-        ])  # fmt: skip
-        results = await _both(subscriber, pacing)
+        calls: list[Script | Command] = [
+            (_RESERVE_SUB, [keys.consent(p), keys.ad_shown(p)], [
+                self._mode, campaign.id, caps.per_day, caps.per_week, caps.lifetime,
+                self._per_day, calendar.day, calendar.week, stored, keys.AD_LIFETIME_TTL,
+            ]),
+            (_RESERVE_CAMPAIGN, [
+                keys.ad_campaign(campaign.id), keys.ad_stats(campaign.id, campaign_day),
+                keys.ad_reach(campaign.id, campaign_day, check.network),
+                keys.ad_days(campaign.id),
+            ], [
+                hour, hours_left, campaign.goal, campaign.budget, campaign.price, check.network,
+                p, keys.AD_STATS_TTL, campaign_day,
+            ]),
+        ]  # fmt: skip
+        if guard:
+            calls.append(_GUARD)
+        results = await self._client.run_together(calls)
         sub_ok, camp_ok = results[0] in _RESERVED, results[1] == b"ok"
         placement = Placement(campaign, impression, check, calendar, campaign_day, hour, stored)
-        if sub_ok and camp_ok:
-            return placement, results[0].decode()
-        self._background.spawn(self._release(placement, sub_ok, camp_ok))
+        lost = guard and not isinstance(results[2], BaseException) and _lost(results[2])
+        if sub_ok and camp_ok and not (guard and isinstance(results[2], BaseException)):
+            return placement, results[0].decode(), lost
+        if sub_ok or camp_ok:
+            self._background.spawn(self._release(placement, sub_ok, camp_ok))
         for result in results:
             if isinstance(result, BaseException):
                 raise result
         refusal = results[0] if not sub_ok else results[1]
-        return None, refusal.decode() if isinstance(refusal, bytes) else str(refusal)
+        return None, refusal.decode(), lost
 
     def release(self, placement: Placement) -> None:
         """Give back an ad that was reserved but not shown (the answer went out without it)."""
@@ -345,17 +345,8 @@ def _wake(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-async def _both(first: Awaitable[Any], second: Awaitable[Any]) -> list[Any]:
-    """Both results (an exception as its value), the two sent in the same tick: one task,
-    where ``gather`` makes two and a future."""
-    later = asyncio.ensure_future(second)
-    results: list[Any] = []
-    for step in (first, later):
-        try:
-            results.append(await step)
-        except Exception as exc:  # returned, as gather(return_exceptions=True) would
-            results.append(exc)
-    return results
+def _lost(meta: list[bytes | None]) -> bool:
+    return meta[0] is None or bool(meta[1])
 
 
 def _release_late(server: AdServer, task: asyncio.Future[Decision]) -> None:

@@ -22,7 +22,7 @@ import hashlib
 import ssl
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -45,7 +45,15 @@ class HopClient(Protocol):
 
     async def run_script(self, source: str, keys: list[str], args: list[Any]) -> Any: ...
 
+    async def run_together(self, calls: Sequence[Script | Command]) -> list[Any]: ...
+
     async def close(self) -> None: ...
+
+
+Script = tuple[str, list[str], list[Any]]
+"""A script to run: its source, keys and arguments."""
+Command = tuple[bytes, ...]
+"""A command to run: its name and arguments."""
 
 
 class _Protocol(asyncio.Protocol):
@@ -252,6 +260,33 @@ class PipelinedRedis:
         """``EVALSHA`` of ``source``, loading it once on ``NOSCRIPT`` (e.g. after a restart)."""
         return await run_script(self.execute, source, keys, args)
 
+    async def run_together(self, calls: Sequence[Script | Command]) -> list[Any]:
+        """Scripts and commands written in one go (one round trip, no task each); each one's
+        reply, or the ``StoreError`` it raised, in order."""
+        try:
+            protocol = await self._connection()
+        except StoreError as exc:
+            if self.count_errors:
+                count_error(exc)
+            return [exc] * len(calls)
+        sent = [self._send(protocol, *_command(call)) for call in calls]
+        results: list[Any] = []
+        for call, future in zip(calls, sent, strict=True):
+            try:
+                results.append(await future)
+            except StoreReplyError as exc:
+                if isinstance(call[0], str) and str(exc).startswith("NOSCRIPT"):
+                    results.append(await _settled(self.run_script(*call)))
+                    continue
+                if self.count_errors:
+                    count_error(exc)
+                results.append(exc)
+            except StoreError as exc:
+                if self.count_errors:
+                    count_error(exc)
+                results.append(exc)
+        return results
+
     async def close(self) -> None:
         self._closed = True
         if self._sweeper is not None:
@@ -273,15 +308,35 @@ async def run_script(
 ) -> Any:
     """``EVALSHA`` of ``source`` through ``execute``; on ``NOSCRIPT`` (a restarted Redis, a new
     Cluster node) ``EVAL`` it, which also loads it."""
-    sha = _SHAS.get(source)
-    if sha is None:
-        sha = _SHAS[source] = hashlib.sha1(source.encode()).hexdigest().encode()
     try:
-        return await execute(b"EVALSHA", sha, len(keys), *keys, *args)
+        return await execute(b"EVALSHA", _sha(source), len(keys), *keys, *args)
     except StoreReplyError as exc:
         if not str(exc).startswith("NOSCRIPT"):
             raise
         return await execute(b"EVAL", source, len(keys), *keys, *args)
+
+
+def _command(call: Script | Command) -> tuple[Any, ...]:
+    """The command that runs ``call`` (a script by its SHA1: ``EVALSHA``)."""
+    if not isinstance(call[0], str):
+        return call
+    source, keys, args = call
+    return (b"EVALSHA", _sha(source), len(keys), *keys, *args)
+
+
+async def _settled(step: Awaitable[Any]) -> Any:
+    """``step``'s result, or the ``StoreError`` it raised."""
+    try:
+        return await step
+    except StoreError as exc:
+        return exc
+
+
+def _sha(source: str) -> bytes:
+    sha = _SHAS.get(source)
+    if sha is None:
+        sha = _SHAS[source] = hashlib.sha1(source.encode()).hexdigest().encode()
+    return sha
 
 
 def count_error(exc: StoreError) -> None:
