@@ -30,6 +30,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from gateway import logs
@@ -235,9 +236,9 @@ class AdServer:
         ]  # fmt: skip
         if guard:
             calls.append(_GUARD)
-        results = await self._client.run_together(calls)
-        sub_ok, camp_ok = results[0] in _RESERVED, results[1] == b"ok"
         placement = Placement(campaign, impression, check, calendar, campaign_day, hour, stored)
+        results = await self._client.run_together(calls, partial(self._abandoned, placement))
+        sub_ok, camp_ok = results[0] in _RESERVED, results[1] == b"ok"
         lost = guard and not isinstance(results[2], BaseException) and _lost(results[2])
         if sub_ok and camp_ok and not (guard and isinstance(results[2], BaseException)):
             return placement, results[0].decode(), lost
@@ -248,6 +249,13 @@ class AdServer:
                 raise result
         refusal = results[0] if not sub_ok else results[1]
         return None, refusal.decode(), lost
+
+    def _abandoned(self, placement: Placement, results: list[Any]) -> None:
+        """A reservation whose decision was given up (past the deadline, or the caller gone)
+        while it ran: give back whichever side reserved."""
+        sub_ok, camp_ok = results[0] in _RESERVED, results[1] == b"ok"
+        if sub_ok or camp_ok:
+            self._background.spawn(self._release(placement, sub_ok, camp_ok))
 
     def release(self, placement: Placement) -> None:
         """Give back an ad that was reserved but not shown (the answer went out without it)."""
@@ -311,47 +319,37 @@ async def decide_within(
     server: AdServer, check: BalanceCheck, limits: tuple[int, int], deadline: float
 ) -> Decision:
     """The decision, or the balance text unchanged if it is not ready within ``deadline`` or
-    fails; an ad reserved after the deadline is given back."""
-    loop = asyncio.get_running_loop()
-    task = loop.create_task(server.decide(check, limits))
-    ready: asyncio.Future[None] = loop.create_future()
-    timer = loop.call_later(deadline, _wake, ready)
-    task.add_done_callback(lambda _: _wake(ready))
+    fails. It runs in the caller's task (no task of its own: the answer goes out in the step
+    its last reply arrives); a reservation still running at the deadline is given back when
+    its replies arrive (``AdServer._abandoned``)."""
+    task = asyncio.current_task()
+    assert task is not None
+    expired: list[bool] = []
+    timer = asyncio.get_running_loop().call_later(deadline, _expire, task, expired)
     try:
-        await ready
-    except asyncio.CancelledError:  # the caller went away: whatever it reserves goes back
-        task.add_done_callback(lambda done: _release_late(server, done))
+        decision = await server.decide(check, limits)
+    except asyncio.CancelledError:
+        if expired and task.uncancel() == 0:  # our deadline, not the caller's cancellation
+            return Decision(check.text, None, "timeout")
         raise
-    finally:
-        timer.cancel()
-    if not task.done():  # past the deadline: answer now, give back whatever it reserves
-        task.add_done_callback(lambda done: _release_late(server, done))
-        return Decision(check.text, None, "timeout")
-    try:
-        decision = task.result()
     except StoreError:
         return Decision(check.text, None, "store_unavailable")
     except Exception:  # fail open, always; the bug is in the log
         log.exception("ad_decision_crashed", subscriber=check.pseudonym)
         return Decision(check.text, None, "error")
+    finally:
+        timer.cancel()
     if decision.placement is not None and not decision.text.startswith(check.text):
         server.release(decision.placement)  # never happens; never cut the balance text
         return Decision(check.text, None, "error")
     return decision
 
 
-def _wake(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
+def _expire(task: asyncio.Task[Any], expired: list[bool]) -> None:
+    """The deadline: stop waiting for the decision (``asyncio.timeout`` without its objects)."""
+    expired.append(True)
+    task.cancel()
 
 
 def _lost(meta: list[bytes | None]) -> bool:
     return meta[0] is None or bool(meta[1])
-
-
-def _release_late(server: AdServer, task: asyncio.Future[Decision]) -> None:
-    if task.cancelled() or task.exception() is not None:
-        return
-    placement: Placement | None = task.result().placement
-    if placement is not None:
-        server.release(placement)

@@ -34,7 +34,14 @@ from redis.crc import key_slot
 
 from gateway import logs
 from gateway.errors import ConfigError, StoreError, StoreReplyError, StoreUnavailable
-from gateway.store.pipelined import Command, PipelinedRedis, Script, count_error, run_script
+from gateway.store.pipelined import (
+    Abandoned,
+    Command,
+    PipelinedRedis,
+    Script,
+    count_error,
+    run_script,
+)
 
 log = logs.get_logger("gateway.store")
 
@@ -79,14 +86,23 @@ class ClusterPipelinedRedis:
         """``EVALSHA`` of ``source`` on the master of ``keys``' slot (one slot: hash tags)."""
         return await run_script(self.execute, source, keys, args)
 
-    async def run_together(self, calls: Sequence[Script | Command]) -> list[Any]:
+    async def run_together(
+        self, calls: Sequence[Script | Command], abandoned: Abandoned | None = None
+    ) -> list[Any]:
         """Scripts and commands sent together, each routed to its slot's master; each one's
-        reply, or the ``StoreError`` it raised, in order."""
+        reply, or the ``StoreError`` it raised, in order (``abandoned``: as
+        ``PipelinedRedis.run_together``)."""
         steps = [
             self.execute(*call) if not isinstance(call[0], str) else self.run_script(*call)
             for call in calls
         ]
-        results = await asyncio.gather(*steps, return_exceptions=True)
+        together = asyncio.gather(*steps, return_exceptions=True)
+        try:
+            results = await asyncio.shield(together)
+        except asyncio.CancelledError:
+            if abandoned is not None:
+                together.add_done_callback(lambda done: abandoned(done.result()))
+            raise
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, StoreError):
                 raise result

@@ -79,3 +79,17 @@ async def test_a_capped_first_choice_gives_the_next_campaign(
     client = await gateway(make_gateway, content)
     shown = [(await check(client))["ad"] for _ in range(3)]
     assert [ad["campaign"] for ad in shown] == ["first", "second", "second"]
+
+
+async def test_scripts_lost_by_redis_are_loaded_again(
+    make_gateway: GatewayFactory, tmp_path: Path, redis_client: redis.Redis
+) -> None:
+    """Redis forgot its scripts (a restart, a new node): the next checks load them again and
+    carry their ad, whether the view is read first (a second subscriber's caps) or not."""
+    content = folder(tmp_path, campaign("promo", "caps: {per_day: 1}\n"))
+    client = await gateway(make_gateway, content)
+    assert (await check(client))["ad"] is not None
+    redis_client.script_flush()
+    assert (await check(client))["ad"] is None  # capped: the view was read, by EVAL
+    redis_client.script_flush()
+    assert (await check(client, phone="+254700000004"))["ad"] is not None
