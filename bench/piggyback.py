@@ -153,20 +153,65 @@ async def load(port: int, concurrency: int, duration: float, warmup: float) -> d
     }  # fmt: skip
 
 
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %(token)s"
+local networks = {"63902", "63903", "63907"}
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) ok, ad, bad = 0, 0, 0; math.randomseed(os.time() + os.clock() * 1e6) end
+function request()
+  local body = string.format(%(template)s, math.random(0, 99999999), networks[math.random(1, 3)])
+  return wrk.format(nil, nil, nil, body)
+end
+function response(status, headers, body)
+  if status == 200 and string.find(body, %(prefix)s, 1, true) then
+    ok = ok + 1
+    if not string.find(body, '"ad":null', 1, true) then ad = ad + 1 end
+  else
+    bad = bad + 1
+  end
+end
+function done(summary, latency, requests)
+  local o, a, b = 0, 0, 0
+  for _, t in ipairs(threads) do o = o + t:get("ok"); a = a + t:get("ad"); b = b + t:get("bad") end
+  io.write(string.format("checks ok=%%d ad=%%d bad=%%d\\n", o, a, b))
+end
+"""
+
+
 def wrk(port: int, concurrency: int, duration: float, folder: Path) -> dict[str, object]:
-    """The same load with ``wrk`` (a Lua script posts one body; subscribers do not vary)."""
+    """The same load with ``wrk``: random subscribers on the three networks (a Lua ``request``
+    per check), each answer checked (200, starts with the balance text) and its ad counted."""
     script = folder / "post.lua"
-    body = json.dumps({"msisdn": "+254700000001", "text": BALANCE, "network": "63902"})
-    script.write_text(f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n'
-                      'wrk.headers["Content-Type"] = "application/json"\n'
-                      f'wrk.headers["Authorization"] = "Bearer {TOKEN}"\n')  # fmt: skip
+    template = '{"msisdn":"+2547%08d","text":' + json.dumps(BALANCE) + ',"network":"%s"}'
+    script.write_text(WRK_SCRIPT % {
+        "token": TOKEN, "template": lua_string(template),
+        "prefix": lua_string('{"text":' + json.dumps(BALANCE)[:-1]),
+    })  # fmt: skip
     out = subprocess.run(
         ["wrk", "-t1", f"-c{concurrency}", f"-d{int(duration)}s", "--latency", "-s", str(script),
          f"http://127.0.0.1:{port}/v1/piggyback"], capture_output=True, text=True, check=False,
     ).stdout  # fmt: skip
     rate = next((line.split()[1] for line in out.splitlines() if "Requests/sec" in line), "0")
     p99 = next((line.split()[1] for line in out.splitlines() if line.strip().startswith("99%")), "")
-    return {"requests_per_s": float(rate), "p99": p99, "raw": out[-400:]}
+    counts = dict.fromkeys(("ok", "ad", "bad"), 0)
+    for line in out.splitlines():
+        if line.startswith("checks "):
+            counts.update({k: int(v) for k, v in (w.split("=") for w in line.split()[1:])})
+    socket = next((ln.split(":", 1)[1] for ln in out.splitlines() if "Socket errors" in ln), "")
+    errors = counts["bad"] + sum(int(part.split()[-1]) for part in socket.split(",") if part)
+    return {
+        "requests_per_s": float(rate), "p99": p99, "errors": errors,
+        "with_ad": round(counts["ad"] / counts["ok"], 3) if counts["ok"] else 0.0,
+        "raw": out[-600:],
+    }  # fmt: skip
+
+
+def lua_string(value: str) -> str:
+    """``value`` as a Lua string literal (single-quoted)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def decision_p99(port: int) -> str:

@@ -112,6 +112,10 @@ class Ranking:
     offers: list[Offer]
     reason: Reason
     """Why ``offers`` is empty (meaningless otherwise)."""
+    personal: bool = True
+    """Whether the ranking looked at what the view says of the subscriber beyond caps (tags,
+    lifecycle, a language not given by the check). When it did not, the same offers come out
+    for any subscriber whose caps allow them: the server may reserve before reading the view."""
 
 
 def consent_allows(state: str, mode: str) -> bool:
@@ -153,7 +157,9 @@ DRAWS = 48
 class _Judge:
     """Decides whether one campaign may be offered on this check (and why not)."""
 
-    __slots__ = ("base", "calendar", "check", "language", "limits", "now", "view", "why")
+    __slots__ = (
+        "base", "calendar", "check", "language", "limits", "now", "personal", "view", "why",
+    )  # fmt: skip
 
     def __init__(
         self, check: BalanceCheck, view: SubscriberView, now: float, limits: tuple[int, int]
@@ -165,11 +171,14 @@ class _Judge:
         utf16 = len(check.text.encode("utf-16-le")) // 2
         self.base = (n if encoding == "gsm7" else None, utf16)
         self.why = {"targeted": 0, "capped": 0}
+        self.personal = False
 
     def offer(self, campaign: Campaign) -> Offer | None:
-        if not campaign.live(self.now) or not targets(
-            campaign, self.check, self.view, self.calendar, self.language
-        ):
+        if not campaign.live(self.now):
+            return None
+        if not self.personal and _personal(campaign, self.check.language is None):
+            self.personal = True
+        if not targets(campaign, self.check, self.view, self.calendar, self.language):
             return None
         self.why["targeted"] += 1
         if over_cap(campaign, self.view):
@@ -205,7 +214,7 @@ def rank(
     """Up to ``WANTED`` offers that may be shown on this check, best first (one will be)."""
     pool = campaigns if isinstance(campaigns, Pool) else Pool.of(campaigns)
     if per_day > 0 and view.day.get("*", 0) >= per_day:
-        return Ranking([], "capped")
+        return Ranking([], "capped", False)
     judge = _Judge(check, view, now, limits)
     offers: list[Offer] = []
     for group in pool.groups:
@@ -216,13 +225,24 @@ def rank(
             if offer is not None:
                 offers.append(offer)
                 if len(offers) == WANTED:
-                    return Ranking(offers, "")
+                    return Ranking(offers, "", judge.personal)
     offers += _remnants(pool, judge, WANTED - len(offers), rng)
     if offers:
-        return Ranking(offers, "")
+        return Ranking(offers, "", judge.personal)
     targeted, capped = judge.why["targeted"], judge.why["capped"]
     reason = "no_campaign" if not targeted else "capped" if capped == targeted else "no_fit"
-    return Ranking([], reason)
+    return Ranking([], reason, judge.personal)
+
+
+def _personal(campaign: Campaign, language_from_view: bool) -> bool:
+    """Whether judging ``campaign`` reads the view beyond caps: segments, lifecycle, or the
+    subscriber's remembered language (for targeting or to pick one of several texts)."""
+    t = campaign.target
+    return bool(
+        t.segments or t.lifecycle
+        or (language_from_view and (t.languages or len(campaign.texts) > 1
+                                    or len(campaign.ucs2) > 1))
+    )  # fmt: skip
 
 
 def _remnants(pool: Pool, judge: _Judge, wanted: int, rng: random.Random) -> list[Offer]:

@@ -88,7 +88,7 @@ class AdEvents:
     async def click(self, pseudonym: str, campaign: Campaign) -> bool:
         """Count one click if the subscriber saw the campaign (and did not click just now)."""
         seen: Any = await self._client.run_script(
-            _CLICK, [keys.ad_click(pseudonym, campaign.id), keys.ad_impressions(pseudonym)],
+            _CLICK, [keys.ad_click(pseudonym, campaign.id), keys.ad_shown(pseudonym)],
             [campaign.id, keys.AD_CLICK_REPEAT],
         )  # fmt: skip
         impression = _impression(seen)
@@ -106,7 +106,9 @@ class AdEvents:
     async def convert(self, pseudonym: str, campaign: Campaign, conversion_id: str) -> Conversion:
         """Count a conversion once per id, if the subscriber saw the campaign within its
         conversion window."""
-        seen: Any = await self._client.execute(b"HGET", keys.ad_impressions(pseudonym), campaign.id)
+        seen: Any = await self._client.execute(
+            b"HGET", keys.ad_shown(pseudonym), f"i:{campaign.id}"
+        )
         impression = _impression(seen)
         if impression is None:
             return Conversion(False, False, "the subscriber has not seen this campaign")

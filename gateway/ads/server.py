@@ -2,13 +2,20 @@
 
 Round trips on the common path (the hop path's pipelined client, ``store.pipelined``):
 
-1. one script on the subscriber's slot reads consent, today's/this week's/lifetime ad counts,
-   tags (segments), lifecycle and language (``ad_view.lua``); in ``opt_out`` mode the data
-   guard's marker is read in the same tick;
+1. one script on the subscriber's slot reads consent, the ads shown (today's, this week's and
+   lifetime counts, one hash), tags (segments), lifecycle and language (``ad_view.lua``); in
+   ``opt_out`` mode the data guard's marker is read in the same tick;
 2. the chosen campaign is reserved by two scripts sent together: caps (and consent again, so a
    STOP that lands in between still wins) on the subscriber's slot, goal/pacing/budget and the
    report counters on the campaign's slot. If one refuses, the other is released (in the
    background) and the next candidate is tried, at most ``MAX_TRIES`` in all.
+
+In ``opt_out`` mode, when the ranking does not depend on what the view says beyond caps (no
+candidate looked at targets segments or lifecycle, or needs the remembered language), step 1
+is skipped: the first offer is reserved at once, with the data guard's marker, in one round
+trip. The subscriber's script still checks consent first and every cap; if consent refuses,
+the campaign's side is given back and there is no ad; if a cap refuses (or data loss is not
+acknowledged), the campaign's side is given back and the full path above decides.
 
 So 100 concurrent checks never exceed a cap (each reservation is one atomic script) and a
 budget overshoots by nothing: the script refuses the impression that would cross it.
@@ -21,8 +28,9 @@ import math
 import random
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from gateway import logs
@@ -41,7 +49,7 @@ from gateway.background import Background
 from gateway.errors import StoreError
 from gateway.lifecycle.stages import Activity, Thresholds, stage
 from gateway.store import keys, lua
-from gateway.store.pipelined import HopClient
+from gateway.store.pipelined import Command, HopClient, Script
 
 log = logs.get_logger("gateway.ads")
 
@@ -52,6 +60,12 @@ _RESERVE_SUB = lua.source("ad_reserve_subscriber")
 _RELEASE_SUB = lua.source("ad_release_subscriber")
 _RESERVE_CAMPAIGN = lua.source("ad_reserve_campaign")
 _RELEASE_CAMPAIGN = lua.source("ad_release_campaign")
+
+
+_GUARD: Command = (b"HMGET", keys.meta().encode(), b"epoch", b"lost_reason")
+"""The data guard's marker: data loss not acknowledged if the epoch is gone or a reason set."""
+_RESERVED = (b"ok", b"open")
+"""The subscriber's side reserved: consent granted, or none recorded in ``opt_out`` mode."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,18 +120,53 @@ class AdServer:
         """The text to show and the reserved ad, or the balance text and why there is none."""
         now = self._clock()
         calendar = Calendar.at(now, check.zone)
+        pool = self._campaigns.index.for_network(check.network)
+        if self._mode == "opt_out":  # most subscribers may see ads: try the first offer at once
+            ranking = rank(pool, check, _UNSEEN["unknown"], now, limits, 0, self._rng)
+            if ranking.offers and not ranking.personal:
+                decision = await self._at_once(ranking.offers, check, calendar, now)
+                if decision is not None:
+                    return decision
         view, lost = await self._view(check.pseudonym, calendar, now)
         if not consent_allows(view.consent, self._mode) or (view.consent == "unknown" and lost):
             return Decision(check.text, None, "no_consent")
-        ranking = rank(
-            self._campaigns.index.for_network(check.network), check, view, now, limits,
-            self._per_day, self._rng,
-        )  # fmt: skip
+        ranking = rank(pool, check, view, now, limits, self._per_day, self._rng)
         if not ranking.offers:
             return Decision(check.text, None, ranking.reason)
-        reason = "refused"
-        for offer in ranking.offers[:MAX_TRIES]:
-            placement, refusal = await self._reserve(offer, check, calendar, now)
+        return await self._first_reserved(ranking.offers[:MAX_TRIES], check, calendar, now)
+
+    async def _at_once(
+        self, offers: list[Offer], check: BalanceCheck, calendar: Calendar, now: float
+    ) -> Decision | None:
+        """Reserve the first offer in the round trip that would have read the view (one round
+        trip instead of two), or ``None`` when only the view can tell (a cap of the
+        subscriber's refused it). Valid because the ranking did not depend on the view beyond
+        caps, which the reservation checks itself, after consent."""
+        placement, refusal, lost = await self._reserve(offers[0], check, calendar, now, True)
+        if lost:  # data loss not acknowledged: opt-outs may be gone
+            if placement is not None:
+                self.release(placement)
+            return None  # the view says whether consent was recorded
+        if placement is not None:
+            self._note_served(placement.campaign.id)
+            return Decision(offers[0].text, placement, "")
+        if refusal == "consent":
+            return Decision(check.text, None, "no_consent")
+        if refusal == "cap":
+            return None
+        return await self._first_reserved(offers[1:MAX_TRIES], check, calendar, now, "refused")
+
+    async def _first_reserved(
+        self,
+        offers: list[Offer],
+        check: BalanceCheck,
+        calendar: Calendar,
+        now: float,
+        reason: Reason = "refused",
+    ) -> Decision:
+        """The first of ``offers`` that both sides reserve, or why none."""
+        for offer in offers:
+            placement, refusal, _ = await self._reserve(offer, check, calendar, now)
             if placement is not None:
                 self._note_served(offer.campaign.id)
                 return Decision(offer.text, placement, "")
@@ -129,36 +178,41 @@ class AdServer:
     async def _view(
         self, pseudonym: str, calendar: Calendar, now: float
     ) -> tuple[SubscriberView, bool]:
-        read = self._client.run_script(_VIEW, [
-            keys.consent(pseudonym), keys.ad_day(pseudonym, calendar.day),
-            keys.ad_week(pseudonym, calendar.week), keys.ad_lifetime(pseudonym),
-            keys.subscriber_tags(pseudonym), keys.lifecycle(pseudonym),
-            keys.subscriber(pseudonym),
-        ], [])  # fmt: skip
+        calls: list[Script | Command] = [(_VIEW, [
+            keys.consent(pseudonym), keys.ad_shown(pseudonym), keys.subscriber_tags(pseudonym),
+            keys.lifecycle(pseudonym), keys.subscriber(pseudonym),
+        ], [])]  # fmt: skip
         if self._mode == "opt_out":
-            guard = asyncio.ensure_future(
-                self._client.execute(b"HMGET", keys.meta(), b"epoch", b"lost_reason")
-            )  # sent in the same tick as the read
-            try:
-                raw = await read
-            finally:
-                meta = await guard
-            lost = meta[0] is None or bool(meta[1])
-        else:
-            raw, lost = await read, False
-        consent, day, week, life, tags, lifecycle, lang = raw
+            calls.append(_GUARD)  # sent in the same tick as the read
+        results = await self._client.run_together(calls)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        raw = results[0]
+        lost = self._mode == "opt_out" and _lost(results[1])
+        consent, shown, tags, lifecycle, lang = raw
         state = consent.split(b"|", 1)[0].decode() if consent else "unknown"
+        if not (shown or tags or lifecycle or lang):  # most checks: nothing known but consent
+            return _UNSEEN[state] if state in _UNSEEN else SubscriberView(consent=state), lost
+        day, week, life = _shown(shown, calendar)
         activity = Activity.parse(_flat(lifecycle, str))
         view = SubscriberView(
-            consent=state, day=_flat(day, int), week=_flat(week, int),
-            lifetime=_flat(life, int), tags=frozenset(t.decode() for t in tags),
+            consent=state, day=day, week=week, lifetime=life,
+            tags=frozenset(t.decode() for t in tags),
             stage=stage(activity, now, self._thresholds), language=lang.decode() or None,
         )  # fmt: skip
         return view, lost
 
     async def _reserve(
-        self, offer: Offer, check: BalanceCheck, calendar: Calendar, now: float
-    ) -> tuple[Placement | None, str]:
+        self,
+        offer: Offer,
+        check: BalanceCheck,
+        calendar: Calendar,
+        now: float,
+        guard: bool = False,
+    ) -> tuple[Placement | None, str, bool]:
+        """Both sides' reservation of ``offer`` sent together (with the data guard's marker if
+        ``guard``): the placement or the refusal, and whether data loss is unacknowledged."""
         campaign, p = offer.campaign, check.pseudonym
         impression = f"imp_{self._ids.getrandbits(64):016x}"
         stored = f"{impression}|{now:.3f}|{check.network}"
@@ -166,44 +220,54 @@ class AdServer:
         hour = int(now // 3600)
         hours_left = max(1, math.ceil((campaign.end - now) / 3600))
         caps = campaign.caps
-        subscriber = self._client.run_script(_RESERVE_SUB, [
-            keys.consent(p), keys.ad_day(p, calendar.day), keys.ad_week(p, calendar.week),
-            keys.ad_lifetime(p), keys.ad_impressions(p),
-        ], [
-            self._mode, campaign.id, caps.per_day, caps.per_week, caps.lifetime, self._per_day,
-            keys.AD_DAY_TTL, keys.AD_WEEK_TTL, keys.AD_LIFETIME_TTL, stored,
-        ])  # fmt: skip
-        pacing = self._client.run_script(_RESERVE_CAMPAIGN, [
-            keys.ad_campaign(campaign.id), keys.ad_stats(campaign.id, campaign_day),
-            keys.ad_reach(campaign.id, campaign_day, check.network), keys.ad_days(campaign.id),
-        ], [
-            hour, hours_left, campaign.goal, campaign.budget, campaign.price, check.network, p,
-            keys.AD_STATS_TTL, campaign_day,
-        ])  # fmt: skip
-        results = await _both(subscriber, pacing)
-        sub_ok, camp_ok = (r == b"ok" for r in results)
+        calls: list[Script | Command] = [
+            (_RESERVE_SUB, [keys.consent(p), keys.ad_shown(p)], [
+                self._mode, campaign.id, caps.per_day, caps.per_week, caps.lifetime,
+                self._per_day, calendar.day, calendar.week, stored, keys.AD_LIFETIME_TTL,
+            ]),
+            (_RESERVE_CAMPAIGN, [
+                keys.ad_campaign(campaign.id), keys.ad_stats(campaign.id, campaign_day),
+                keys.ad_reach(campaign.id, campaign_day, check.network),
+                keys.ad_days(campaign.id),
+            ], [
+                hour, hours_left, campaign.goal, campaign.budget, campaign.price, check.network,
+                p, keys.AD_STATS_TTL, campaign_day,
+            ]),
+        ]  # fmt: skip
+        if guard:
+            calls.append(_GUARD)
         placement = Placement(campaign, impression, check, calendar, campaign_day, hour, stored)
-        if sub_ok and camp_ok:
-            return placement, ""
-        self._background.spawn(self._release(placement, sub_ok, camp_ok))
+        results = await self._client.run_together(calls, partial(self._abandoned, placement))
+        sub_ok, camp_ok = results[0] in _RESERVED, results[1] == b"ok"
+        lost = guard and not isinstance(results[2], BaseException) and _lost(results[2])
+        if sub_ok and camp_ok and not (guard and isinstance(results[2], BaseException)):
+            return placement, results[0].decode(), lost
+        if sub_ok or camp_ok:
+            self._background.spawn(self._release(placement, sub_ok, camp_ok))
         for result in results:
             if isinstance(result, BaseException):
                 raise result
         refusal = results[0] if not sub_ok else results[1]
-        return None, refusal.decode() if isinstance(refusal, bytes) else str(refusal)
+        return None, refusal.decode(), lost
+
+    def _abandoned(self, placement: Placement, results: list[Any]) -> None:
+        """A reservation whose decision was given up (past the deadline, or the caller gone)
+        while it ran: give back whichever side reserved."""
+        sub_ok, camp_ok = results[0] in _RESERVED, results[1] == b"ok"
+        if sub_ok or camp_ok:
+            self._background.spawn(self._release(placement, sub_ok, camp_ok))
 
     def release(self, placement: Placement) -> None:
         """Give back an ad that was reserved but not shown (the answer went out without it)."""
         self._background.spawn(self._release(placement, True, True))
 
     async def _release(self, placement: Placement, subscriber: bool, campaign: bool) -> None:
-        p, c = placement.check.pseudonym, placement.campaign
+        p, c, calendar = placement.check.pseudonym, placement.campaign, placement.calendar
         calls = []
         if subscriber:
-            calls.append(self._client.run_script(_RELEASE_SUB, [
-                keys.ad_day(p, placement.calendar.day), keys.ad_week(p, placement.calendar.week),
-                keys.ad_lifetime(p), keys.ad_impressions(p),
-            ], [c.id, placement.stored]))  # fmt: skip
+            calls.append(self._client.run_script(_RELEASE_SUB, [keys.ad_shown(p)], [
+                c.id, placement.stored, calendar.day, calendar.week,
+            ]))  # fmt: skip
         if campaign:
             calls.append(self._client.run_script(_RELEASE_CAMPAIGN, [
                 keys.ad_campaign(c.id), keys.ad_stats(c.id, placement.campaign_day),
@@ -225,60 +289,67 @@ def _flat(raw: list[bytes], cast: Callable[[str], Any]) -> dict[str, Any]:
     return {raw[i].decode(): cast(raw[i + 1].decode()) for i in range(0, len(raw), 2)}
 
 
+_UNSEEN = {state: SubscriberView(consent=state) for state in ("granted", "revoked", "unknown")}
+"""The view of a subscriber Redis knows nothing about but consent (shared: views are frozen)."""
+
+
+def _shown(
+    raw: list[bytes], calendar: Calendar
+) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """Today's, this week's and lifetime ad counts from the ads-shown hash (a past day's or
+    week's fields count for nothing)."""
+    fields = {raw[i]: raw[i + 1] for i in range(0, len(raw), 2)}
+    today = fields.get(b"d") == calendar.day.encode()
+    this_week = fields.get(b"w") == calendar.week.encode()
+    day: dict[str, int] = {}
+    week: dict[str, int] = {}
+    life: dict[str, int] = {}
+    for name, value in fields.items():
+        kind = name[:2]
+        if kind == b"l:":
+            life[name[2:].decode()] = int(value)
+        elif kind == b"d:" and today:
+            day[name[2:].decode()] = int(value)
+        elif kind == b"w:" and this_week:
+            week[name[2:].decode()] = int(value)
+    return day, week, life
+
+
 async def decide_within(
     server: AdServer, check: BalanceCheck, limits: tuple[int, int], deadline: float
 ) -> Decision:
     """The decision, or the balance text unchanged if it is not ready within ``deadline`` or
-    fails; an ad reserved after the deadline is given back."""
-    loop = asyncio.get_running_loop()
-    task = loop.create_task(server.decide(check, limits))
-    ready: asyncio.Future[None] = loop.create_future()
-    timer = loop.call_later(deadline, _wake, ready)
-    task.add_done_callback(lambda _: _wake(ready))
+    fails. It runs in the caller's task (no task of its own: the answer goes out in the step
+    its last reply arrives); a reservation still running at the deadline is given back when
+    its replies arrive (``AdServer._abandoned``)."""
+    task = asyncio.current_task()
+    assert task is not None
+    expired: list[bool] = []
+    timer = asyncio.get_running_loop().call_later(deadline, _expire, task, expired)
     try:
-        await ready
-    except asyncio.CancelledError:  # the caller went away: whatever it reserves goes back
-        task.add_done_callback(lambda done: _release_late(server, done))
+        decision = await server.decide(check, limits)
+    except asyncio.CancelledError:
+        if expired and task.uncancel() == 0:  # our deadline, not the caller's cancellation
+            return Decision(check.text, None, "timeout")
         raise
-    finally:
-        timer.cancel()
-    if not task.done():  # past the deadline: answer now, give back whatever it reserves
-        task.add_done_callback(lambda done: _release_late(server, done))
-        return Decision(check.text, None, "timeout")
-    try:
-        decision = task.result()
     except StoreError:
         return Decision(check.text, None, "store_unavailable")
     except Exception:  # fail open, always; the bug is in the log
         log.exception("ad_decision_crashed", subscriber=check.pseudonym)
         return Decision(check.text, None, "error")
+    finally:
+        timer.cancel()
     if decision.placement is not None and not decision.text.startswith(check.text):
         server.release(decision.placement)  # never happens; never cut the balance text
         return Decision(check.text, None, "error")
     return decision
 
 
-def _wake(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
+def _expire(task: asyncio.Task[Any], expired: list[bool]) -> None:
+    """The deadline: stop waiting for the decision (``asyncio.timeout`` without its objects)."""
+    expired.append(True)
+    task.cancel()
 
 
-async def _both(first: Awaitable[Any], second: Awaitable[Any]) -> list[Any]:
-    """Both results (an exception as its value), the two sent in the same tick: one task,
-    where ``gather`` makes two and a future."""
-    later = asyncio.ensure_future(second)
-    results: list[Any] = []
-    for step in (first, later):
-        try:
-            results.append(await step)
-        except Exception as exc:  # returned, as gather(return_exceptions=True) would
-            results.append(exc)
-    return results
-
-
-def _release_late(server: AdServer, task: asyncio.Future[Decision]) -> None:
-    if task.cancelled() or task.exception() is not None:
-        return
-    placement: Placement | None = task.result().placement
-    if placement is not None:
-        server.release(placement)
+def _lost(meta: list[bytes | None]) -> bool:
+    return meta[0] is None or bool(meta[1])

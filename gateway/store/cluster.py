@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -33,7 +34,14 @@ from redis.crc import key_slot
 
 from gateway import logs
 from gateway.errors import ConfigError, StoreError, StoreReplyError, StoreUnavailable
-from gateway.store.pipelined import PipelinedRedis, count_error, run_script
+from gateway.store.pipelined import (
+    Abandoned,
+    Command,
+    PipelinedRedis,
+    Script,
+    count_error,
+    run_script,
+)
 
 log = logs.get_logger("gateway.store")
 
@@ -77,6 +85,28 @@ class ClusterPipelinedRedis:
     async def run_script(self, source: str, keys: list[str], args: list[Any]) -> Any:
         """``EVALSHA`` of ``source`` on the master of ``keys``' slot (one slot: hash tags)."""
         return await run_script(self.execute, source, keys, args)
+
+    async def run_together(
+        self, calls: Sequence[Script | Command], abandoned: Abandoned | None = None
+    ) -> list[Any]:
+        """Scripts and commands sent together, each routed to its slot's master; each one's
+        reply, or the ``StoreError`` it raised, in order (``abandoned``: as
+        ``PipelinedRedis.run_together``)."""
+        steps = [
+            self.execute(*call) if not isinstance(call[0], str) else self.run_script(*call)
+            for call in calls
+        ]
+        together = asyncio.gather(*steps, return_exceptions=True)
+        try:
+            results = await asyncio.shield(together)
+        except asyncio.CancelledError:
+            if abandoned is not None:
+                together.add_done_callback(lambda done: abandoned(done.result()))
+            raise
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, StoreError):
+                raise result
+        return results
 
     async def _routed(self, asking: bool, args: tuple[Any, ...]) -> Any:
         slot = _slot_of(args)

@@ -397,11 +397,12 @@ def rewards_voucher_of(item: str) -> str:
 # on one Cluster slot. Per campaign: under ``{ad:<campaign id>}`` (pacing, budget, report
 # counters and reach in one script on the campaign's slot). A decision pipelines the two.
 #
-# - ``j:ad:d:{<pseudonym>}:<local YYYYMMDD>`` (hash, ``AD_DAY_TTL`` = 2 days): ads shown today
-#   per campaign, and ``*`` all campaigns (the global per-day cap), in the subscriber's calendar.
-# - ``j:ad:w:{<pseudonym>}:<ISO year>W<week>`` (hash, ``AD_WEEK_TTL`` = 8 days): this week's.
-# - ``j:ad:l:{<pseudonym>}`` (hash, ``AD_LIFETIME_TTL`` = 400 days after the last ad): lifetime.
-# - ``j:ad:imp:{<pseudonym>}`` (hash, ``AD_LIFETIME_TTL``): last impression per campaign,
+# - ``j:ad:s:{<pseudonym>}`` (hash, ``AD_LIFETIME_TTL`` = 400 days after the last ad): ads shown,
+#   in one hash so that a check reads and a reservation counts one key: ``d`` the local day and
+#   ``w`` the ISO week being counted (``YYYYMMDD``, ``YYYYWww``, the subscriber's calendar),
+#   ``d:*`` ads shown that day (the global per-day cap) and ``d:<campaign>``, ``w:<campaign>``,
+#   ``l:<campaign>`` (lifetime) per campaign: the ``d:``/``w:`` fields of a past day or week are
+#   dropped by the next reservation; ``i:<campaign>`` the last impression,
 #   ``<impression id>|<epoch seconds>|<network>``: what a click or conversion is credited to.
 # - ``j:ad:clk:{<pseudonym>}:<campaign>`` (string, ``AD_CLICK_REPEAT`` = 30 s): a click counted
 #   just now (a repeat within the window is ignored).
@@ -421,8 +422,6 @@ def rewards_voucher_of(item: str) -> str:
 #   active day, for counts per stage (``ZCOUNT``); ``j:lc:loyal:{lc:<shard>}`` likewise →
 #   the last day the subscriber was active while loyal.
 
-AD_DAY_TTL = 2 * 24 * 3600
-AD_WEEK_TTL = 8 * 24 * 3600
 AD_LIFETIME_TTL = 400 * 24 * 3600
 AD_STATS_TTL = 400 * 24 * 3600
 AD_CLICK_REPEAT = 30
@@ -430,24 +429,10 @@ AD_CLICK_REPEAT = 30
 LIFECYCLE_SHARDS = 8
 
 
-def ad_day(pseudonym: str, day: str) -> str:
-    """Ads shown to a subscriber on one local day, per campaign and ``*`` (2 days)."""
-    return f"{PREFIX}:ad:d:{{{pseudonym}}}:{day}"
-
-
-def ad_week(pseudonym: str, week: str) -> str:
-    """Ads shown to a subscriber in one ISO week, per campaign (8 days)."""
-    return f"{PREFIX}:ad:w:{{{pseudonym}}}:{week}"
-
-
-def ad_lifetime(pseudonym: str) -> str:
-    """Ads ever shown to a subscriber, per campaign (400 days after the last)."""
-    return f"{PREFIX}:ad:l:{{{pseudonym}}}"
-
-
-def ad_impressions(pseudonym: str) -> str:
-    """A subscriber's last impression per campaign (clicks and conversions are credited to it)."""
-    return f"{PREFIX}:ad:imp:{{{pseudonym}}}"
+def ad_shown(pseudonym: str) -> str:
+    """Ads shown to a subscriber: today's, this week's and lifetime counts per campaign, the
+    day's total and the last impression per campaign (400 days after the last ad)."""
+    return f"{PREFIX}:ad:s:{{{pseudonym}}}"
 
 
 def ad_click(pseudonym: str, campaign: str) -> str:

@@ -22,7 +22,7 @@ import hashlib
 import ssl
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -45,7 +45,19 @@ class HopClient(Protocol):
 
     async def run_script(self, source: str, keys: list[str], args: list[Any]) -> Any: ...
 
+    async def run_together(
+        self, calls: Sequence[Script | Command], abandoned: Abandoned | None = None
+    ) -> list[Any]: ...
+
     async def close(self) -> None: ...
+
+
+Script = tuple[str, list[str], list[Any]]
+"""A script to run: its source, keys and arguments."""
+Command = tuple[bytes, ...]
+"""A command to run: its name and arguments."""
+Abandoned = Callable[[list[Any]], None]
+"""Called with the replies of calls whose caller was cancelled while they ran (to undo them)."""
 
 
 class _Protocol(asyncio.Protocol):
@@ -257,6 +269,39 @@ class PipelinedRedis:
         """``EVALSHA`` of ``source``, loading it once on ``NOSCRIPT`` (e.g. after a restart)."""
         return await run_script(self.execute, source, keys, args)
 
+    async def run_together(
+        self, calls: Sequence[Script | Command], abandoned: Abandoned | None = None
+    ) -> list[Any]:
+        """Scripts and commands written in one go (one round trip, no task each); each one's
+        reply, or the ``StoreError`` it raised, in order. If the caller is cancelled while
+        they run, ``abandoned`` gets the replies when they arrive (they ran all the same)."""
+        try:
+            protocol = await self._connection()
+        except StoreError as exc:
+            if self.count_errors:
+                count_error(exc)
+            return [exc] * len(calls)
+        sent = [self._send(protocol, *_command(call)) for call in calls]
+        await _replied(sent, abandoned)
+        results = [_reply(future) for future in sent]
+        missing = [
+            i for i, (call, result) in enumerate(zip(calls, results, strict=True))
+            if isinstance(call[0], str) and isinstance(result, StoreReplyError)
+            and str(result).startswith("NOSCRIPT")
+        ]  # fmt: skip
+        if missing:  # a restarted Redis: EVAL loads them (and runs them, once)
+            again = [self._send(protocol, *_command(calls[i], load=True)) for i in missing]
+            await _replied(
+                again, None if abandoned is None else _merged(results, missing, abandoned)
+            )
+            for i, future in zip(missing, again, strict=True):
+                results[i] = _reply(future)
+        if self.count_errors:
+            for result in results:
+                if isinstance(result, StoreError):
+                    count_error(result)
+        return results
+
     async def close(self) -> None:
         self._closed = True
         if self._sweeper is not None:
@@ -278,15 +323,72 @@ async def run_script(
 ) -> Any:
     """``EVALSHA`` of ``source`` through ``execute``; on ``NOSCRIPT`` (a restarted Redis, a new
     Cluster node) ``EVAL`` it, which also loads it."""
-    sha = _SHAS.get(source)
-    if sha is None:
-        sha = _SHAS[source] = hashlib.sha1(source.encode()).hexdigest().encode()
     try:
-        return await execute(b"EVALSHA", sha, len(keys), *keys, *args)
+        return await execute(b"EVALSHA", _sha(source), len(keys), *keys, *args)
     except StoreReplyError as exc:
         if not str(exc).startswith("NOSCRIPT"):
             raise
         return await execute(b"EVAL", source, len(keys), *keys, *args)
+
+
+def _command(call: Script | Command, load: bool = False) -> tuple[Any, ...]:
+    """The command that runs ``call``: a script by its SHA1 (``EVALSHA``), or by its source
+    (``EVAL``, which also loads it) when ``load``."""
+    if not isinstance(call[0], str):
+        return call
+    source, keys, args = call
+    return (b"EVAL" if load else b"EVALSHA", source if load else _sha(source), len(keys), *keys,
+            *args)  # fmt: skip
+
+
+async def _replied(sent: list[asyncio.Future[Any]], abandoned: Abandoned | None) -> None:
+    """Wait until every one of ``sent`` has its reply (replies come in order: the last one's
+    is last), without cancelling them if the caller is cancelled: ``abandoned`` then gets them."""
+    last = sent[-1]
+    if last.done():
+        return
+    waiter = asyncio.get_running_loop().create_future()
+    last.add_done_callback(lambda _: _wake(waiter))
+    try:
+        await waiter
+    except asyncio.CancelledError:
+        if abandoned is not None:
+            last.add_done_callback(lambda _: abandoned([_reply(future) for future in sent]))
+        raise
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+def _reply(future: asyncio.Future[Any]) -> Any:
+    """A settled command's reply, or the ``StoreError`` it failed with."""
+    error = future.exception()
+    if error is None:
+        return future.result()
+    if isinstance(error, StoreError):
+        return error
+    raise error
+
+
+def _merged(results: list[Any], at: list[int], abandoned: Abandoned) -> Abandoned:
+    """``abandoned`` for replies that replace ``results[i]`` for each ``i`` in ``at``."""
+
+    def merge(replies: list[Any]) -> None:
+        merged = list(results)
+        for i, reply in zip(at, replies, strict=True):
+            merged[i] = reply
+        abandoned(merged)
+
+    return merge
+
+
+def _sha(source: str) -> bytes:
+    sha = _SHAS.get(source)
+    if sha is None:
+        sha = _SHAS[source] = hashlib.sha1(source.encode()).hexdigest().encode()
+    return sha
 
 
 def count_error(exc: StoreError) -> None:

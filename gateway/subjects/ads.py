@@ -15,37 +15,25 @@ from gateway.subjects.base import Subject, matching_keys
 class AdsHolder:
     name = "ads"
     families: tuple[str, ...] = (
-        "ad_day", "ad_week", "ad_lifetime", "ad_impressions", "ad_click", "lifecycle",
-        "lifecycle_last", "lifecycle_loyal",
+        "ad_shown", "ad_click", "lifecycle", "lifecycle_last", "lifecycle_loyal",
     )  # fmt: skip
-
-    async def _dated(self, client: StoreClient, subject: Subject) -> list[bytes]:
-        p = subject.pseudonym
-        found = []
-        for pattern in (keys.ad_day(p, "*"), keys.ad_week(p, "*"), keys.ad_click(p, "*")):
-            found += [key async for key in matching_keys(client, pattern)]
-        return found
 
     async def export(self, client: StoreClient, subject: Subject) -> Any:
         p = subject.pseudonym
-        shown = {}
-        for key in [*await self._dated(client, subject), keys.ad_lifetime(p).encode()]:
-            counts: Any = await client.hgetall(key)
-            if counts:
-                shown[key.decode()] = {k.decode(): v.decode() for k, v in counts.items()}
-        impressions: Any = await client.hgetall(keys.ad_impressions(p))
+        shown: Any = await client.hgetall(keys.ad_shown(p))
+        fields = {k.decode(): v.decode() for k, v in shown.items()}
         activity: Any = await client.hgetall(keys.lifecycle(p))
         return {
-            "ads_shown": shown,
-            "last_impressions": {k.decode(): v.decode() for k, v in impressions.items()},
+            "ads_shown": {k: v for k, v in fields.items() if not k.startswith("i:")},
+            "last_impressions": {k[2:]: v for k, v in fields.items() if k.startswith("i:")},
             "lifecycle": {k.decode(): v.decode() for k, v in activity.items()},
         }
 
     async def erase(self, client: StoreClient, subject: Subject) -> int:
         p = subject.pseudonym
+        clicks = [key async for key in matching_keys(client, keys.ad_click(p, "*"))]
         removed = 0
-        for key in [*await self._dated(client, subject), keys.ad_lifetime(p).encode(),
-                    keys.ad_impressions(p).encode(), keys.lifecycle(p).encode()]:  # fmt: skip
+        for key in [*clicks, keys.ad_shown(p).encode(), keys.lifecycle(p).encode()]:
             removed += int(await client.delete(key))
         shard = keys.lifecycle_shard(p)
         for index in (keys.lifecycle_last(shard), keys.lifecycle_loyal(shard)):

@@ -1,12 +1,15 @@
 -- Give back a subscriber's reservation (the campaign refused, or the answer went out too late).
--- KEYS[1] today's counts  KEYS[2] this week's  KEYS[3] lifetime  KEYS[4] last impressions
--- ARGV campaign, impression value reserved
+-- KEYS[1] ads shown (hash, see ad_reserve_subscriber.lua)
+-- ARGV campaign, impression value reserved, day and week it was counted in
 local c = ARGV[1]
-for _, key in ipairs({KEYS[1], KEYS[2], KEYS[3]}) do
-  if tonumber(redis.call('HGET', key, c) or '0') > 0 then redis.call('HINCRBY', key, c, -1) end
+local got = redis.call('HMGET', KEYS[1], 'd', 'w')
+local fields = {'l:' .. c}
+if got[1] == ARGV[3] then fields[#fields + 1] = 'd:*'; fields[#fields + 1] = 'd:' .. c end
+if got[2] == ARGV[4] then fields[#fields + 1] = 'w:' .. c end
+for _, field in ipairs(fields) do
+  if tonumber(redis.call('HGET', KEYS[1], field) or '0') > 0 then
+    redis.call('HINCRBY', KEYS[1], field, -1)
+  end
 end
-if tonumber(redis.call('HGET', KEYS[1], '*') or '0') > 0 then
-  redis.call('HINCRBY', KEYS[1], '*', -1)
-end
-if redis.call('HGET', KEYS[4], c) == ARGV[2] then redis.call('HDEL', KEYS[4], c) end
+if redis.call('HGET', KEYS[1], 'i:' .. c) == ARGV[2] then redis.call('HDEL', KEYS[1], 'i:' .. c) end
 return 1

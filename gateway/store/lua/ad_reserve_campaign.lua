@@ -6,11 +6,9 @@
 --      budget (micro-units, 0: none), price (micro-units), network, pseudonym, stats TTL, day
 -- Returns 'ok', 'goal' (contract goal reached), 'paced' (this hour's share served) or 'budget'.
 local hour = ARGV[1]
-local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
-local hn = 0
-if redis.call('HGET', KEYS[1], 'hour') == hour then
-  hn = tonumber(redis.call('HGET', KEYS[1], 'hn') or '0')
-end
+local got = redis.call('HMGET', KEYS[1], 'n', 'hour', 'hn', 'spend')
+local n = tonumber(got[1] or '0')
+local hn = got[2] == hour and tonumber(got[3] or '0') or 0
 local goal = tonumber(ARGV[3])
 if goal > 0 then
   local remaining = goal - (n - hn)
@@ -18,15 +16,17 @@ if goal > 0 then
   if hn >= math.ceil(remaining / tonumber(ARGV[2]) * 1.2) then return 'paced' end
 end
 local budget, price = tonumber(ARGV[4]), tonumber(ARGV[5])
-if budget > 0 and tonumber(redis.call('HGET', KEYS[1], 'spend') or '0') + price > budget then
-  return 'budget'
-end
-redis.call('HSET', KEYS[1], 'n', n + 1, 'hour', hour, 'hn', hn + 1)
-redis.call('HINCRBY', KEYS[1], 'spend', price)
-redis.call('HINCRBY', KEYS[2], ARGV[6] .. ':i', 1)
-redis.call('HINCRBY', KEYS[2], ARGV[6] .. ':s', price)
-redis.call('EXPIRE', KEYS[2], ARGV[8])
+local spend = tonumber(got[4] or '0')
+if budget > 0 and spend + price > budget then return 'budget' end
+redis.call('HSET', KEYS[1], 'n', n + 1, 'hour', hour, 'hn', hn + 1, 'spend', spend + price)
+local network = ARGV[6]
+-- the day's first impression on this network creates its counters: TTLs and the days set once
+local first = redis.call('HINCRBY', KEYS[2], network .. ':i', 1) == 1
+if price > 0 then redis.call('HINCRBY', KEYS[2], network .. ':s', price) end
 redis.call('PFADD', KEYS[3], ARGV[7])
-redis.call('EXPIRE', KEYS[3], ARGV[8])
-redis.call('SADD', KEYS[4], ARGV[9] .. '|' .. ARGV[6])
+if first then
+  redis.call('EXPIRE', KEYS[2], ARGV[8])
+  redis.call('EXPIRE', KEYS[3], ARGV[8])
+  redis.call('SADD', KEYS[4], ARGV[9] .. '|' .. network)
+end
 return 'ok'
