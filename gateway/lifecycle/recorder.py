@@ -73,27 +73,35 @@ class ActivityRecorder:
         await self._write(batch)
 
     async def _write(self, batch: dict[str, tuple[int, str]]) -> None:
-        """Each subscriber's activity script, pipelined; then each index shard's members."""
-        try:
-            replies = await asyncio.gather(*(
-                self._client.run_script(_RECORD, [keys.lifecycle(pseudonym)],
-                                        [day, epoch_week(day), keys.SUBSCRIBER_TTL])
-                for pseudonym, (day, _kind) in batch.items()
-            ))  # fmt: skip
-            last: dict[str, list[Any]] = {}
-            loyal: dict[str, list[Any]] = {}
-            for (pseudonym, (day, _kind)), weeks in zip(batch.items(), replies, strict=True):
-                shard = keys.lifecycle_shard(pseudonym)
-                last.setdefault(keys.lifecycle_last(shard), []).extend((day, pseudonym))
-                if int(weeks) >= self.thresholds.loyal_weeks:
-                    loyal.setdefault(keys.lifecycle_loyal(shard), []).extend((day, pseudonym))
-            await asyncio.gather(*(
-                self._client.execute(b"ZADD", index, *members)
-                for index, members in (*last.items(), *loyal.items())
-            ))  # fmt: skip
-        except StoreError as exc:
-            self._seen.difference_update(batch)  # try again at their next activity
-            log.warning("lifecycle_record_failed", subscribers=len(batch), error=str(exc))
+        """Each subscriber's activity script, then each index shard's members: one write each,
+        no task per subscriber (``run_together``). A subscriber whose script failed is
+        forgotten from today's set, so their next activity tries again."""
+        items = list(batch.items())
+        replies = await self._client.run_together([
+            (_RECORD, [keys.lifecycle(pseudonym)], [day, epoch_week(day), keys.SUBSCRIBER_TTL])
+            for pseudonym, (day, _kind) in items
+        ])  # fmt: skip
+        last: dict[str, list[Any]] = {}
+        loyal: dict[str, list[Any]] = {}
+        failed: list[str] = []
+        for (pseudonym, (day, _kind)), weeks in zip(items, replies, strict=True):
+            if isinstance(weeks, StoreError):
+                failed.append(pseudonym)
+                continue
+            shard = keys.lifecycle_shard(pseudonym)
+            last.setdefault(keys.lifecycle_last(shard), []).extend((day, pseudonym))
+            if int(weeks) >= self.thresholds.loyal_weeks:
+                loyal.setdefault(keys.lifecycle_loyal(shard), []).extend((day, pseudonym))
+        indexes = (*last.items(), *loyal.items())
+        indexed = await self._client.run_together(
+            [(b"ZADD", index.encode(), *members) for index, members in indexes]
+        )
+        errors = [reply for reply in (*replies, *indexed) if isinstance(reply, StoreError)]
+        if any(isinstance(reply, StoreError) for reply in indexed):
+            failed = list(batch)  # which shard's members were lost is not worth tracking
+        if errors:
+            self._seen.difference_update(failed)  # try again at their next activity
+            log.warning("lifecycle_record_failed", subscribers=len(failed), error=str(errors[0]))
 
     async def counts(self) -> dict[str, int]:
         """Subscribers per stage now (``new`` is not counted: they are not stored)."""
