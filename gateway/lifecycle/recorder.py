@@ -2,9 +2,9 @@
 
 ``record(pseudonym, kind)`` is synchronous and never raises: it notes at most one write per
 subscriber per day per process (an in-process set remembers who was recorded today). Notes are
-written in batches, ``FLUSH_DELAY`` after the first one, by one background task: each
-subscriber's script pipelined together, then one ``ZADD`` per index shard for all of them — a
-busy gateway pays one task and a few commands per batch, not per subscriber. Sources: USSD
+written in batches, ``FLUSH_DELAY`` after the first one, by one background task: the
+subscribers' scripts sent ``CHUNK`` at a time in one write each (no task per subscriber), then
+one ``ZADD`` per index shard for all of them. Sources: USSD
 sessions (the hop pipeline, first hop), inbound SMS, survey answers (``surveys.steps``), and
 points earned and redeemed (``Rewards.listeners``), as ``app[ACTIVITY].record(pseudonym, kind)``.
 
@@ -34,6 +34,9 @@ _RECORD = lua.source("lifecycle_record")
 MAX_REMEMBERED = 200_000
 FLUSH_DELAY = 0.2
 """Seconds between a first note and the batch that writes it (and every note since)."""
+CHUNK = 64
+"""Scripts sent together: a busy gateway's batch (hundreds of new subscribers) would otherwise
+hold the event loop for milliseconds, which every hop in flight waits out (its p99)."""
 
 
 class ActivityRecorder:
@@ -77,10 +80,12 @@ class ActivityRecorder:
         no task per subscriber (``run_together``). A subscriber whose script failed is
         forgotten from today's set, so their next activity tries again."""
         items = list(batch.items())
-        replies = await self._client.run_together([
-            (_RECORD, [keys.lifecycle(pseudonym)], [day, epoch_week(day), keys.SUBSCRIBER_TTL])
-            for pseudonym, (day, _kind) in items
-        ])  # fmt: skip
+        replies: list[Any] = []
+        for start in range(0, len(items), CHUNK):  # the loop serves hops between chunks
+            replies += await self._client.run_together([
+                (_RECORD, [keys.lifecycle(pseudonym)], [day, epoch_week(day), keys.SUBSCRIBER_TTL])
+                for pseudonym, (day, _kind) in items[start : start + CHUNK]
+            ])  # fmt: skip
         last: dict[str, list[Any]] = {}
         loyal: dict[str, list[Any]] = {}
         failed: list[str] = []
