@@ -54,6 +54,10 @@ from gateway.text import Budget
 log = logs.get_logger("gateway")
 
 
+_HOP_LINE_KNOWN = frozenset(("channel", "subscriber", "outcome"))
+"""Fields of the ``ussd_hop`` line the gateway makes itself: a channel name, a pseudonym
+(``p_`` + hex: its digits always follow a word character, so never number-shaped) and an
+outcome word; the rest (session id, network, menu and screen ids) are scanned for numbers."""
 CACHE_SIZE = 50_000
 MAX_ATTEMPTS = 4
 MAX_EFFECTS = 8
@@ -148,6 +152,7 @@ class HopPipeline:
         elapsed = time.perf_counter() - started
         logs.emit(
             "ussd_hop",
+            _HOP_LINE_KNOWN,
             channel=request.provider,
             session_id=request.session_id,
             subscriber=self.pseudonym(request.phone_number),
