@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +17,7 @@ import pytest
 import redis
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from conftest import GatewayFactory, eventually, hop
+from conftest import ROOT, FakeServer, GatewayFactory, eventually, hop
 
 from gateway.appkeys import PSEUDONYM as PSEUDONYM_KEY
 from gateway.config import from_env
@@ -190,3 +193,36 @@ async def test_without_a_feed_nothing_is_kept(
 def test_a_feed_that_cannot_work_is_refused_at_start(env: dict[str, str], complaint: str) -> None:
     with pytest.raises(ConfigError, match=complaint):
         from_env(env)
+
+
+def _standalone_worker(redis_url: str, at_url: str, feed_url: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "JUMBE_AT_BASE_URL": at_url, "JUMBE_PSEUDONYM_KEY": "test-pseudonym-key",
+           "JUMBE_EVENT_FEED_URL": feed_url, "JUMBE_EVENT_FEED_SECRET": SECRET,
+           "JUMBE_LOG_FORMAT": "json"}  # fmt: skip
+    return subprocess.Popen([sys.executable, "-m", "gateway", "worker", "--redis", redis_url,
+                             "--name", "feed-worker"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+async def test_a_standalone_sms_worker_publishes_the_opt_outs_it_learns(
+    make_gateway: GatewayFactory, crm: Crm, fake_at: FakeServer, redis_url: str
+) -> None:
+    """``jumbe worker`` run on its own learns from AT that a number blocked the sender: the
+    opt-out reaches the CRM through the feed, as one learnt inside ``serve`` does."""
+    carol = "+254711000303"
+    client = await _gateway(make_gateway, crm, at_base_url=fake_at.url)
+    fake_at.fake.always[carol] = 406  # UserInBlacklist
+    message = {"to": carol, "text": "Your receipt", "category": "transactional"}
+    assert (await client.post("/v1/sms", json=message, headers=AUTH)).status == 202
+    worker = _standalone_worker(redis_url, fake_at.url, crm.url)
+    try:
+
+        async def opted_out() -> bool:
+            return any(event["type"] == "consent.changed" for event in crm.of(carol))
+
+        await eventually(opted_out, within=30)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+    (event,) = [event for event in crm.of(carol) if event["type"] == "consent.changed"]
+    assert event["data"]["granted"] is False

@@ -65,6 +65,7 @@ async def work(settings: Settings) -> None:
 
     from gateway.consent.ledger import ConsentLedger
     from gateway.content.check import check_files
+    from gateway.feed.runtime import feed_for
     from gateway.privacy import Pseudonymizer
     from gateway.sms.outbox import Outbox, OutboxPolicy
     from gateway.store.connection import connect, detect_cluster
@@ -85,6 +86,7 @@ async def work(settings: Settings) -> None:
     rewards = Rewards(Ledger(client), catalogs, pseudonym, JobQueue(client, QUEUE, QUEUE_SHARDS),
                       settings.rewards)  # fmt: skip
     consent = ConsentLedger(client, settings.consent_modes, guard=DataGuard(client, b""))
+    rewards.feed = consent.feed = feed_for(settings, client)  # settled redemptions, opt-outs
     sms = settings.sms
     outbox = Outbox(client, consent, pseudonym, OutboxPolicy(sms.max_segments, sms.sender_id))
     rewards.notify = SmsReceipts(outbox)

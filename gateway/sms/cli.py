@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _work(settings: config.Settings) -> None:
     from gateway.consent.ledger import ConsentLedger
+    from gateway.feed.runtime import feed_for
     from gateway.sms.runtime import build_worker
     from gateway.store.connection import connect, detect_cluster
     from gateway.store.meta import DataGuard
@@ -102,6 +103,7 @@ async def _work(settings: config.Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         ledger = ConsentLedger(client, settings.consent_modes, guard=DataGuard(client, b""))
+        ledger.feed = feed_for(settings, client)  # opt-outs AT reports on a send: published
         await build_worker(settings, client, ledger).run(stop)
     finally:
         await client.aclose()
