@@ -11,6 +11,7 @@ each its own text (what transactional traffic is).
 
     python bench/sms_throughput.py --messages 2000 --concurrency 16 --campaign 0.8
     python bench/sms_throughput.py --redis redis://127.0.0.1:6379/9
+    python bench/sms_throughput.py --redis redis://127.0.0.1:7000/0   # any node of a Cluster
 
 Only loopback addresses are used; the run is bounded by ``--timeout`` (default 120 s).
 """
@@ -35,7 +36,7 @@ from gateway.privacy import Pseudonymizer
 from gateway.sms.outbox import Outbox
 from gateway.sms.worker import Worker, WorkerConfig
 from gateway.store import keys
-from gateway.store.connection import connect
+from gateway.store.connection import connect, detect_cluster
 from gateway.store.embedded import EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,15 +66,19 @@ def _start_fake(port: int) -> subprocess.Popen[bytes]:
 
 
 async def _drained(client: Any) -> bool:
-    pending = await client.xpending(keys.sms_queue(), keys.SMS_GROUP)
-    return int(await client.xlen(keys.sms_queue())) == 0 and int(pending["pending"]) == 0
+    for shard in keys.sms_shards(keys.SMS_SHARDS):
+        pending = await client.xpending(keys.sms_queue(shard), keys.SMS_GROUP)
+        if int(await client.xlen(keys.sms_queue(shard))) or int(pending["pending"]):
+            return False
+    return True
 
 
 async def run(
     url: str, fake_url: str, messages: int, concurrency: int, campaign: float, limit_s: float
 ) -> tuple[float, float]:
-    client = connect(url, socket_timeout=5.0)
-    await client.flushdb()
+    cluster = detect_cluster(url)
+    client = connect(url, cluster=cluster, socket_timeout=5.0)
+    await client.flushdb(**({"target_nodes": "primaries"} if cluster else {}))
     ledger = ConsentLedger(client)
     outbox = Outbox(client, ledger, Pseudonymizer(b"bench"))
     in_ten = round(campaign * 10)

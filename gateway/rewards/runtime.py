@@ -86,7 +86,8 @@ async def work(settings: Settings) -> None:
                       settings.rewards)  # fmt: skip
     consent = ConsentLedger(client, settings.consent_modes, guard=DataGuard(client, b""))
     sms = settings.sms
-    outbox = Outbox(client, consent, pseudonym, OutboxPolicy(sms.max_segments, sms.sender_id))
+    policy = OutboxPolicy(sms.max_segments, sms.sender_id, shards=sms.shards)
+    outbox = Outbox(client, consent, pseudonym, policy)
     rewards.notify = SmsReceipts(outbox)
     worker, fulfilment = build_worker(settings, rewards)
     try:

@@ -19,8 +19,8 @@ async def run_all(client: StoreClient, calls: Sequence[Call]) -> list[Any]:
     """The replies of ``calls``, in order. A script Redis does not know yet (``NOSCRIPT``: a
     restarted or flushed Redis) is run on its own, which loads it; any other error reply
     raises it, translated (the calls before and after it may have run)."""
-    if not calls:
-        return []
+    if len(calls) <= 1:  # a pipeline costs more than one command
+        return [await script(keys=keys, args=args) for script, keys, args in calls]
     pipe = client.pipeline(transaction=False)
     for script, keys, args in calls:
         # as a plain command: redis-py's cluster pipeline refuses its ``evalsha`` method, yet
