@@ -22,7 +22,7 @@ from gateway.errors import NoConsent, SendRefused
 from gateway.privacy import Pseudonymizer
 from gateway.sms import quiet
 from gateway.sms.countries import country_of, with_footer
-from gateway.sms.scripts import HELD, NEEDS_HOUR, Scripts, report_hour
+from gateway.sms.scripts import HELD, NEEDS_HOUR, Scripts, group_of, report_hour
 from gateway.store import keys
 from gateway.store.client import StoreClient
 from gateway.text import sms_info
@@ -148,8 +148,9 @@ class Outbox:
         shard = keys.sms_shard_of(message_id)
         stored: Any = await self._scripts.enqueue(
             keys=[keys.sms_message(message_id), keys.sms_due(shard), keys.sms_queue(shard)],
-            args=[message_id, int(due * 1000), int(now * 1000), *flat],
-        )
+            args=[message_id, int(due * 1000), int(now * 1000), group_of(text, sender_id or ""),
+                  *flat],
+        )  # fmt: skip
         if stored != 1:  # a concurrent copy of this keyed request won the race
             _check_same_request(stored, request)
         else:

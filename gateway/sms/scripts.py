@@ -30,6 +30,7 @@ hour as before.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -52,6 +53,13 @@ _LIB = {"LATENCY_BOUNDS": ", ".join(map(str, LATENCY_BOUNDS))}
 
 def _with_lib(name: str) -> str:
     return lua.compose("outbox_lib", name, **_LIB)
+
+
+def group_of(text: str, sender: str) -> str:
+    """What messages that may share one SDK call have in common (their text and sender id),
+    short: written beside the message id in its stream entry, so the worker groups a campaign
+    without reading the records."""
+    return hashlib.sha1(f"{sender}\n{text}".encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 def report_hour(now: str) -> int:

@@ -41,7 +41,7 @@ from gateway.jobs import streams
 from gateway.jobs.consumer import StreamConsumer
 from gateway.sms import quiet
 from gateway.sms.countries import country_of
-from gateway.sms.scripts import NEEDS_HOUR, Scripts, report_hour
+from gateway.sms.scripts import NEEDS_HOUR, Scripts, group_of, report_hour
 from gateway.store import keys
 from gateway.store.batch import Call, run_all
 from gateway.store.client import ClusterStore, StoreClient
@@ -91,15 +91,16 @@ class Entry:
     shard: int | None
     entry_id: str
     message_id: str
+    group: str = ""
+    """``group_of`` the message's text and sender id, when the entry says it."""
 
 
 @dataclass(slots=True)
 class Batch:
     """Entries whose messages share a text and a sender id (as read; checked again once
-    claimed), to distinct numbers: one SDK call."""
+    claimed): one SDK call (more if a number is in it twice)."""
 
     entries: list[Entry] = field(default_factory=list)
-    numbers: set[str] = field(default_factory=set)
 
 
 def default_name() -> str:
@@ -201,28 +202,32 @@ class Worker(StreamConsumer[Batch]):
         self._held.update(dict.fromkeys(stale, now))
 
     async def _batches(self, entries: Iterable[Entry]) -> list[Batch]:
-        """Group entries by their message's text and sender id (one pipelined read), leaving
-        out those this worker already holds; each batch to distinct numbers."""
+        """Group entries by their message's text and sender id, leaving out those this worker
+        already holds. Entries written by ``send()`` name their group; the others (promoted
+        from the due set, or from before) are looked up (one pipelined read)."""
         fresh = [e for e in entries if (e.shard, e.entry_id) not in self._held]
+        unnamed = [e for e in fresh if not e.group]
         pipe = self._redis.pipeline(transaction=False)
-        for entry in fresh:
-            pipe.hmget(keys.sms_message(entry.message_id or "-"), "text", "sender", "to")
-        rows: list[Any] = await pipe.execute() if fresh else []
+        for entry in unnamed:
+            pipe.hmget(keys.sms_message(entry.message_id or "-"), "text", "sender")
+        rows: list[Any] = await pipe.execute() if unnamed else []
         now = asyncio.get_running_loop().time()  # held from here: each is spawned
         self._held.update(((e.shard, e.entry_id), now) for e in fresh)
-        open_batches: dict[tuple[bytes, bytes], Batch] = {}
+        named = {e.entry_id: group_of(text.decode(), (sender or b"").decode())
+                 for e, (text, sender) in zip(unnamed, rows, strict=True)
+                 if text is not None}  # fmt: skip
+        open_batches: dict[str, Batch] = {}
         batches: list[Batch] = []
-        for entry, (text, sender, to) in zip(fresh, rows, strict=True):
-            if text is None:  # gone: its claim acknowledges it
+        for entry in fresh:
+            group = entry.group or named.get(entry.entry_id)
+            if group is None:  # gone: its claim acknowledges it
                 batches.append(Batch([entry]))
                 continue
-            key = (text, sender or b"")
-            batch = open_batches.get(key)
-            if batch is None or to in batch.numbers or len(batch.entries) >= self._batch_size:
-                batch = open_batches[key] = Batch()
+            batch = open_batches.get(group)
+            if batch is None or len(batch.entries) >= self._batch_size:
+                batch = open_batches[group] = Batch()
                 batches.append(batch)
             batch.entries.append(entry)
-            batch.numbers.add(to)
         return batches
 
     async def forget_dead_consumers(self) -> list[str]:
@@ -415,7 +420,8 @@ class Worker(StreamConsumer[Batch]):
 
 def _entry(shard: int | None, entry_id: bytes, fields: dict[bytes, bytes] | None) -> Entry:
     """A stream entry of ``shard``; a deleted entry has no message id."""
-    return Entry(shard, entry_id.decode(), (fields or {}).get(b"id", b"").decode())
+    f = fields or {}
+    return Entry(shard, entry_id.decode(), f.get(b"id", b"").decode(), f.get(b"g", b"").decode())
 
 
 def _record(raw: list[bytes]) -> dict[str, str]:
@@ -426,11 +432,17 @@ def _same_text(
     claimed: list[tuple[Entry, dict[str, str]]],
 ) -> list[list[tuple[Entry, dict[str, str]]]]:
     """Claimed messages by text and sender id, in order (normally one group: a batch was
-    read that way)."""
-    groups: dict[tuple[str, str], list[tuple[Entry, dict[str, str]]]] = {}
+    read that way), each group to distinct numbers (AT's answer is matched by number)."""
+    groups: list[tuple[tuple[str, str], set[str], list[tuple[Entry, dict[str, str]]]]] = []
     for entry, record in claimed:
-        groups.setdefault((record["text"], record["sender"]), []).append((entry, record))
-    return list(groups.values())
+        key = (record["text"], record["sender"])
+        into = next((g for g in groups if g[0] == key and record["to"] not in g[1]), None)
+        if into is None:
+            into = (key, set(), [])
+            groups.append(into)
+        into[1].add(record["to"])
+        into[2].append((entry, record))
+    return [members for _key, _numbers, members in groups]
 
 
 async def stop_quietly(task: asyncio.Task[None], stop: asyncio.Event, grace: float) -> None:
