@@ -169,8 +169,10 @@ class Worker(StreamConsumer[Batch]):
         self._executor.shutdown(wait=False)
 
     async def read(self, start: str, count: int, block: int | None = None) -> list[Batch]:
-        """Up to ``count`` batches' worth of entries, in batches."""
-        wanted = -(-min(count * self._batch_size, READ_MAX) // len(self._shards))  # per shard
+        """Up to ``count`` batches' worth of new entries, in batches; of its own pending ones
+        (``start`` "0", after a restart), up to ``count`` a shard."""
+        per_shard = -(-min(count * self._batch_size, READ_MAX) // len(self._shards))
+        wanted = count if start == "0" else per_shard
         found = await streams.read_many(self._redis, keys.SMS_GROUP, self.name, self._queues,
                                         start, wanted, block)  # fmt: skip
         if not found and block and isinstance(self._redis, ClusterStore):
