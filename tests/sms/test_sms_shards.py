@@ -7,11 +7,16 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import pytest
 from conftest import GatewayFactory
 from sms_fixtures import FakeServer, Sms, aredis_fixture, eventually, fake_at_fixture, sms_fixture
 
-from gateway.sms.outbox import _fingerprint, keyed_message_id
+from gateway.channels.africastalking.sms import AtSms
+from gateway.config import from_env
+from gateway.errors import ConfigError
+from gateway.sms.outbox import Outbox, OutboxPolicy, _fingerprint, keyed_message_id
 from gateway.sms.runtime import SMS
+from gateway.sms.worker import Worker, WorkerConfig
 from gateway.store import keys
 
 __all__ = ["aredis_fixture", "fake_at_fixture", "sms_fixture"]
@@ -109,3 +114,30 @@ async def test_an_idempotency_key_used_before_sharding_is_still_recognised(
     assert again == old_id
     await sms.worker.run_once()
     assert fake_at.fake.received == []
+
+
+def test_the_shard_count_is_configuration() -> None:
+    """``JUMBE_SMS_SHARDS``: 8 unless set; it must be positive."""
+    assert from_env({}).sms.shards == keys.SMS_SHARDS == 8
+    assert from_env({"JUMBE_SMS_SHARDS": "16"}).sms.shards == 16
+    with pytest.raises(ConfigError, match="JUMBE_SMS_SHARDS"):
+        from_env({"JUMBE_SMS_SHARDS": "0"})
+
+
+async def test_more_shards_than_the_default_are_served(
+    sms: Sms, fake_at: FakeServer, aredis: Any
+) -> None:
+    """An outbox and a worker set to 16 shards: a message on shard 15 goes out."""
+    outbox = Outbox(aredis, sms.ledger, sms.pseudonym, OutboxPolicy(shards=16), clock=sms.clock)
+    key = next(f"wide-{i}" for i in range(1000)
+               if keys.sms_shard_of(keyed_message_id(f"wide-{i}", 16)) == 15)  # fmt: skip
+    message_id = await outbox.send(KE, "Receipt 16", idempotency_key=key)
+    assert message_id.startswith("k15_")
+    sender = AtSms("sandbox", "test-key", fake_at.url, timeout=2.0)
+    worker = Worker(aredis, sender, sms.ledger, WorkerConfig(rate_per_sender=0, shards=16),
+                    name="wide", clock=sms.clock)  # fmt: skip
+    try:
+        await worker.run_once()
+    finally:
+        worker.close()
+    assert (await outbox.get(message_id) or {})["status"] == "sent"
