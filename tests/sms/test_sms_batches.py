@@ -3,11 +3,14 @@ SDK, and each message keeps its own outcome (AT id, cost, status, refusal, retry
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sms_fixtures import FakeServer, Sms, aredis_fixture, fake_at_fixture, sms_fixture
 
+from gateway.channels.africastalking.sms import AtSms
 from gateway.consent import PURPOSES
+from gateway.sms.worker import Worker, WorkerConfig
 
 __all__ = ["aredis_fixture", "fake_at_fixture", "sms_fixture"]
 
@@ -104,5 +107,31 @@ async def test_each_promotion_in_a_batch_is_checked_on_its_own(
     await sms.ledger.record(sms.pseudonym(NUMBERS[1]), PURPOSES, "revoked",
                             source="keyword:STOP", channel="sms")  # fmt: skip
     await sms.worker.run_once()
-    assert fake_at.fake.requests == [[NUMBERS[0], NUMBERS[2]]]
+    assert [sorted(numbers) for numbers in fake_at.fake.requests] == [[NUMBERS[0], NUMBERS[2]]]
     assert [r["status"] for r in await _records(sms, ids)] == ["sent", "refused", "sent"]
+
+
+async def test_messages_a_live_worker_holds_are_not_taken_over(
+    sms: Sms, fake_at: FakeServer, aredis: Any
+) -> None:
+    """Messages read by a worker wait for a free call; meanwhile the worker touches them, so
+    another worker (which takes over what a dead worker left idle) does not take them."""
+
+    def worker(name: str, claim_idle: float) -> Worker:
+        config = WorkerConfig(rate_per_sender=0, claim_idle=claim_idle)
+        return Worker(aredis, AtSms("sandbox", "k", fake_at.url, timeout=2.0), sms.ledger,
+                      config, name=name, clock=sms.clock)  # fmt: skip
+
+    holder, other = worker("holder", 3.0), worker("other", 1.0)
+    try:
+        for number in NUMBERS[:3]:
+            await sms.outbox.send(number, f"Receipt for {number[-2:]}")
+        await holder.ensure_group()
+        held = await holder.read(">", 4)
+        assert sum(len(batch.entries) for batch in held) == 3
+        await asyncio.sleep(1.2)  # idle longer than the other worker's claim_idle
+        assert await holder.reclaim() == [], "its own entries are not taken over"
+        assert await other.reclaim() == [], "a live worker's entries are not taken over"
+    finally:
+        holder.close()
+        other.close()
