@@ -256,6 +256,9 @@ class Worker(StreamConsumer[Batch]):
 
     async def _deliver(self, entries: list[Entry]) -> None:
         """Claim the batch's messages, check each, send the rest in one call, record each."""
+        for gone in (e for e in entries if not e.message_id):  # deleted under us: settled
+            await self._redis.xack(keys.sms_queue(gone.shard), keys.SMS_GROUP, gone.entry_id)
+        entries = [e for e in entries if e.message_id]
         now = f"{self._clock():.3f}"
         raws = await run_all(self._redis, [
             (self._scripts.claim, [keys.sms_message(e.message_id), keys.sms_queue(e.shard)],

@@ -141,3 +141,25 @@ async def test_more_shards_than_the_default_are_served(
     finally:
         worker.close()
     assert (await outbox.get(message_id) or {})["status"] == "sent"
+
+
+async def test_an_entry_deleted_while_pending_is_acknowledged(
+    sms: Sms, fake_at: FakeServer, aredis: Any
+) -> None:
+    """A restarted worker finds an entry of its own that was deleted meanwhile (settled by
+    another worker): it is acknowledged in its shard, nothing is sent (on a Cluster, the old
+    way named a record outside the shard's slot)."""
+    message_id = await sms.outbox.send(KE, "Receipt 10")
+    queue = keys.sms_queue(keys.sms_shard_of(message_id))
+    await sms.worker.ensure_group()
+    [batch] = await sms.worker.read(">", 1)
+    await aredis.xdel(queue, batch.entries[0].entry_id)
+    sender = AtSms("sandbox", "test-key", fake_at.url, timeout=2.0)
+    restarted = Worker(aredis, sender, sms.ledger, WorkerConfig(rate_per_sender=0), name="t1",
+                       clock=sms.clock)  # fmt: skip
+    try:
+        await restarted.run_once()
+    finally:
+        restarted.close()
+    assert (await aredis.xpending(queue, keys.SMS_GROUP))["pending"] == 0
+    assert fake_at.fake.received == []
