@@ -42,6 +42,8 @@ class SmsSettings:
     """Registered promotional sender id (domain C4); ``None`` = ``sender_id``."""
     worker_name: str | None = None
     """Stable consumer name of this worker (a restart resumes its own claims); default host:pid."""
+    shards: int = 8
+    """Hash tags (Redis Cluster slots) the outbox is spread over; the same in every process."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,8 +449,9 @@ def _sms_from_env(env: Mapping[str, str]) -> SmsSettings:
         sender_id=env.get("JUMBE_SMS_SENDER_ID") or None,
         promo_sender_id=env.get("JUMBE_SMS_PROMO_SENDER_ID") or None,
         worker_name=env.get("JUMBE_SMS_WORKER_NAME") or None,
+        shards=_int(env, "JUMBE_SMS_SHARDS", 8),
     )
-    for name in ("concurrency", "max_attempts", "max_segments"):
+    for name in ("concurrency", "max_attempts", "max_segments", "shards"):
         if getattr(sms, name) <= 0:
             raise ConfigError(f"JUMBE_SMS_{name.upper()}={getattr(sms, name)}: must be positive")
     if sms.send_timeout >= sms.claim_idle:

@@ -81,14 +81,27 @@ class Cluster:
             with self.node(port) as client:
                 client.flushall()
 
-    def owner(self, key: str) -> int:
-        """The port of the master serving ``key``'s slot."""
-        with self.node(self.ports[0]) as client:
+    def owner(self, key: str, asking: int | None = None) -> int:
+        """The port of the master serving ``key``'s slot, in the view of the master on
+        ``asking`` (the first one unless told)."""
+        with self.node(self.ports[0] if asking is None else asking) as client:
             slot = int(client.execute_command("CLUSTER", "KEYSLOT", key))
             for start, end, master, *_replicas in client.execute_command("CLUSTER", "SLOTS"):
                 if int(start) <= slot <= int(end):
                     return int(master[1])
         raise AssertionError(f"no master serves slot {slot}")
+
+    def settled_owner(self, key: str, expected: int, within: float = 10.0) -> int:
+        """Poll every master's ``CLUSTER SLOTS`` until all of them name ``expected`` as the
+        owner of ``key``'s slot (or ``within`` seconds pass); the owner they then agree on,
+        or the first master's view when they never did. The slot map reaches the masters
+        that were not told directly by gossip, so right after a migration a view may lag."""
+        deadline = time.monotonic() + within
+        while True:
+            views = {self.owner(key, asking=port) for port in self.ports}
+            if views == {expected} or time.monotonic() >= deadline:
+                return views.pop() if len(views) == 1 else self.owner(key)
+            time.sleep(0.05)
 
     def migrate(self, key: str, to_port: int) -> None:
         """Move ``key``'s whole slot to the master on ``to_port``, keys included, the way
@@ -117,7 +130,11 @@ class Cluster:
             while keys := source.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 100):
                 source.execute_command("MIGRATE", "127.0.0.1", migration.to_port, "", 0, 5000,
                                        "KEYS", *keys)  # fmt: skip
-        for port in self.ports:
+        # The new owner first (it bumps its config epoch), then the old one, then the rest,
+        # as redis-cli does: a master told first could otherwise take the old owner's gossip,
+        # still claiming the slot with a higher epoch, over what it was told.
+        order = [migration.to_port, migration.from_port]
+        for port in order + [port for port in self.ports if port not in order]:
             with self.node(port) as node:
                 node.execute_command("CLUSTER", "SETSLOT", slot, "NODE", migration.target_id)
 

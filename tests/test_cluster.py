@@ -96,7 +96,9 @@ async def test_a_journey_continues_after_its_slot_moved(
     key = keys.session("africastalking", "moving")
     target = _other_master(fresh, key)
     fresh.migrate(key, target)
-    assert fresh.owner(key) == target
+    assert fresh.settled_owner(key, target) == target, "every master agrees the slot moved"
+    with fresh.node(target) as node:
+        assert node.exists(key), "the session moved with its slot"
     assert await hop(client, "2*5", session_id="moving") == (200, "CON Any comment?")
     assert await hop(client, "2*5*great", session_id="moving") == (200, "END Thanks")
     assert _session(fresh, "moving").vars == {"rating": 5, "comment": "great"}

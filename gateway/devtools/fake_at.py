@@ -3,7 +3,9 @@
 ``POST /version1/messaging`` answers like AT (protocols.md §2.1): per-recipient ``statusCode``,
 ``messageId`` and cost, as ``application/json`` exactly (the SDK returns a ``str`` for any other
 content type, charset included). Accepted messages get delivery reports posted, form-encoded,
-to ``callback_url``, optionally out of order. Failure codes are configurable per number.
+to ``callback_url``, optionally out of order. Failure codes are configurable per number, and
+whole requests can be made to fail (``fail_requests``). Many numbers in one request (``to``
+comma-separated) get one ``Recipients`` entry each, with its own id, status and cost.
 With ``echo`` set (``jumbe fake-at`` sets it to stdout) it prints one line per message it
 "sent": time, to, sender, text.
 Run it with ``jumbe fake-at --port 8900 --callback http://127.0.0.1:8000/sms/africastalking/delivery``.
@@ -77,6 +79,11 @@ class FakeAT:
     """Post each message's reports in reverse order (final first)."""
     delay: float = 0.0
     """Seconds each send request takes."""
+    fail_requests: int = 0
+    """The next this many send requests fail as a whole (HTTP 500, no recipients)."""
+    requests: list[list[str]] = field(default_factory=list)
+    """The numbers of each send request that reached the fake, in order (one list a request,
+    failed ones included)."""
     api_key: str | None = None
     """When set, requests with another ``apiKey`` header get 401."""
     echo: TextIO | None = None
@@ -131,6 +138,10 @@ class FakeAT:
         form = dict(parse_qsl((await request.read()).decode(), keep_blank_values=True))
         if not form.get("username") or not form.get("to") or "message" not in form:
             return web.Response(status=400, text="Missing username, to or message")
+        self.requests.append([n.strip() for n in form["to"].split(",")])
+        if self.fail_requests > 0:
+            self.fail_requests -= 1
+            return web.Response(status=500, text="Internal Server Error")
         recipients = [self._recipient(n.strip(), form) for n in form["to"].split(",")]
         sent = sum(r["statusCode"] in (100, 101, 102) for r in recipients)
         body = {"SMSMessageData": {

@@ -12,17 +12,18 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily
 
 from gateway import metrics
-from gateway.appkeys import REDIS
+from gateway.appkeys import REDIS, SETTINGS
 from gateway.errors import StoreError
 from gateway.rewards.runtime import QUEUE_SHARDS
 from gateway.rewards.service import QUEUE
 from gateway.store import keys
 from gateway.store.client import StoreClient
 
-SMS_QUEUES = (("scheduled", keys.sms_due(), "ZCARD"), ("ready", keys.sms_queue(), "XLEN"),
-              ("dead", keys.sms_dead(), "XLEN"))  # fmt: skip
+SMS_QUEUES = (("scheduled", keys.sms_due, "ZCARD"), ("ready", keys.sms_queue, "XLEN"),
+              ("dead", keys.sms_dead, "XLEN"))  # fmt: skip
 """``jumbe_sms_queue_depth{queue}``: messages waiting for their time (send at, quiet hours,
-retry backoff), ready or being sent, and dead-lettered (the capped stream's length)."""
+retry backoff), ready or being sent, and dead-lettered (the capped streams' length), summed
+over the outbox's shards."""
 
 
 JOB_QUEUES = ((QUEUE, QUEUE_SHARDS),)
@@ -36,11 +37,12 @@ def add_routes(app: web.Application) -> None:
 
 
 async def metrics_page(request: web.Request) -> web.Response:
-    body = metrics.exposition(await _live(request.app[REDIS]))
+    body = metrics.exposition(await _live(request.app[REDIS],
+                                          request.app[SETTINGS].sms.shards))  # fmt: skip
     return web.Response(body=body, headers={"Content-Type": metrics.CONTENT_TYPE})
 
 
-async def _live(client: StoreClient) -> CollectorRegistry:
+async def _live(client: StoreClient, sms_shards: int) -> CollectorRegistry:
     """The series read from Redis now."""
     registry = CollectorRegistry(auto_describe=False)
     up = GaugeMetricFamily("jumbe_metrics_redis_up", "Whether Redis answered this scrape")
@@ -49,8 +51,11 @@ async def _live(client: StoreClient) -> CollectorRegistry:
     jobs = GaugeMetricFamily("jumbe_jobs_queue_depth", "Durable jobs by queue and state",
                              labels=["queue", "state"])  # fmt: skip
     try:
-        for name, key, command in SMS_QUEUES:
-            depth.add_metric([name], float(await client.execute_command(command, key)))
+        for name, key_of, command in SMS_QUEUES:
+            pipe = client.pipeline(transaction=False)
+            for shard in keys.sms_shards(sms_shards):
+                pipe.execute_command(command, key_of(shard))
+            depth.add_metric([name], float(sum(await pipe.execute())))
         for queue, shards in JOB_QUEUES:
             counts = dict.fromkeys(("waiting", "ready", "dead"), 0.0)
             for shard in range(shards):

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from aiohttp import web
 
-from gateway.appkeys import REDIS, REGISTRY
+from gateway.appkeys import REDIS, REGISTRY, SETTINGS
 from gateway.errors import ApiError
 from gateway.funnel import report as funnel
 from gateway.http.api import ApiRoute, Call, bad_request, json_response
@@ -36,7 +36,7 @@ _PARAMETERS = ("from", "to", "tz", "format")
 async def sms_report(request: web.Request, call: Call) -> web.Response:
     """The SMS report as JSON, or CSV with ``?format=csv``."""
     span, output = _span_and_format(request)
-    report = await stats.sms_report(request.app[REDIS], span)
+    report = await stats.sms_report(request.app[REDIS], span, request.app[SETTINGS].sms.shards)
     call.log.update(days=len(report["days"]), tz=span.tz, format=output)
     if output == "json":
         return json_response(report)

@@ -34,9 +34,12 @@ class StreamConsumer(Generic[E]):
     block_ms: int | None = None
     """Block on one read for this long; ``None``: poll every ``poll`` seconds when idle."""
     poll: float = 0.2
+    promote_every: float = 0.0
+    """While running, promote due entries at most this often (seconds; 0: every turn)."""
 
     def __init__(self) -> None:
         self._inflight: set[asyncio.Task[None]] = set()
+        self._last_promote = self._last_reclaim = float("-inf")
 
     # --- hooks -----------------------------------------------------------------------------
 
@@ -71,9 +74,6 @@ class StreamConsumer(Generic[E]):
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop`` is set; entries in flight finish first."""
         log.info(f"{self.event}_worker_started", worker=self.name, **self.started_fields())
-        reclaim_every = min(self.claim_idle / 2, 5.0)
-        last_reclaim = 0.0
-        loop = asyncio.get_running_loop()
         try:
             while not stop.is_set():  # Redis may be away at start-up too: keep trying
                 try:
@@ -85,12 +85,7 @@ class StreamConsumer(Generic[E]):
                     await self._recover(exc)
             while not stop.is_set():
                 try:
-                    await self.promote()
-                    if loop.time() - last_reclaim > reclaim_every:
-                        last_reclaim = loop.time()
-                        for entry in await self.reclaim():
-                            self._spawn(entry)
-                        await self.forget_dead_consumers()
+                    await self._upkeep()
                     free = self.concurrency - len(self._inflight)
                     if free <= 0:
                         await asyncio.wait(self._inflight, timeout=0.5,
@@ -109,6 +104,19 @@ class StreamConsumer(Generic[E]):
                 await asyncio.wait(self._inflight, timeout=STOP_GRACE_S)
             self.stopped()
             log.info(f"{self.event}_worker_stopped", worker=self.name)
+
+    async def _upkeep(self) -> None:
+        """Once a turn: promote due entries (at most every ``promote_every`` s); every few
+        seconds, take over idle entries and forget dead consumers."""
+        now = asyncio.get_running_loop().time()
+        if now - self._last_promote >= self.promote_every:
+            self._last_promote = now
+            await self.promote()
+        if now - self._last_reclaim > min(self.claim_idle / 2, 5.0):
+            self._last_reclaim = now
+            for entry in await self.reclaim():
+                self._spawn(entry)
+            await self.forget_dead_consumers()
 
     async def run_once(self) -> int:
         """Promote what is due, then process everything ready (own pending first); the count."""

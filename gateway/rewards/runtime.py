@@ -88,7 +88,8 @@ async def work(settings: Settings) -> None:
     consent = ConsentLedger(client, settings.consent_modes, guard=DataGuard(client, b""))
     rewards.feed = consent.feed = feed_for(settings, client)  # settled redemptions, opt-outs
     sms = settings.sms
-    outbox = Outbox(client, consent, pseudonym, OutboxPolicy(sms.max_segments, sms.sender_id))
+    policy = OutboxPolicy(sms.max_segments, sms.sender_id, shards=sms.shards)
+    outbox = Outbox(client, consent, pseudonym, policy)
     rewards.notify = SmsReceipts(outbox)
     worker, fulfilment = build_worker(settings, rewards)
     try:

@@ -21,7 +21,7 @@ def add_commands(commands: Any) -> None:
     """Register the SMS subcommands on ``jumbe``'s subparsers."""
     worker = commands.add_parser("worker", help="run the SMS outbox worker (scale it separately)")
     worker.add_argument("--redis", dest="redis_url", help="Redis URL (required: JUMBE_REDIS_URL)")
-    worker.add_argument("--concurrency", type=int, help="sends in flight (default: 8)")
+    worker.add_argument("--concurrency", type=int, help="SDK calls in flight (default: 8)")
     worker.add_argument("--name", help="stable consumer name (default: host:pid)")
     worker.add_argument("--log-format", choices=["auto", "json", "console"])
     worker.add_argument("--queue", choices=["sms", "rewards"], default="sms",

@@ -22,7 +22,7 @@ from gateway.errors import NoConsent, SendRefused
 from gateway.privacy import Pseudonymizer
 from gateway.sms import quiet
 from gateway.sms.countries import country_of, with_footer
-from gateway.sms.scripts import NEEDS_HOUR, Scripts, report_hour
+from gateway.sms.scripts import HELD, NEEDS_HOUR, Scripts, group_of, report_hour
 from gateway.store import keys
 from gateway.store.client import StoreClient
 from gateway.text import sms_info
@@ -40,15 +40,24 @@ class OutboxPolicy:
     promo_sender_id: str | None = None
     record_ttl: int = keys.SMS_RECORD_TTL
     """Seconds a record is kept after its final status (``JUMBE_RETENTION_MESSAGES_DAYS``)."""
+    shards: int = keys.SMS_SHARDS
+    """Hash tags the outbox is spread over (``JUMBE_SMS_SHARDS``)."""
 
 
-def new_message_id() -> str:
-    """A unique, roughly time-ordered message id."""
-    return f"m{int(time.time() * 1000):x}{secrets.token_hex(6)}"
+def new_message_id(shards: int = keys.SMS_SHARDS) -> str:
+    """A unique message id in a random one of ``shards`` shards (``m<shard>_<time><random>``,
+    roughly time-ordered within a shard)."""
+    return f"m{secrets.randbelow(shards)}_{int(time.time() * 1000):x}{secrets.token_hex(6)}"
 
 
-def keyed_message_id(idempotency_key: str) -> str:
-    """The message id that an idempotency key always maps to."""
+def keyed_message_id(idempotency_key: str, shards: int = keys.SMS_SHARDS) -> str:
+    """The message id that an idempotency key always maps to (for one shard count)."""
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+    return f"k{int(digest[:8], 16) % shards}_{digest}"
+
+
+def keyed_message_id_v1(idempotency_key: str) -> str:
+    """The id the same key mapped to before the outbox was sharded (``{sms}``)."""
     return "k" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
 
 
@@ -91,12 +100,15 @@ class Outbox:
         the first message's id, whatever happened since; the same key for a different request
         is refused.
         """
-        message_id, request = new_message_id(), ""
+        message_id, request = new_message_id(self._policy.shards), ""
         if idempotency_key is not None:
-            message_id = keyed_message_id(idempotency_key)
+            message_id = keyed_message_id(idempotency_key, self._policy.shards)
             request = _fingerprint(to, text, category, purpose, sender_id, send_at)
-            if await self._already_enqueued(message_id, request):
-                return message_id
+            earlier = await self._already_enqueued(
+                [message_id, keyed_message_id_v1(idempotency_key)], request
+            )
+            if earlier is not None:
+                return earlier
         to = to.replace(" ", "")
         if not _E164.match(to):
             raise SendRefused("recipient is not an E.164 number (+<country code><number>)")
@@ -133,22 +145,28 @@ class Outbox:
             "request": request,
         }  # fmt: skip
         flat = [item for pair in fields.items() for item in pair]
+        shard = keys.sms_shard_of(message_id)
         stored: Any = await self._scripts.enqueue(
-            keys=[keys.sms_message(message_id), keys.sms_due(), keys.sms_queue()],
-            args=[message_id, int(due * 1000), int(now * 1000), *flat],
-        )
+            keys=[keys.sms_message(message_id), keys.sms_due(shard), keys.sms_queue(shard)],
+            args=[message_id, int(due * 1000), int(now * 1000), group_of(text, sender_id or ""),
+                  *flat],
+        )  # fmt: skip
         if stored != 1:  # a concurrent copy of this keyed request won the race
             _check_same_request(stored, request)
         else:
             metrics.count_sms(str(fields["status"]))
         return message_id
 
-    async def _already_enqueued(self, message_id: str, request: str) -> bool:
-        stored: Any = await self._redis.hget(keys.sms_message(message_id), "request")
-        if stored is None:
-            return False
-        _check_same_request(stored, request)
-        return True
+    async def _already_enqueued(self, message_ids: list[str], request: str) -> str | None:
+        """The first of ``message_ids`` already stored (checked to be the same request)."""
+        pipe = self._redis.pipeline(transaction=False)
+        for message_id in message_ids:
+            pipe.hget(keys.sms_message(message_id), "request")
+        for message_id, stored in zip(message_ids, await pipe.execute(), strict=True):
+            if stored is not None:
+                _check_same_request(stored, request)
+                return message_id
+        return None
 
     async def get(self, message_id: str) -> dict[str, str] | None:
         """The stored record of one message, or ``None``."""
@@ -162,7 +180,7 @@ class Outbox:
 
         Outcomes: ``applied``; ``kept`` (a status word we do not know, stored verbatim, the
         status unchanged); ``ignored`` (stale, or after a final status); ``stashed`` (the send
-        is not recorded yet: the report waits for it).
+        is not recorded yet: the report waits for it, beside the link or in the record).
         """
         found: Any = await self._scripts.dlr_lookup(
             keys=[
@@ -171,13 +189,17 @@ class Outbox:
             ],
             args=[status or "", reported, reason, keys.SMS_DLR_STASH_TTL],
         )
-        if not found:
-            return "stashed", None
+        if not found:  # or linked before the outbox was sharded
+            found = await self._redis.get(keys.sms_provider_id_v1(provider_message_id))
+            if not found:
+                return "stashed", None
+        message_id = found.decode()
+        shard = keys.sms_shard_of(message_id)
         now = f"{self._clock():.3f}"
         hour = report_hour(now)  # a guess: right unless the message went out in another hour
         for _ in range(2):
             code, subscriber, needed = await self._scripts.apply(
-                keys=[keys.sms_message(found.decode()), keys.sms_stats(hour)],
+                keys=[keys.sms_message(message_id), keys.sms_stats(hour, shard)],
                 args=[status or "", reported, reason, now, self._policy.record_ttl, hour,
                       keys.SMS_STATS_TTL],
             )  # fmt: skip
@@ -185,9 +207,9 @@ class Outbox:
                 break
             hour = int(needed)
         if int(code) == 1 and status == "delivered" and self.delivered is not None:
-            self.delivered(found.decode())  # applied, and delivered: e.g. an ad SMS impression
+            self.delivered(message_id)  # applied, and delivered: e.g. an ad SMS impression
 
-        outcome = {1: "applied", 2: "kept"}.get(int(code), "ignored")
+        outcome = {1: "applied", 2: "kept", HELD: "stashed"}.get(int(code), "ignored")
         if outcome == "applied" and status:
             metrics.count_sms(status)
         return outcome, subscriber.decode() if subscriber else None

@@ -48,7 +48,7 @@ def build_worker(settings: Settings, client: StoreClient, ledger: ConsentLedger)
     config = WorkerConfig(
         concurrency=sms.concurrency, rate_per_sender=sms.rate_per_sender,
         max_attempts=sms.max_attempts, retry_base=sms.retry_base, claim_idle=sms.claim_idle,
-        record_ttl=settings.retention.messages_seconds,
+        record_ttl=settings.retention.messages_seconds, shards=sms.shards,
     )  # fmt: skip
     return Worker(client, sender, ledger, config, sms.worker_name)
 
@@ -60,7 +60,7 @@ async def _sms_context(app: web.Application) -> AsyncIterator[None]:
     sms = settings.sms
     retention = settings.retention
     policy = OutboxPolicy(sms.max_segments, sms.sender_id, sms.promo_sender_id,
-                          retention.messages_seconds)  # fmt: skip
+                          retention.messages_seconds, sms.shards)  # fmt: skip
     outbox = Outbox(client, ledger, pseudonym, policy)
     handler = InboundHandler(client, app[KEYWORDS], ledger, outbox, pseudonym,
                              keep=retention.events_seconds)  # fmt: skip

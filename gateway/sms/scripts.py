@@ -18,10 +18,19 @@ status: ``sent - settled`` are awaiting a report) and ``<category>:le:<bound>`` 
 and re-run scripts never count twice. A script that needs another hour's counters than the one
 it was given (a late final report) changes nothing and names that hour (code 3); the caller runs
 it again with that key.
+
+**Sharding.** A message's scripts run in its shard's slot (``{sms:<n>}``, named by its id);
+the link from AT's message id to ours lives in the slot of AT's id (``{at:<id>}``), the one
+thing a delivery report carries. Recording a send is therefore two steps: ``LINK`` (the link,
+and any report that came before it, read atomically with it) then ``RECORD_SENT`` (the record,
+applying that report). A report that finds the link before the send is recorded is kept in the
+record (``early_*`` fields, code 4) and applied by ``RECORD_SENT``, so it counts in the send's
+hour as before.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -36,12 +45,21 @@ LATENCY_BOUNDS = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 90
 """Upper bounds (seconds) of the delivery-latency histogram in the report counters."""
 NEEDS_HOUR = 3
 """A script's answer: it needs the counters of another hour (given next) and changed nothing."""
+HELD = 4
+"""``APPLY``'s answer: the message is not recorded as sent yet; the report waits in it."""
 
 _LIB = {"LATENCY_BOUNDS": ", ".join(map(str, LATENCY_BOUNDS))}
 
 
 def _with_lib(name: str) -> str:
     return lua.compose("outbox_lib", name, **_LIB)
+
+
+def group_of(text: str, sender: str) -> str:
+    """What messages that may share one SDK call have in common (their text and sender id),
+    short: written beside the message id in its stream entry, so the worker groups a campaign
+    without reading the records."""
+    return hashlib.sha1(f"{sender}\n{text}".encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 def report_hour(now: str) -> int:
@@ -64,6 +82,7 @@ class Scripts:
     apply: AsyncScript
     rate: AsyncScript
     inbound_done: AsyncScript
+    link: AsyncScript
 
     @classmethod
     def register(cls, client: StoreClient) -> Scripts:
@@ -71,5 +90,5 @@ class Scripts:
             lua.source("outbox_enqueue"), lua.source("outbox_promote"), _with_lib("outbox_claim"),
             _with_lib("outbox_record_sent"), _with_lib("outbox_requeue"),
             _with_lib("outbox_finish"), _with_lib("outbox_dlr_lookup"), _with_lib("outbox_apply"),
-            lua.source("outbox_rate"), lua.source("inbound_done"),
+            lua.source("outbox_rate"), lua.source("inbound_done"), lua.source("outbox_link"),
         )))  # fmt: skip

@@ -124,16 +124,22 @@ def _midnight(day: date, zone: ZoneInfo) -> int:
     return math.floor(datetime.combine(day, datetime.min.time(), zone).timestamp())
 
 
-async def read_hours(client: StoreClient, hours: list[int]) -> dict[int, dict[str, Tally]]:
-    """The counters of ``hours`` (one pipelined round trip), by hour and category."""
+async def read_hours(
+    client: StoreClient, hours: list[int], shards: int
+) -> dict[int, dict[str, Tally]]:
+    """The counters of ``hours`` over every shard (one pipelined round trip), by hour and
+    category."""
     pipe = client.pipeline(transaction=False)
-    for hour in hours:
-        pipe.hgetall(keys.sms_stats(hour))
+    every = [(hour, shard) for hour in hours for shard in keys.sms_shards(shards)]
+    for hour, shard in every:
+        pipe.hgetall(keys.sms_stats(hour, shard))
     replies: list[Any] = await pipe.execute()
     found: dict[int, dict[str, Tally]] = {}
-    for hour, raw in zip(hours, replies, strict=True):
+    for (hour, _shard), raw in zip(every, replies, strict=True):
         if raw:
-            found[hour] = _tallies(raw)
+            of_hour = found.setdefault(hour, {})
+            for category, tally in _tallies(raw).items():
+                of_hour.setdefault(category, Tally()).add(tally)
     return found
 
 
@@ -149,11 +155,11 @@ def _tallies(raw: dict[bytes, bytes]) -> dict[str, Tally]:
     return tallies
 
 
-async def sms_report(client: StoreClient, span: Days) -> dict[str, Any]:
+async def sms_report(client: StoreClient, span: Days, shards: int) -> dict[str, Any]:
     """``{"from", "to", "tz", "days": [{"date", "categories": {...}, <counts>}], "totals":
     {"categories": {...}, <counts>}}`` (shape in ``docs/api.md``)."""
     hours = span.hours()
-    counters = await read_hours(client, list(hours))
+    counters = await read_hours(client, list(hours), shards)
     per_day: dict[date, dict[str, Tally]] = {day: {} for day in span.dates()}
     for hour, tallies in counters.items():
         of_day = per_day[hours[hour]]

@@ -18,26 +18,33 @@ to one slot. Names are short because they are written on every hop.
 - ``j:r:{<pseudonym>}:<menu id>`` (string, the menu's ``resume.within``): the last state of a
   session that has not ended, for resuming after a drop; deleted when a session ends normally.
 
-SMS and consent (issue 4). Outbox keys share the ``{sms}`` tag so the outbox Lua scripts (which
-touch a record, the due set and the stream together) run on one Cluster slot.
+SMS and consent (issue 4). The outbox is spread over ``SMS_SHARDS`` hash tags ``{sms:<n>}``
+(``JUMBE_SMS_SHARDS``); a message id names its shard (``m<n>_…``, ``k<n>_…``), so its record,
+the shard's due set, stream, dead letters and report counters share a slot and each outbox
+script runs on one. Ids without a shard (``m…``, ``k…``: written before sharding) keep their
+keys in the one ``{sms}`` tag, which workers go on draining (docs/architecture.md).
 
-- ``j:sms:m:{sms}:<message id>`` (hash, no TTL while pending; ``SMS_RECORD_TTL`` = 30 days once
-  final): one outbound message, the only place the raw number is kept.
-- ``j:sms:due:{sms}`` (sorted set, no TTL; members leave when due): message ids by due time (ms),
-  for "send at", quiet hours and retry backoff.
-- ``j:sms:q:{sms}`` (stream + consumer group ``SMS_GROUP``, no TTL; entries deleted on ack): ready
-  messages, claimed by workers (XREADGROUP / XACK / XAUTOCLAIM).
-- ``j:sms:dead:{sms}`` (stream, trimmed to ``SMS_DEAD_MAXLEN``): dead letters with the reason.
-- ``j:sms:at:{sms}:<aggregator's message id>`` (string, ``SMS_RECORD_TTL``): → our message id.
-- ``j:sms:dlr:{sms}:<aggregator's message id>`` (hash, ``SMS_DLR_STASH_TTL`` = 1 day): a delivery
-  report that arrived before the send was recorded, applied when it is.
-- ``j:sms:rate:{sms}:<sender>`` (string, 1 s): per-sender send counter for the rate limit.
-- ``j:sms:stats:{sms}:<hour>`` (hash, ``SMS_STATS_TTL`` = 400 days after its last change): the
-  report counters of the messages whose report hour is ``<hour>`` (epoch seconds // 3600, UTC):
-  ``<category>:sent``, ``<category>:<final status>``, ``<category>:settled`` and the delivery
-  latency histogram ``<category>:le:<seconds>``; written only by the outbox scripts, in the same
-  step as the status change (``gateway.sms.scripts``). Hourly, so that any time zone whose
-  offset is whole hours can be re-bucketed into its days; ``{sms}`` so the scripts can write it.
+- ``j:sms:m:{sms:<n>}:<message id>`` (hash, no TTL while pending; ``SMS_RECORD_TTL`` = 30 days
+  once final): one outbound message, the only place the raw number is kept.
+- ``j:sms:due:{sms:<n>}`` (sorted set, no TTL; members leave when due): message ids by due time
+  (ms), for "send at", quiet hours and retry backoff.
+- ``j:sms:q:{sms:<n>}`` (stream + consumer group ``SMS_GROUP``, no TTL; entries deleted on ack):
+  ready messages, claimed by workers (XREADGROUP / XACK / XAUTOCLAIM).
+- ``j:sms:dead:{sms:<n>}`` (stream, trimmed to ``SMS_DEAD_MAXLEN``): dead letters with the reason.
+- ``j:sms:at:{at:<aggregator's message id>}`` (string, ``SMS_RECORD_TTL``): → our message id,
+  which names the shard. In the slot of the aggregator's id, the only thing a delivery report
+  carries, so a report finds its message in one lookup whatever the shard.
+- ``j:sms:dlr:{at:<aggregator's message id>}`` (hash, ``SMS_DLR_STASH_TTL`` = 1 day): a delivery
+  report that arrived before the aggregator's id was linked, read when it is (same slot).
+- ``j:sms:at:{sms}:<aggregator's message id>`` (string, ``SMS_RECORD_TTL``): the same link as
+  written before sharding, still read by delivery reports for messages sent then.
+- ``j:sms:rate:{smsrate:<sender>}`` (string, 1 s): per-sender send counter for the rate limit.
+- ``j:sms:stats:{sms:<n>}:<hour>`` (hash, ``SMS_STATS_TTL`` = 400 days after its last change):
+  the shard's report counters of the messages whose report hour is ``<hour>`` (epoch seconds //
+  3600, UTC): ``<category>:sent``, ``<category>:<final status>``, ``<category>:settled`` and the
+  delivery latency histogram ``<category>:le:<seconds>``; written only by the outbox scripts, in
+  the same step as the status change (``gateway.sms.scripts``); a report adds up the shards.
+  Hourly, so that any time zone whose offset is whole hours can be re-bucketed into its days.
 - ``j:sms:in:{inbox}:<provider>:<inbound id>`` (string, ``SMS_INBOUND_TTL`` = 48 h): an inbound
   SMS fully handled; written by the same script as its inbox entry, after its other effects.
 - ``j:sms:inbox:{inbox}`` (stream, trimmed to ``SMS_INBOX_MAXLEN``): inbound SMS (pseudonym,
@@ -138,47 +145,77 @@ SMS_GROUP = "workers"
 SMS_STATS_TTL = 400 * 24 * 3600
 """Hourly SMS report counters are kept 400 days after their last change (a year, compared)."""
 
-_SMS = "{sms}"
+SMS_SHARDS = 8
+"""The outbox is spread over this many hash tags unless configured (``JUMBE_SMS_SHARDS``)."""
+
+SMS_MESSAGE_PATTERN = f"{PREFIX}:sms:m:*"
+"""Matches every message record, whatever its shard (``SCAN``)."""
+
+HashTag = str
+"""A ``{…}`` hash tag (part of a key, not a key)."""
+
+
+def _sms_tag(shard: int | None) -> HashTag:
+    return "{sms}" if shard is None else f"{{sms:{shard}}}"
+
+
+def sms_shard_of(message_id: str) -> int | None:
+    """The shard a message id names (``m3_…``, ``k3_…``); ``None`` for an id from before
+    sharding, whose keys are in ``{sms}``."""
+    head, sep, _rest = message_id.partition("_")
+    return int(head[1:]) if sep and 1 < len(head) <= 5 and head[1:].isdigit() else None
+
+
+def sms_shards(count: int) -> list[int | None]:
+    """Every shard a worker serves: ``0 … count-1``, then the layout from before sharding."""
+    return [*range(count), None]
 
 
 def sms_message(message_id: str) -> str:
-    """One outbound message record (30 days after its final status)."""
-    return f"{PREFIX}:sms:m:{_SMS}:{message_id}"
+    """One outbound message record (30 days after its final status), in its id's shard."""
+    return f"{PREFIX}:sms:m:{_sms_tag(sms_shard_of(message_id))}:{message_id}"
 
 
-def sms_due() -> str:
-    """Message ids scored by due time in ms (no TTL; members leave when due)."""
-    return f"{PREFIX}:sms:due:{_SMS}"
+def sms_due(shard: int | None) -> str:
+    """One shard's message ids scored by due time in ms (no TTL; members leave when due)."""
+    return f"{PREFIX}:sms:due:{_sms_tag(shard)}"
 
 
-def sms_queue() -> str:
-    """The ready-to-send stream, read by the ``SMS_GROUP`` consumer group."""
-    return f"{PREFIX}:sms:q:{_SMS}"
+def sms_queue(shard: int | None) -> str:
+    """One shard's ready-to-send stream, read by the ``SMS_GROUP`` consumer group."""
+    return f"{PREFIX}:sms:q:{_sms_tag(shard)}"
 
 
-def sms_dead() -> str:
-    """Dead-lettered messages with their reason (trimmed to ``SMS_DEAD_MAXLEN``)."""
-    return f"{PREFIX}:sms:dead:{_SMS}"
+def sms_dead(shard: int | None) -> str:
+    """One shard's dead-lettered messages with their reason (trimmed to ``SMS_DEAD_MAXLEN``)."""
+    return f"{PREFIX}:sms:dead:{_sms_tag(shard)}"
 
 
 def sms_provider_id(provider_message_id: str) -> str:
-    """The aggregator's message id → our message id (``SMS_RECORD_TTL``)."""
-    return f"{PREFIX}:sms:at:{_SMS}:{provider_message_id}"
+    """The aggregator's message id → our message id (``SMS_RECORD_TTL``), in the slot of the
+    aggregator's id."""
+    return f"{PREFIX}:sms:at:{{at:{provider_message_id}}}"
+
+
+def sms_provider_id_v1(provider_message_id: str) -> str:
+    """The same link as written before the outbox was sharded (read, never written now)."""
+    return f"{PREFIX}:sms:at:{{sms}}:{provider_message_id}"
 
 
 def sms_dlr_stash(provider_message_id: str) -> str:
-    """An early delivery report awaiting its send record (``SMS_DLR_STASH_TTL``)."""
-    return f"{PREFIX}:sms:dlr:{_SMS}:{provider_message_id}"
+    """An early delivery report awaiting its link (``SMS_DLR_STASH_TTL``; the link's slot)."""
+    return f"{PREFIX}:sms:dlr:{{at:{provider_message_id}}}"
 
 
 def sms_rate(sender: str) -> str:
     """Per-sender send counter of the current one-second window."""
-    return f"{PREFIX}:sms:rate:{_SMS}:{sender}"
+    return f"{PREFIX}:sms:rate:{{smsrate:{sender}}}"
 
 
-def sms_stats(hour: int) -> str:
-    """Report counters of the messages reported in ``hour`` (epoch seconds // 3600, UTC)."""
-    return f"{PREFIX}:sms:stats:{_SMS}:{hour}"
+def sms_stats(hour: int, shard: int | None) -> str:
+    """One shard's report counters of the messages reported in ``hour`` (epoch seconds //
+    3600, UTC)."""
+    return f"{PREFIX}:sms:stats:{_sms_tag(shard)}:{hour}"
 
 
 _INBOX = "{inbox}"

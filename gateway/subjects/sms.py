@@ -20,11 +20,17 @@ _SHOWN = ("id", "to", "text", "category", "purpose", "status", "reason", "create
 
 class SmsHolder:
     name = "sms"
-    families: tuple[str, ...] = ("sms_message", "sms_provider_id", "sms_inbox", "sms_flows")
+    families: tuple[str, ...] = (
+        "sms_message",
+        "sms_provider_id",
+        "sms_provider_id_v1",
+        "sms_inbox",
+        "sms_flows",
+    )
 
     async def _messages(self, client: StoreClient, subject: Subject) -> list[dict[bytes, bytes]]:
         found = []
-        async for key in matching_keys(client, keys.sms_message("*")):
+        async for key in matching_keys(client, keys.SMS_MESSAGE_PATTERN):
             record: Any = await client.hgetall(key)
             if record.get(b"subscriber") == subject.pseudonym.encode():
                 found.append(record)
@@ -50,8 +56,9 @@ class SmsHolder:
             message_id = record[b"id"].decode()
             at_id = record.get(b"at_id", b"").decode()
             removed += int(await client.delete(keys.sms_message(message_id)))
-            if at_id:
+            if at_id:  # one at a time: the two links are in different slots
                 await client.delete(keys.sms_provider_id(at_id))
+                await client.delete(keys.sms_provider_id_v1(at_id))
         who = subject.pseudonym.encode()
         for stream in (keys.sms_inbox(), keys.sms_flows()):
             entries = await stream_entries(client, stream, b"subscriber", who)

@@ -34,7 +34,7 @@ def _worker(redis_url: str, fake_url: str, name: str) -> subprocess.Popen[bytes]
 
 async def _statuses(aredis: Any) -> dict[str, int]:
     counts: dict[str, int] = {}
-    async for key in aredis.scan_iter(match=keys.sms_message("*"), count=1000):
+    async for key in aredis.scan_iter(match=keys.SMS_MESSAGE_PATTERN, count=1000):
         status = (await aredis.hget(key, "status")).decode()
         counts[status] = counts.get(status, 0) + 1
     return counts

@@ -156,7 +156,7 @@ async def test_dead_letter_after_max_attempts_keeps_the_reason(
     record = await sms.outbox.get(message_id) or {}
     assert record["status"] == "dead"
     assert record["reason"] == "gave up after 3 tries: 502 RejectedByGateway"
-    dead = await aredis.xrange(keys.sms_dead())
+    dead = await aredis.xrange(keys.sms_dead(keys.sms_shard_of(message_id)))
     assert [fields[b"id"].decode() for _id, fields in dead] == [message_id]
 
 
@@ -188,12 +188,12 @@ async def test_dead_worker_consumers_are_forgotten(sms: Sms, aredis: Any) -> Non
 
     await sms.worker.ensure_group()
     for name in ("ghost:123", "t1"):
-        await aredis.xgroup_createconsumer(keys.sms_queue(), keys.SMS_GROUP, name)
+        await aredis.xgroup_createconsumer(keys.sms_queue(0), keys.SMS_GROUP, name)
     sms.worker.config = dataclasses.replace(sms.worker.config, dead_consumer_idle=0.05)
     await asyncio.sleep(0.1)
-    await aredis.xgroup_createconsumer(keys.sms_queue(), keys.SMS_GROUP, "live:456")
+    await aredis.xgroup_createconsumer(keys.sms_queue(0), keys.SMS_GROUP, "live:456")
     assert await sms.worker.forget_dead_consumers() == ["ghost:123"]
-    names = {c["name"] for c in await aredis.xinfo_consumers(keys.sms_queue(), keys.SMS_GROUP)}
+    names = {c["name"] for c in await aredis.xinfo_consumers(keys.sms_queue(0), keys.SMS_GROUP)}
     assert names == {b"t1", b"live:456"}, "itself and recently active workers stay"
 
 

@@ -24,6 +24,7 @@ from sms_fixtures import (
 
 from gateway.channels.africastalking.sms import Accepted, AtSms
 from gateway.consent import PURPOSES
+from gateway.errors import SendError
 from gateway.sms.worker import Worker, WorkerConfig
 
 __all__ = ["aredis_fixture", "fake_at_fixture", "sms_fixture"]
@@ -228,12 +229,17 @@ async def test_a_report_that_beats_the_send_record_is_counted_once(
         def __init__(self) -> None:
             self.sdk = AtSms("sandbox", "test-key", fake_at.url, timeout=2.0)
 
-        def send(self, to: str, message: str, sender_id: str | None) -> Accepted:
-            accepted = self.sdk.send(to, message, sender_id)
-            form = f"id={accepted.provider_message_id}&status=Success".encode()
-            with urllib.request.urlopen(urllib.request.Request(delivery, data=form), timeout=5):
-                pass
-            return accepted
+        def send_many(
+            self, to: list[str], message: str, sender_id: str | None
+        ) -> list[Accepted | SendError]:
+            outcomes = self.sdk.send_many(to, message, sender_id)
+            for accepted in outcomes:
+                assert isinstance(accepted, Accepted)
+                form = f"id={accepted.provider_message_id}&status=Success".encode()
+                with urllib.request.urlopen(urllib.request.Request(delivery, data=form),
+                                            timeout=5):  # fmt: skip
+                    pass
+            return outcomes
 
     worker = Worker(aredis, ReportsFirst(), sms.ledger, WorkerConfig(rate_per_sender=0),
                     name="t2", clock=sms.clock)  # fmt: skip

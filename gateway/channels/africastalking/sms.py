@@ -1,13 +1,15 @@
 """Africa's Talking SMS: the SDK wrapper (off the event loop) and the three SMS callbacks.
 
 Facts: ../shared/reference/protocols.md §2 and §4. The SDK is synchronous (``requests``), so
-``AtSms.send`` is meant to run in a worker thread. This module is the one place where the SDK's
+``AtSms.send`` and ``AtSms.send_many`` (one text to many numbers in one request, as AT's bulk API
+takes them) are meant to run in a worker thread. This module is the one place where the SDK's
 ``AfricasTalkingException``, its ``ValueError`` and ``requests`` errors become ``SendError``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import requests
@@ -51,38 +53,75 @@ class AtSms:
 
     def send(self, to: str, message: str, sender_id: str | None) -> Accepted:
         """Send one SMS (blocking). Raises ``SendError`` with ``retryable`` set."""
-        try:
-            result = self._service.send(message, [to], sender_id=sender_id, timeout=self._timeout)
-        except ValueError:
-            raise SendError("invalid phone number", retryable=False, status_code=403) from None
-        except AfricasTalkingException as exc:
-            raise SendError(f"AT refused the request: {_short(exc)}", retryable=True) from None
-        except requests.RequestException as exc:
-            raise SendError(f"network error: {type(exc).__name__}", retryable=True) from None
-        return _accepted(result)
+        outcome = self.send_many([to], message, sender_id)[0]
+        if isinstance(outcome, SendError):
+            raise outcome
+        return outcome
+
+    def send_many(
+        self, to: list[str], message: str, sender_id: str | None
+    ) -> list[Accepted | SendError]:
+        """Send one text to several numbers in one request (blocking): each number's outcome,
+        in the order of ``to`` (distinct numbers: AT's answer is matched by number). A failure
+        of the whole request raises ``SendError``; a number AT refused is its own
+        ``SendError``."""
+        valid = [number for number in to if _SDK_NUMBER.match(number)]
+        outcomes: dict[str, Accepted | SendError] = {
+            number: SendError("invalid phone number", retryable=False, status_code=403)
+            for number in to if number not in valid
+        }  # fmt: skip
+        if valid:
+            try:
+                result = self._service.send(message, valid, sender_id=sender_id,
+                                            timeout=self._timeout)  # fmt: skip
+            except ValueError:
+                raise SendError("invalid phone number", retryable=False,
+                                status_code=403) from None  # fmt: skip
+            except AfricasTalkingException as exc:
+                raise SendError(f"AT refused the request: {_short(exc)}", retryable=True) from None
+            except requests.RequestException as exc:
+                raise SendError(f"network error: {type(exc).__name__}", retryable=True) from None
+            outcomes.update(_recipients(result, valid))
+        return [outcomes[number] for number in to]
+
+
+_SDK_NUMBER = re.compile(r"^\+\d{1,3}\d{3,}$")
+"""What the SDK accepts as a number (anything else makes it refuse the whole request)."""
 
 
 def _short(exc: Exception) -> str:
     return redact_numbers(str(exc).strip())[:200]
 
 
-def _accepted(result: Any) -> Accepted:
-    """Read the one recipient of a send response, or raise ``SendError``."""
+def _recipients(result: Any, numbers: list[str]) -> dict[str, Accepted | SendError]:
+    """Each number's outcome in a send response (matched by ``number``; one AT left out is a
+    retryable ``SendError``), or raise ``SendError`` for a response that is not one."""
     if isinstance(result, str):  # the SDK returns text unless content-type is exact
         try:
             result = json.loads(result)
         except ValueError:
             raise SendError("AT answered with a non-JSON body", retryable=True) from None
     try:
-        recipient = result["SMSMessageData"]["Recipients"][0]
-        code = int(recipient["statusCode"])
-    except (KeyError, IndexError, TypeError, ValueError):
+        recipients = result["SMSMessageData"]["Recipients"]
+        by_number = {str(r["number"]).replace(" ", ""): r for r in recipients}
+    except (KeyError, TypeError, AttributeError):
         raise SendError("AT answered without a recipient status", retryable=True) from None
+    if len(numbers) == 1 and len(recipients) == 1:  # one number: whatever AT wrote it as
+        by_number = {numbers[0]: recipients[0]}
+    return {number: _outcome(by_number.get(number)) for number in numbers}
+
+
+def _outcome(recipient: Any) -> Accepted | SendError:
+    """One ``Recipients`` entry as an acceptance or a ``SendError``."""
+    try:
+        code = int(recipient["statusCode"])
+    except (KeyError, TypeError, ValueError):
+        return SendError("AT answered without a recipient status", retryable=True)
     if code in ACCEPTED:
         return Accepted(str(recipient.get("messageId", "")), code, str(recipient.get("cost", "")))
     name = RETRYABLE.get(code) or FINAL_FAILURES.get(code) or str(recipient.get("status", ""))
-    raise SendError(f"{code} {name}", retryable=code in RETRYABLE, status_code=code,
-                    opted_out=code in OPT_OUT_CODES)  # fmt: skip
+    return SendError(f"{code} {name}", retryable=code in RETRYABLE, status_code=code,
+                     opted_out=code in OPT_OUT_CODES)  # fmt: skip
 
 
 def _number(form: dict[str, str], name: str) -> str:

@@ -27,8 +27,9 @@ local function settle(key, stats, status, now, stats_ttl)
   redis.call('EXPIRE', stats, stats_ttl)
 end
 -- status '' = a word the aggregator used that we do not know: kept verbatim in 'report',
--- the status does not move (non-final). Returns 1 applied, 2 kept, 0 ignored, or 3 and the
--- hour whose counters a final status needs when 'stats' is another hour's (nothing changed).
+-- the status does not move (non-final). Returns 1 applied, 2 kept, 0 ignored, 4 held for the
+-- send's record (the message is not recorded as sent yet), or 3 and the hour whose counters a
+-- final status needs when 'stats' is another hour's (nothing changed).
 local function apply(key, status, reported, reason, now, ttl, stats, hour, stats_ttl)
   local cur = redis.call('HGET', key, 'status')
   if not cur or rank(cur) >= 9 then return 0 end
@@ -39,6 +40,16 @@ local function apply(key, status, reported, reason, now, ttl, stats, hour, stats
     return 2
   end
   if rank(status) <= rank(cur) then return 0 end
+  if rank(cur) < 2 then
+    -- linked, not yet recorded as sent (or sent again after a crash): kept in the record, and
+    -- applied by the script that records the send, so the report counts in the right hour
+    local early = redis.call('HGET', key, 'early_status')
+    if not early or rank(status) > rank(early) then
+      redis.call('HSET', key, 'early_status', status, 'early_reported', reported,
+        'early_reason', reason)
+    end
+    return 4
+  end
   if rank(status) >= 9 then
     local needed = report_hour(key, now)
     if needed ~= tonumber(hour) then return 3, needed end
