@@ -313,6 +313,32 @@ async def test_two_quick_replies_are_applied_one_after_the_other(
         assert waiting not in answered, (stored["d"], waiting, answered)
 
 
+async def test_two_quick_replies_to_two_gateway_processes_are_applied_in_turn(
+    make_gateway: GatewayFactory, fake_at: FakeServer, tmp_path: Path, redis_client: Any
+) -> None:
+    """``--workers 2`` (or two machines): AT posts a subscriber's two quick replies to two
+    processes at once. The second waits for the first, so both questions get their answer and
+    the subscriber is not asked the first question's follow-up twice."""
+    first, _ = await gateway(make_gateway, fake_at, tmp_path)
+    second, _ = await gateway(make_gateway, fake_at, tmp_path)
+    phones = [f"+2547110004{i:02d}" for i in range(6)]
+    for phone in phones:
+        await consent(first, phone)
+    await invite(first, "short", *phones)
+    for i, phone in enumerate(phones):
+        await inbound(first, "1", f"start{i}", phone)
+    await asyncio.gather(*(
+        call for i, phone in enumerate(phones)
+        for call in (inbound(first, "9", f"nine{i}", phone),
+                     inbound(second, "7", f"seven{i}", phone))  # valid for both questions
+    ))  # fmt: skip
+    for phone in phones:
+        stored = respondent(redis_client, pseudo(phone), "short")
+        answered = {field[2:] for field in stored if field.startswith("a:")}
+        assert answered == {"score", "why"}, (phone, stored)
+        assert stored["d"] == "completed"
+
+
 async def test_a_first_question_that_never_arrives_makes_the_respondent_failed(
     make_gateway: GatewayFactory, fake_at: FakeServer, tmp_path: Path, redis_client: Any
 ) -> None:
