@@ -290,18 +290,24 @@ async def test_a_keyword_in_swahili_starts_the_survey_in_swahili(
     assert texts[0].startswith("Utafiti wa Jumbe: maswali 3 mafupi")
 
 
+async def _six_started(client: TestClient[Any, Any], prefix: str) -> list[str]:
+    """Six consenting numbers invited to the short survey, each having replied 1 (start)."""
+    phones = [f"{prefix}{i:02d}" for i in range(6)]
+    for phone in phones:
+        await consent(client, phone)
+    await invite(client, "short", *phones)
+    for i, phone in enumerate(phones):
+        await inbound(client, "1", f"go{i}", phone)
+    return phones
+
+
 async def test_two_quick_replies_are_applied_one_after_the_other(
     make_gateway: GatewayFactory, fake_at: FakeServer, tmp_path: Path, redis_client: Any
 ) -> None:
     """Replies that arrive together are applied in turn, each on the progress the previous
     one left: the waiting question is never one already answered."""
     client, _ = await gateway(make_gateway, fake_at, tmp_path)
-    phones = [f"+2547110003{i:02d}" for i in range(6)]
-    for phone in phones:
-        await consent(client, phone)
-    await invite(client, "short", *phones)
-    for i, phone in enumerate(phones):
-        await inbound(client, "1", f"go{i}", phone)
+    phones = await _six_started(client, "+2547110003")
     await asyncio.gather(*(
         inbound(client, text, f"{text[:3]}{i}", phone)
         for i, phone in enumerate(phones) for text in ("9", "Great shop")
@@ -321,12 +327,7 @@ async def test_two_quick_replies_to_two_gateway_processes_are_applied_in_turn(
     the subscriber is not asked the first question's follow-up twice."""
     first, _ = await gateway(make_gateway, fake_at, tmp_path)
     second, _ = await gateway(make_gateway, fake_at, tmp_path)
-    phones = [f"+2547110004{i:02d}" for i in range(6)]
-    for phone in phones:
-        await consent(first, phone)
-    await invite(first, "short", *phones)
-    for i, phone in enumerate(phones):
-        await inbound(first, "1", f"start{i}", phone)
+    phones = await _six_started(first, "+2547110004")
     await asyncio.gather(*(
         call for i, phone in enumerate(phones)
         for call in (inbound(first, "9", f"nine{i}", phone),
