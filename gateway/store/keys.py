@@ -543,6 +543,12 @@ def survey_respondent(pseudonym: str, survey_id: str) -> str:
     return f"{PREFIX}:sv:{{{pseudonym}}}:{survey_id}"
 
 
+def survey_reply_lease(pseudonym: str) -> str:
+    """Held while one of a subscriber's SMS survey replies is applied, by whichever gateway
+    process got it (``store.lease``: a random token, 5 s TTL)."""
+    return f"{PREFIX}:sv:lease:{{{pseudonym}}}"
+
+
 def survey_open(pseudonym: str) -> str:
     """The SMS survey a subscriber's replies go to (string: survey id; TTL the survey's expiry
     plus a day; same slot as ``survey_respondent``)."""

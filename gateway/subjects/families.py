@@ -29,5 +29,7 @@ NOT_PERSONAL: dict[str, str] = {
     "ad_days": "the days and networks a campaign has counts for",
     "ad_conversion": "a conversion id already counted (the brand's id)",
     "ads_served": "campaign ids that ever served",
+    "survey_reply_lease": "a random token held for a few seconds while one SMS survey reply is "
+    "applied",
     "audit": "the audit trail of data-subject requests (pseudonyms only, kept on purpose)",
 }

@@ -38,6 +38,7 @@ from gateway.sms import quiet
 from gateway.sms.countries import country_of
 from gateway.sms.outbox import Category, Outbox
 from gateway.store import keys
+from gateway.store.lease import Leases
 from gateway.surveys import answers, engine, steps
 from gateway.surveys.catalog import SurveyCatalog
 from gateway.surveys.engine import INTRO, Progress, Turn
@@ -102,6 +103,7 @@ class SmsSurveys:
         self.settings = settings or SurveySettings()
         self.clock = clock
         self._locks = KeyedLocks()
+        self._leases = Leases(store.redis)
         self.feed: EventFeed | None = None
         """Where completions are published (``app[FEED]``), if anywhere."""
         self.activity: steps.Activity | None = None
@@ -170,7 +172,12 @@ class SmsSurveys:
         survey = self.survey(survey_id) if survey_id else None
         if survey is None:
             return False
-        async with self._locks.hold(subscriber):  # two quick replies: one after the other
+        # Two quick replies: one after the other, in this process (lock) and across processes
+        # (lease: AT may post them to two workers).
+        async with (
+            self._locks.hold(subscriber),
+            self._leases.hold(keys.survey_reply_lease(subscriber)),
+        ):
             return await self._reply(survey, msisdn, subscriber, text, stop, event)
 
     async def _reply(

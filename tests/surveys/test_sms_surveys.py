@@ -290,18 +290,24 @@ async def test_a_keyword_in_swahili_starts_the_survey_in_swahili(
     assert texts[0].startswith("Utafiti wa Jumbe: maswali 3 mafupi")
 
 
+async def _six_started(client: TestClient[Any, Any], prefix: str) -> list[str]:
+    """Six consenting numbers invited to the short survey, each having replied 1 (start)."""
+    phones = [f"{prefix}{i:02d}" for i in range(6)]
+    for phone in phones:
+        await consent(client, phone)
+    await invite(client, "short", *phones)
+    for i, phone in enumerate(phones):
+        await inbound(client, "1", f"go{i}", phone)
+    return phones
+
+
 async def test_two_quick_replies_are_applied_one_after_the_other(
     make_gateway: GatewayFactory, fake_at: FakeServer, tmp_path: Path, redis_client: Any
 ) -> None:
     """Replies that arrive together are applied in turn, each on the progress the previous
     one left: the waiting question is never one already answered."""
     client, _ = await gateway(make_gateway, fake_at, tmp_path)
-    phones = [f"+2547110003{i:02d}" for i in range(6)]
-    for phone in phones:
-        await consent(client, phone)
-    await invite(client, "short", *phones)
-    for i, phone in enumerate(phones):
-        await inbound(client, "1", f"go{i}", phone)
+    phones = await _six_started(client, "+2547110003")
     await asyncio.gather(*(
         inbound(client, text, f"{text[:3]}{i}", phone)
         for i, phone in enumerate(phones) for text in ("9", "Great shop")
@@ -311,6 +317,27 @@ async def test_two_quick_replies_are_applied_one_after_the_other(
         waiting = orjson.loads(stored["p"])["q"]
         answered = {field[2:] for field in stored if field.startswith("a:")}
         assert waiting not in answered, (stored["d"], waiting, answered)
+
+
+async def test_two_quick_replies_to_two_gateway_processes_are_applied_in_turn(
+    make_gateway: GatewayFactory, fake_at: FakeServer, tmp_path: Path, redis_client: Any
+) -> None:
+    """``--workers 2`` (or two machines): AT posts a subscriber's two quick replies to two
+    processes at once. The second waits for the first, so both questions get their answer and
+    the subscriber is not asked the first question's follow-up twice."""
+    first, _ = await gateway(make_gateway, fake_at, tmp_path)
+    second, _ = await gateway(make_gateway, fake_at, tmp_path)
+    phones = await _six_started(first, "+2547110004")
+    await asyncio.gather(*(
+        call for i, phone in enumerate(phones)
+        for call in (inbound(first, "9", f"nine{i}", phone),
+                     inbound(second, "7", f"seven{i}", phone))  # valid for both questions
+    ))  # fmt: skip
+    for phone in phones:
+        stored = respondent(redis_client, pseudo(phone), "short")
+        answered = {field[2:] for field in stored if field.startswith("a:")}
+        assert answered == {"score", "why"}, (phone, stored)
+        assert stored["d"] == "completed"
 
 
 async def test_a_first_question_that_never_arrives_makes_the_respondent_failed(
