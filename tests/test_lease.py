@@ -4,27 +4,15 @@ holder's work is never given back by that holder over the next one's."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
-from conftest import ON_CLUSTER
 
 from gateway.errors import StoreUnavailable
 from gateway.store.client import StoreClient
-from gateway.store.connection import connect
 from gateway.store.lease import Leases
 
 
-@pytest.fixture
-async def client(redis_url: str) -> AsyncIterator[StoreClient]:
-    found = connect(redis_url, cluster=ON_CLUSTER)
-    try:
-        yield found
-    finally:
-        await found.aclose()
-
-
-async def test_two_holders_take_turns(client: StoreClient) -> None:
+async def test_two_holders_take_turns(aredis: StoreClient) -> None:
     """Two "processes" (two Leases objects) on one key: never inside at the same time."""
     inside: list[str] = []
     overlaps = 0
@@ -38,25 +26,25 @@ async def test_two_holders_take_turns(client: StoreClient) -> None:
                 await asyncio.sleep(0.01)
                 inside.remove(name)
 
-    await asyncio.gather(work(Leases(client), "one"), work(Leases(client), "two"))
+    await asyncio.gather(work(Leases(aredis), "one"), work(Leases(aredis), "two"))
     assert overlaps == 0
 
 
-async def test_a_waiter_gives_up_with_store_unavailable(client: StoreClient) -> None:
+async def test_a_waiter_gives_up_with_store_unavailable(aredis: StoreClient) -> None:
     """A key held longer than the wait: the waiter raises StoreUnavailable (a callback answers
     503 and the aggregator retries) instead of waiting for ever."""
-    holder, waiter = Leases(client), Leases(client, wait=0.2)
+    holder, waiter = Leases(aredis), Leases(aredis, wait=0.2)
     async with holder.hold("j:test:lease:{b}"):
         with pytest.raises(StoreUnavailable, match="busy"):
             async with waiter.hold("j:test:lease:{b}"):
                 pass
 
 
-async def test_an_expired_holder_does_not_release_the_next_ones_lease(client: StoreClient) -> None:
+async def test_an_expired_holder_does_not_release_the_next_ones_lease(aredis: StoreClient) -> None:
     """A holder slower than the TTL loses the lease to the next one; its late give-back leaves
     the new holder's lease in place."""
     key = "j:test:lease:{c}"
-    slow, fast = Leases(client, ttl=0.1), Leases(client, ttl=5.0, wait=2.0)
+    slow, fast = Leases(aredis, ttl=0.1), Leases(aredis, ttl=5.0, wait=2.0)
     slow_left = asyncio.Event()
     still_held: list[bool] = []
 
@@ -69,7 +57,7 @@ async def test_an_expired_holder_does_not_release_the_next_ones_lease(client: St
         await asyncio.sleep(0.15)
         async with fast.hold(key):
             await slow_left.wait()  # the slow holder gives back while this one holds
-            still_held.append(await client.get(key) is not None)
+            still_held.append(await aredis.get(key) is not None)
 
     await asyncio.gather(slow_work(), fast_work())
     assert still_held == [True]

@@ -20,7 +20,7 @@ import redis
 import redis.asyncio
 from redis.asyncio.client import Pipeline
 from redis.asyncio.cluster import ClusterPipeline, RedisCluster
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, RedisClusterException
 
 from gateway import metrics
 from gateway.errors import StoreReplyError, StoreUnavailable
@@ -28,7 +28,9 @@ from gateway.errors import StoreReplyError, StoreUnavailable
 
 def translate(exc: BaseException) -> Exception:
     """The Jumbe error for a redis-py (or socket) error (counted in ``jumbe_redis_errors``)."""
-    if isinstance(exc, redis.ResponseError):
+    if isinstance(exc, (redis.ResponseError, RedisClusterException)):
+        # RedisClusterException: the cluster client refusing keys of several slots itself (a
+        # bug of ours, like Redis's own CROSSSLOT answer), not an outage
         metrics.count_redis_error("main", "reply")
         return StoreReplyError(str(exc))
     metrics.count_redis_error("main", "unavailable")
@@ -69,7 +71,7 @@ class StoreClusterPipeline(ClusterPipeline):
     ) -> list[Any]:
         try:
             return await super().execute(raise_on_error, allow_redirections)
-        except (redis.RedisError, OSError) as exc:
+        except (redis.RedisError, RedisClusterException, OSError) as exc:
             raise translate(exc) from exc
 
 
@@ -82,7 +84,7 @@ class ClusterStore(RedisCluster):
             return await super().execute_command(*args, **options)
         except NoScriptError:
             raise
-        except (redis.RedisError, OSError) as exc:
+        except (redis.RedisError, RedisClusterException, OSError) as exc:
             raise translate(exc) from exc
         except AttributeError as exc:
             # redis-py 7's cluster client can lose a node connection's writer while another

@@ -120,8 +120,12 @@ async def test_an_sms_respondent_answering_8_then_free_text_is_completed(
     client, _ = await gateway(make_gateway, fake_at, tmp_path)
     await consent(client, A)
     assert (await invite(client, "short", A))[1]["invited"] == 1
+    # A subscriber answers what reached their phone: the outbox's shards promise no order
+    # between two queued messages, so each reply waits for the question it answers.
     await inbound(client, "yes", "in1")
+    await received(fake_at, 1)
     await inbound(client, " 8 ", "in2")
+    await received(fake_at, 2)
     await inbound(client, "Fast delivery, fair prices", "in3")
     texts = await received(fake_at, 3)
     assert texts == ["How likely are you to recommend us? Reply 0-10", "What is the main reason?",
