@@ -1,14 +1,14 @@
 """The hop pipeline: load session → dedupe/serialize → step the menu → compare-and-set save.
 
 Round trips per hop (see docs/architecture.md):
-- one on the common path: the compare-and-set write, which also creates the session on a first
-  hop, with what the subscriber leaves behind (resume point, remembered language) pipelined in
-  the same trip;
+- one on the common path: the compare-and-set write (on a first hop, ``SET NX``), with what the
+  subscriber leaves behind (resume point, remembered language) pipelined in the same trip;
 - two when this process has not seen an ongoing session before (a read first, which for menus
   that remember subscribers also fetches their language and resume point), or on the first
   hop of such a menu;
 - one more, rarely, when a compare-and-set loses to a concurrent copy of the hop on another
-  process: the loser rewrites the subscriber writes it sent from the winning value.
+  process (the loser rewrites the subscriber writes it sent from the winning value), or a
+  first hop finds its session already created (a retry: it reads what is stored).
 
 A small in-process cache holds the last value this process wrote for each live session; it is
 only a guess — the Lua compare-and-set checks the stored version, and on a mismatch the hop is

@@ -93,7 +93,11 @@ class SessionStore:
         idempotent, so a hop that lost and is computed again may send its own. Returns
         ``SAVED``; ``EXPIRED`` when the session vanished; else the value stored now.
         """
-        cas = self.client.run_script(CAS_SCRIPT, [key], [read_version, value, self.ttl_ms])
+        cas = (
+            self.client.run_script(CAS_SCRIPT, [key], [read_version, value, self.ttl_ms])
+            if read_version
+            else self._create(key, value)
+        )
         if writes is not None or rides:  # gather costs a Task per command: only when there are more
             more = self._commands(writes) if writes is not None else []
             more += [self.client.run_script(r.source, r.keys, r.args) if r.source
@@ -104,6 +108,15 @@ class SessionStore:
         if isinstance(result, bytes):
             return result
         return SAVED if result == 1 else EXPIRED
+
+    async def _create(self, key: str, value: bytes) -> int | bytes:
+        """A new session: ``SET NX`` (no script: a quarter of the hops, and Redis runs a plain
+        command in a third of the time of the CAS script's call); when the key exists (a retried
+        or concurrent first hop), the value stored now — one more round trip, rarely."""
+        if await self.client.execute(b"SET", key, value, b"PX", self.ttl_ms, b"NX") is not None:
+            return SAVED
+        stored: bytes | None = await self.client.execute(b"GET", key)
+        return stored if stored is not None else EXPIRED
 
     async def apply(self, writes: SubscriberWrites) -> None:
         """Send ``writes`` on their own (one round trip)."""
