@@ -174,14 +174,31 @@ class _Judge:
         self.personal = False
 
     def offer(self, campaign: Campaign) -> Offer | None:
-        if not campaign.live(self.now):
+        """The offer of ``campaign`` on this check, or ``None`` (filters in the order of A3:
+        what the check says first, then what the view says, then caps and the fit)."""
+        if not campaign.start <= self.now < campaign.end:
             return None
-        if not self.personal and _personal(campaign, self.check.language is None):
+        t, check = campaign.target, self.check
+        if (
+            (t.networks and check.network not in t.networks)
+            or (t.prefixes and not check.digits.startswith(t.prefixes))
+            or (t.plans and check.plan not in t.plans)
+            or (t.balance is not None and (check.balance is None
+                                           or not t.balance[0] <= check.balance < t.balance[1]))
+            or (t.hours and not any(_inside(self.calendar.minute, w) for w in t.hours))
+        ):  # fmt: skip
+            return None  # whatever the view says
+        view = self.view
+        if campaign.personal or (campaign.multilingual and check.language is None):
             self.personal = True
-        if not targets(campaign, self.check, self.view, self.calendar, self.language):
+        if (
+            (t.lifecycle and view.stage not in t.lifecycle)
+            or (t.languages and self.language not in t.languages)
+            or (t.segments and t.segments.isdisjoint(view.tags))
+        ):
             return None
         self.why["targeted"] += 1
-        if over_cap(campaign, self.view):
+        if over_cap(campaign, view):
             self.why["capped"] += 1
             return None
         ad = campaign.text_for(self.language, self.base[0] is None)
@@ -234,17 +251,6 @@ def rank(
     return Ranking([], reason, judge.personal)
 
 
-def _personal(campaign: Campaign, language_from_view: bool) -> bool:
-    """Whether judging ``campaign`` reads the view beyond caps: segments, lifecycle, or the
-    subscriber's remembered language (for targeting or to pick one of several texts)."""
-    t = campaign.target
-    return bool(
-        t.segments or t.lifecycle
-        or (language_from_view and (t.languages or len(campaign.texts) > 1
-                                    or len(campaign.ucs2) > 1))
-    )  # fmt: skip
-
-
 def _remnants(pool: Pool, judge: _Judge, wanted: int, rng: random.Random) -> list[Offer]:
     """Remnants drawn by weight among the eligible ones, without replacement: draw among all
     by weight and keep the eligible (the same distribution), or — when few are eligible —
@@ -269,28 +275,6 @@ def _remnants(pool: Pool, judge: _Judge, wanted: int, rng: random.Random) -> lis
     keyed = [(rng.random() ** (1.0 / o.campaign.weight), n) for n, o in enumerate(rest)]
     keyed.sort(reverse=True)
     return (kept + [rest[n] for _, n in keyed])[:wanted]
-
-
-def targets(
-    campaign: Campaign,
-    check: BalanceCheck,
-    view: SubscriberView,
-    calendar: Calendar,
-    language: str | None,
-) -> bool:
-    """Whether the campaign's targeting admits this check (empty fields admit everyone)."""
-    t = campaign.target
-    band = t.balance
-    return (
-        (not t.networks or check.network in t.networks)
-        and (not t.prefixes or check.digits.startswith(t.prefixes))
-        and (not t.plans or check.plan in t.plans)
-        and (band is None or (check.balance is not None and band[0] <= check.balance < band[1]))
-        and (not t.lifecycle or view.stage in t.lifecycle)
-        and (not t.languages or language in t.languages)
-        and (not t.hours or any(_inside(calendar.minute, w) for w in t.hours))
-        and (not t.segments or not t.segments.isdisjoint(view.tags))
-    )
 
 
 def _inside(minute: int, window: tuple[int, int]) -> bool:
