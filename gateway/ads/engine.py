@@ -131,15 +131,19 @@ class Pool:
     ordered: tuple[Campaign, ...] = ()
     remnants: tuple[Campaign, ...] = ()
     cumulative: tuple[float, ...] = ()
-    groups: tuple[tuple[Campaign, ...], ...] = ()
-    """``ordered`` cut into runs of equal class and priority (they take turns)."""
+    groups: tuple[tuple[tuple[Campaign, ...], tuple[Campaign, ...]], ...] = ()
+    """``ordered`` cut into runs of equal class and priority (they take turns), each split
+    into the campaigns without number prefixes and those with (most checks match none)."""
 
     @classmethod
     def of(cls, campaigns: Iterable[Campaign]) -> Pool:
         every = sorted(campaigns, key=serving_order)
         remnants = tuple(c for c in every if c.cls == "remnant")
         ordered = tuple(c for c in every if c.cls != "remnant")
-        groups = tuple(tuple(g) for _, g in itertools.groupby(ordered, _rank_of))
+        groups = tuple(
+            (tuple(c for c in g if not c.target.prefixes), tuple(c for c in g if c.target.prefixes))
+            for g in (list(g) for _, g in itertools.groupby(ordered, _rank_of))
+        )
         return cls(
             ordered, remnants, tuple(itertools.accumulate(c.weight for c in remnants)), groups
         )
@@ -234,8 +238,14 @@ def rank(
         return Ranking([], "capped", False)
     judge = _Judge(check, view, now, limits)
     offers: list[Offer] = []
-    for group in pool.groups:
+    digits = check.digits
+    for anyone, prefixed in pool.groups:
         # equal class and priority take turns: from a random one on, until enough are found
+        group = anyone
+        if prefixed:
+            group += tuple(c for c in prefixed if digits.startswith(c.target.prefixes))
+        if not group:
+            continue
         start = rng.randrange(len(group)) if len(group) > 1 else 0
         for campaign in itertools.chain(group[start:], group[:start]):
             offer = judge.offer(campaign)
