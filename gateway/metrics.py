@@ -11,7 +11,9 @@ similar bounded values.
 
 from __future__ import annotations
 
+import asyncio
 import os
+from bisect import bisect_left
 from collections.abc import Callable
 
 from prometheus_client import (
@@ -63,17 +65,49 @@ ADS_DECISION_SECONDS = Histogram(
 )  # fmt: skip
 
 _ad_counters: dict[str, Callable[[], None]] = {}
-_hop_counters: dict[tuple[str, str, str], Callable[[], None]] = {}
+
+PUBLISH_AFTER_S = 1.0
+"""Hops are tallied in plain integers and added to the Prometheus values at most this long
+after (and at every scrape of this process): ~0.1 µs a hop instead of ~1 µs."""
+_hops: dict[tuple[str, str, str], int] = {}
+_hop_buckets = [0] * len(HOP_SECONDS._upper_bounds)
+_hop_sum = [0.0]
+_publish_scheduled = [False]
 
 
 def count_hop(channel: str, menu: str, outcome: str, seconds: float) -> None:
-    """One hop answered (the labelled child is cached: a few µs per hop in all)."""
+    """One hop answered (published within ``PUBLISH_AFTER_S``, see ``publish_hops``)."""
     label = (channel, menu, outcome)
-    inc = _hop_counters.get(label)
-    if inc is None:
-        inc = _hop_counters[label] = HOPS.labels(*label).inc
-    inc()
-    HOP_SECONDS.observe(seconds)
+    _hops[label] = _hops.get(label, 0) + 1
+    _hop_buckets[bisect_left(HOP_SECONDS._upper_bounds, seconds)] += 1
+    _hop_sum[0] += seconds
+    if not _publish_scheduled[0]:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            publish_hops()
+            return
+        _publish_scheduled[0] = True
+        loop.call_later(PUBLISH_AFTER_S, publish_hops)
+
+
+def publish_hops() -> None:
+    """Add the tallied hops to ``HOPS`` and ``HOP_SECONDS`` (the values ``/metrics`` reads;
+    under ``--workers`` the shared files). The histogram's buckets get their counts directly
+    (prometheus-client keeps one value per bucket, not cumulative; ``observe`` adds 1 to the
+    first bound ≥ the amount, as ``bisect_left`` finds it)."""
+    _publish_scheduled[0] = False
+    if not _hops:
+        return
+    for label, count in _hops.items():
+        HOPS.labels(*label).inc(count)
+    _hops.clear()
+    for index, count in enumerate(_hop_buckets):
+        if count:
+            HOP_SECONDS._buckets[index].inc(count)
+            _hop_buckets[index] = 0
+    HOP_SECONDS._sum.inc(_hop_sum[0])
+    _hop_sum[0] = 0.0
 
 
 def count_sms(status: str) -> None:
@@ -126,6 +160,7 @@ def count_survey(survey: str, channel: str, disposition: str) -> None:
 
 def exposition(extra: CollectorRegistry | None = None) -> bytes:
     """The Prometheus text of this process (or of every worker), then ``extra``'s series."""
+    publish_hops()
     if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]

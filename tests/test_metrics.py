@@ -8,10 +8,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 from conftest import PHONE, GatewayFactory, RedisProcess, free_port, hop, journey
 from processes import post, start
 from prometheus_client.parser import text_string_to_metric_families
+
+from gateway import metrics
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -49,6 +52,31 @@ async def test_hops_are_counted_by_menu_and_outcome(make_gateway: GatewayFactory
     count = ("jumbe_ussd_hop_seconds_count", ())
     assert after[count] - before.get(count, 0.0) == 5
     assert PHONE not in text and PHONE.lstrip("+") not in text
+
+
+def test_hop_latencies_land_in_their_buckets() -> None:
+    """Tallied hops are published into the histogram's buckets as ``observe`` would put them:
+    a bound counts the hops at or under it, ``+Inf`` all of them, the sum adds up."""
+
+    def scrape() -> dict[Any, float]:
+        return _samples(metrics.exposition().decode())
+
+    def bucket(samples: dict[Any, float], le: str) -> float:
+        return samples.get(("jumbe_ussd_hop_seconds_bucket", (("le", le),)), 0.0)
+
+    before = scrape()
+    for seconds in (0.0005, 0.001, 0.003, 7.0):
+        metrics.count_hop("test", "buckets", "new", seconds)
+    after = scrape()
+    added = {le: bucket(after, le) - bucket(before, le) for le in ("0.001", "0.005", "5.0", "+Inf")}
+    assert added == {"0.001": 2, "0.005": 3, "5.0": 3, "+Inf": 4}
+    total = ("jumbe_ussd_hop_seconds_sum", ())
+    assert after[total] - before[total] == pytest.approx(7.0045)
+    label = (("channel", "test"), ("menu", "buckets"), ("outcome", "new"))
+    assert (
+        after[("jumbe_ussd_hops_total", label)] - before.get(("jumbe_ussd_hops_total", label), 0)
+        == 4
+    )
 
 
 async def test_sms_queue_depth_is_read_from_redis(make_gateway: GatewayFactory) -> None:
@@ -91,6 +119,7 @@ def test_workers_report_their_sum(tmp_path: Path) -> None:
     try:
         for i in range(20):  # keep-alive off: the kernel spreads connections over both workers
             post(port, "", session=f"w{i}")
+        time.sleep(metrics.PUBLISH_AFTER_S + 0.5)  # each worker publishes its tally within 1 s
         totals = set()
         for _ in range(10):
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as page:

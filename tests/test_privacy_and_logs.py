@@ -53,6 +53,18 @@ async def test_one_canonical_line_per_hop(
     assert b"254799888777" not in log_stream.getvalue()
 
 
+async def test_a_number_in_a_callers_session_id_is_redacted_from_the_hop_line(
+    make_gateway: GatewayFactory, log_stream: io.BytesIO
+) -> None:
+    """An aggregator that puts the caller's number in its session id: the hop line still
+    carries no number (fields the caller sends are always scanned)."""
+    client = await make_gateway()
+    await hop(client, "", session_id="254711222333", phone="+254711222333")
+    (line,) = [line for line in _lines(log_stream) if line["event"] == "ussd_hop"]
+    assert line["session_id"] == "<redacted>"
+    assert b"254711222333" not in log_stream.getvalue()
+
+
 async def test_numbers_are_redacted_even_when_logged_by_mistake(log_stream: io.BytesIO) -> None:
     """The backstop: a raw number passed to any logger is replaced by <redacted>."""
     logs.get_logger("test").warning("oops", note="call +254711222333 now", other="0711222333")

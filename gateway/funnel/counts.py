@@ -26,6 +26,7 @@ log = logs.get_logger("gateway")
 
 NEW, REACHED, ANSWERED, INVALID = "n", "r", "a", "i"
 """Field kinds of ``keys.funnel_hops``: new sessions, screen reached, answered, invalid answer."""
+_NEW, _REACHED, _ANSWERED, _INVALID = f"{NEW}|", f"{REACHED}|", f"{ANSWERED}|", f"{INVALID}|"
 FLUSH_INTERVAL = 1.0
 _NOT_SAVED = {"duplicate", "stale", "after_end"}
 
@@ -44,15 +45,20 @@ class FunnelCounts:
         if not menu_id or outcome in _NOT_SAVED:
             return
         hour = int(self._clock()) // 3600
-        pending = self._pending
+        pending = self._pending  # dict.get: Counter's ``+=`` calls __missing__ in Python
         if not before:
-            pending[menu_id, hour, f"{NEW}|"] += 1
-            pending[menu_id, hour, f"{REACHED}|{after}"] += 1
+            key = (menu_id, hour, _NEW)
+            pending[key] = pending.get(key, 0) + 1
+            key = (menu_id, hour, _REACHED + after)
+            pending[key] = pending.get(key, 0) + 1
         elif after != before:
-            pending[menu_id, hour, f"{ANSWERED}|{before}"] += 1
-            pending[menu_id, hour, f"{REACHED}|{after}"] += 1
+            key = (menu_id, hour, _ANSWERED + before)
+            pending[key] = pending.get(key, 0) + 1
+            key = (menu_id, hour, _REACHED + after)
+            pending[key] = pending.get(key, 0) + 1
         elif invalid:
-            pending[menu_id, hour, f"{INVALID}|{before}"] += 1
+            key = (menu_id, hour, _INVALID + before)
+            pending[key] = pending.get(key, 0) + 1
 
     async def flush(self, client: StoreClient, ttl: int = keys.FUNNEL_TTL) -> bool:
         """Add the pending counts to Redis in one pipelined batch; on failure keep them for the

@@ -31,7 +31,6 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 
 from gateway import logs, metrics
 from gateway.channels.base import Reply, UssdRequest
@@ -55,6 +54,10 @@ from gateway.text import Budget
 log = logs.get_logger("gateway")
 
 
+_HOP_LINE_KNOWN = frozenset(("channel", "subscriber", "outcome"))
+"""Fields of the ``ussd_hop`` line the gateway makes itself: a channel name, a pseudonym
+(``p_`` + hex: its digits always follow a word character, so never number-shaped) and an
+outcome word; the rest (session id, network, menu and screen ids) are scanned for numbers."""
 CACHE_SIZE = 50_000
 MAX_ATTEMPTS = 4
 MAX_EFFECTS = 8
@@ -65,19 +68,24 @@ Resolved = tuple[Menu, list[str]] | None
 """A dialled service code resolved once per hop: the menu and the extra dialled digits."""
 
 
-@dataclass(frozen=True, slots=True)
 class _Hop:
-    """One hop being answered: resolved once, passed along."""
+    """One hop being answered: resolved once, passed along (a plain class: a frozen dataclass's
+    ``__init__`` cost a µs of every hop)."""
 
-    request: UssdRequest
-    key: str
-    resolved: Resolved
-    deadline: float
-    """``time.monotonic()`` by which it must be answered (effects get what is left)."""
-    engine: Engine
-    trips: list[int] = field(default_factory=lambda: [0])
-    """Redis round trips the hop's effects made (a survey reading its respondent), counted in
-    the ``ussd_hop`` line with the pipeline's own."""
+    __slots__ = ("deadline", "engine", "key", "request", "resolved", "trips")
+
+    def __init__(
+        self, request: UssdRequest, key: str, resolved: Resolved, deadline: float, engine: Engine
+    ) -> None:
+        self.request = request
+        self.key = key
+        self.resolved = resolved
+        self.deadline = deadline
+        """``time.monotonic()`` by which it must be answered (effects get what is left)."""
+        self.engine = engine
+        self.trips = 0
+        """Redis round trips the hop's effects made (a survey reading its respondent), counted
+        in the ``ussd_hop`` line with the pipeline's own."""
 
 
 class _Cache:
@@ -121,6 +129,9 @@ class HopPipeline:
         self.resumer = Resumer(registry)
         self.funnel = funnel or FunnelCounts()
         self._engines: dict[Budget, Engine] = {}
+        self._engine_for: dict[tuple[str, int], Engine] = {}
+        """(configured network or ``default``, channel overhead) → engine: bounded by the
+        configuration, whatever network codes callers send."""
         self._cache = _Cache(cache_size)
         self._locks: dict[str, list[object]] = {}
         self.activity: Activity | None = None
@@ -141,6 +152,7 @@ class HopPipeline:
         elapsed = time.perf_counter() - started
         logs.emit(
             "ussd_hop",
+            _HOP_LINE_KNOWN,
             channel=request.provider,
             session_id=request.session_id,
             subscriber=self.pseudonym(request.phone_number),
@@ -235,14 +247,19 @@ class HopPipeline:
 
         Engines are cached by budget, not by network code: the code comes from the caller,
         and an unknown one gets the default screen."""
-        limits = self.screen_limits.get(request.network_code) or self.screen_limits.get(
-            "default", DEFAULT_LIMITS
-        )
+        network = request.network_code
+        if network not in self.screen_limits:
+            network = "default"
+        known = self._engine_for.get((network, request.screen_overhead))
+        if known is not None:
+            return known
+        limits = self.screen_limits.get(network, DEFAULT_LIMITS)
         overhead = request.screen_overhead
         budget = Budget(limits[0] - overhead, limits[1] - overhead)
         engine = self._engines.get(budget)
         if engine is None:
             engine = self._engines[budget] = Engine(budget)
+        self._engine_for[network, overhead] = engine
         return engine
 
     async def _handle(self, hop: _Hop) -> HopResult:
@@ -266,11 +283,11 @@ class HopPipeline:
             session = SessionState.decode(raw) if raw is not None else None
             paging_invalid = session is not None and session.invalid and session.page != 0
             result, changed = await self._compute(hop, session, start)
-            result.round_trips = round_trips + hop.trips[0]
+            result.round_trips = round_trips + hop.trips
             if changed is None:
                 if writes_sent and session is not None:
                     round_trips += await self._repair(request, session, writes_sent)
-                    result.round_trips = round_trips + hop.trips[0]
+                    result.round_trips = round_trips + hop.trips
                 return result
             read_rev = session.rev if session is not None else 0
             value = changed.encode(read_rev + 1)
@@ -279,7 +296,7 @@ class HopPipeline:
                                   result.language_before, start)  # fmt: skip
             saved = await self.store.save(key, read_rev, value, writes, changed.rides)
             round_trips += 1
-            result.round_trips = round_trips + hop.trips[0]
+            result.round_trips = round_trips + hop.trips
             if saved == SAVED:
                 self._cache.put(key, value)
                 self._perform_later(hop, changed)
@@ -373,9 +390,10 @@ class HopPipeline:
         engine = hop.engine
         if session.offer is not None:
             step, result.outcome = self.resumer.answer_offer(menu, session, engine, answer.strip())
-            reply = await self._settle(hop, menu, session, step)
+            reply = step.reply or await self._settle(hop, menu, session, step)
         else:
-            reply = await self._settle(hop, menu, session, engine.answer(menu, session, answer))
+            step = engine.answer(menu, session, answer)
+            reply = step.reply or await self._settle(hop, menu, session, step)
             result.outcome = "end" if reply.end else "continue"
         session.transcript = (
             request.text if request.cumulative else _append(session.transcript, request.text)
@@ -388,14 +406,15 @@ class HopPipeline:
         return result, session
 
     async def _settle(self, hop: _Hop, menu: Menu, session: SessionState, step: Step) -> Reply:
-        """Perform the effects a step waits for (a webhook, …) until it has a reply."""
+        """Perform the effects a step waits for (a webhook, …) until it has a reply (callers
+        skip it, and its coroutine, when the step has its reply already)."""
         for _ in range(MAX_EFFECTS):
             if step.reply is not None:
                 return step.reply
             assert step.effect is not None
             result = await self.effects.perform(step.effect, self._context(hop, session),
                                                 step.effect.limit or self.deadline)  # fmt: skip
-            hop.trips[0] += result.round_trips
+            hop.trips += result.round_trips
             step = hop.engine.resume(menu, session, result)
         raise HopError(f"more than {MAX_EFFECTS} effects in one hop at {session.state!r}")
 
@@ -451,11 +470,13 @@ class HopPipeline:
             step, outcome = self.resumer.offer_or_resume(menu, session, engine, point)
             reply = await self._settle(hop, menu, session, step)
         else:
-            reply = await self._settle(hop, menu, session, engine.begin(menu, session))
+            step = engine.begin(menu, session)
+            reply = step.reply or await self._settle(hop, menu, session, step)
             for token in inputs:  # dialled shortcut digits (*384*123*2#), as if typed
                 if reply.end:
                     break
-                reply = await self._settle(hop, menu, session, engine.answer(menu, session, token))
+                step = engine.answer(menu, session, token)
+                reply = step.reply or await self._settle(hop, menu, session, step)
         session.transcript = request.text if request.cumulative else ""
         session.hop_id = request.hop_id
         self._finish(session, reply)

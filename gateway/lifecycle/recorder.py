@@ -2,9 +2,9 @@
 
 ``record(pseudonym, kind)`` is synchronous and never raises: it notes at most one write per
 subscriber per day per process (an in-process set remembers who was recorded today). Notes are
-written in batches, ``FLUSH_DELAY`` after the first one, by one background task: each
-subscriber's script pipelined together, then one ``ZADD`` per index shard for all of them — a
-busy gateway pays one task and a few commands per batch, not per subscriber. Sources: USSD
+written in batches, ``FLUSH_DELAY`` after the first one, by one background task: the
+subscribers' scripts sent ``CHUNK`` at a time in one write each (no task per subscriber), then
+one ``ZADD`` per index shard for all of them. Sources: USSD
 sessions (the hop pipeline, first hop), inbound SMS, survey answers (``surveys.steps``), and
 points earned and redeemed (``Rewards.listeners``), as ``app[ACTIVITY].record(pseudonym, kind)``.
 
@@ -34,6 +34,9 @@ _RECORD = lua.source("lifecycle_record")
 MAX_REMEMBERED = 200_000
 FLUSH_DELAY = 0.2
 """Seconds between a first note and the batch that writes it (and every note since)."""
+CHUNK = 64
+"""Scripts sent together: a busy gateway's batch (hundreds of new subscribers) would otherwise
+hold the event loop for milliseconds, which every hop in flight waits out (its p99)."""
 
 
 class ActivityRecorder:
@@ -73,27 +76,37 @@ class ActivityRecorder:
         await self._write(batch)
 
     async def _write(self, batch: dict[str, tuple[int, str]]) -> None:
-        """Each subscriber's activity script, pipelined; then each index shard's members."""
-        try:
-            replies = await asyncio.gather(*(
-                self._client.run_script(_RECORD, [keys.lifecycle(pseudonym)],
-                                        [day, epoch_week(day), keys.SUBSCRIBER_TTL])
-                for pseudonym, (day, _kind) in batch.items()
-            ))  # fmt: skip
-            last: dict[str, list[Any]] = {}
-            loyal: dict[str, list[Any]] = {}
-            for (pseudonym, (day, _kind)), weeks in zip(batch.items(), replies, strict=True):
-                shard = keys.lifecycle_shard(pseudonym)
-                last.setdefault(keys.lifecycle_last(shard), []).extend((day, pseudonym))
-                if int(weeks) >= self.thresholds.loyal_weeks:
-                    loyal.setdefault(keys.lifecycle_loyal(shard), []).extend((day, pseudonym))
-            await asyncio.gather(*(
-                self._client.execute(b"ZADD", index, *members)
-                for index, members in (*last.items(), *loyal.items())
-            ))  # fmt: skip
-        except StoreError as exc:
-            self._seen.difference_update(batch)  # try again at their next activity
-            log.warning("lifecycle_record_failed", subscribers=len(batch), error=str(exc))
+        """Each subscriber's activity script, then each index shard's members: one write each,
+        no task per subscriber (``run_together``). A subscriber whose script failed is
+        forgotten from today's set, so their next activity tries again."""
+        items = list(batch.items())
+        replies: list[Any] = []
+        for start in range(0, len(items), CHUNK):  # the loop serves hops between chunks
+            replies += await self._client.run_together([
+                (_RECORD, [keys.lifecycle(pseudonym)], [day, epoch_week(day), keys.SUBSCRIBER_TTL])
+                for pseudonym, (day, _kind) in items[start : start + CHUNK]
+            ])  # fmt: skip
+        last: dict[str, list[Any]] = {}
+        loyal: dict[str, list[Any]] = {}
+        failed: list[str] = []
+        for (pseudonym, (day, _kind)), weeks in zip(items, replies, strict=True):
+            if isinstance(weeks, StoreError):
+                failed.append(pseudonym)
+                continue
+            shard = keys.lifecycle_shard(pseudonym)
+            last.setdefault(keys.lifecycle_last(shard), []).extend((day, pseudonym))
+            if int(weeks) >= self.thresholds.loyal_weeks:
+                loyal.setdefault(keys.lifecycle_loyal(shard), []).extend((day, pseudonym))
+        indexes = (*last.items(), *loyal.items())
+        indexed = await self._client.run_together(
+            [(b"ZADD", index.encode(), *members) for index, members in indexes]
+        )
+        errors = [reply for reply in (*replies, *indexed) if isinstance(reply, StoreError)]
+        if any(isinstance(reply, StoreError) for reply in indexed):
+            failed = list(batch)  # which shard's members were lost is not worth tracking
+        if errors:
+            self._seen.difference_update(failed)  # try again at their next activity
+            log.warning("lifecycle_record_failed", subscribers=len(failed), error=str(errors[0]))
 
     async def counts(self) -> dict[str, int]:
         """Subscribers per stage now (``new`` is not counted: they are not stored)."""

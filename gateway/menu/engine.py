@@ -17,6 +17,7 @@ from typing import Any
 
 from gateway.channels.base import Reply
 from gateway.errors import HopError
+from gateway.menu.compiler import fire
 from gateway.menu.effects import Effect, EffectResult
 from gateway.menu.model import Menu, Screen
 from gateway.menu.render import Renderer
@@ -118,7 +119,7 @@ class Engine:
     def advance(self, menu: Menu, session: SessionState, event: str, **kwargs: Any) -> Reply:
         """Take ``event`` out of the current screen, follow pass-through screens, render."""
         came_from = session.state
-        if not menu.machine.events[event].trigger(session, **kwargs):
+        if not fire(menu.machine, event, session, **kwargs):
             raise HopError(f"no transition {event!r} from screen {came_from!r}")
         session.push_history(came_from)
         session.page = 0
@@ -128,7 +129,7 @@ class Engine:
     def route(self, menu: Menu, session: SessionState, event: str = ROUTE, **kwargs: Any) -> None:
         """Leave a pass-through screen by its first transition whose conditions hold."""
         screen = menu.screens[session.state]
-        if not menu.machine.events[event].trigger(session, **kwargs):
+        if not fire(menu.machine, event, session, **kwargs):
             raise HopError(f"{screen.kind} {screen.id!r}: no route matched")
 
     @staticmethod

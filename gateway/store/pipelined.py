@@ -65,6 +65,7 @@ class _Protocol(asyncio.Protocol):
         self.reader = hiredis.Reader()
         self.waiters: deque[tuple[asyncio.Future[Any], float]] = deque()
         self.transport: asyncio.Transport | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.pending: list[bytes] = []
         self.flush_scheduled = False
         self.on_lost = on_lost
@@ -72,6 +73,7 @@ class _Protocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        self.loop = asyncio.get_running_loop()
 
     def data_received(self, data: bytes) -> None:
         self.reader.feed(data)
@@ -215,7 +217,8 @@ class PipelinedRedis:
             self._down(reason)
 
     def _send(self, protocol: _Protocol, *args: Any) -> asyncio.Future[Any]:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        loop = protocol.loop or asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
         if protocol.lost:
             # Lost between the connect and this caller waking up: nothing would answer or sweep.
             future.set_exception(StoreUnavailable("redis connection lost"))
@@ -224,7 +227,7 @@ class PipelinedRedis:
         protocol.waiters.append((future, time.monotonic() + self.timeout))
         if not protocol.flush_scheduled:
             protocol.flush_scheduled = True
-            asyncio.get_running_loop().call_soon(protocol.flush)
+            loop.call_soon(protocol.flush)
         return future
 
     def _sweep(self) -> None:
@@ -243,8 +246,10 @@ class PipelinedRedis:
 
     async def execute(self, *args: Any) -> Any:
         """Send one command; its reply (bytes, int, list, ``None``)."""
+        protocol = self._protocol
         try:
-            protocol = await self._connection()
+            if protocol is None:  # awaiting ``_connection`` only then: a coroutine less per hop
+                protocol = await self._connection()
             return await self._send(protocol, *args)
         except StoreError as exc:
             if self.count_errors:

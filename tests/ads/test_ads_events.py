@@ -6,12 +6,13 @@ import asyncio
 import csv
 import io
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 from ads_fixtures import AUTH, PHONE, campaign, check, folder, gateway
 from aiohttp.test_utils import TestClient
-from conftest import GatewayFactory, eventually, hop
+from conftest import GatewayFactory, RedisProcess, eventually, hop
 from processes import jumbe_async
 
 from gateway.appkeys import AD_EVENTS
@@ -126,6 +127,27 @@ async def test_lifecycle_from_ussd_activity_targets_and_is_counted(
     await eventually(active)
     assert (await check(client))["ad"]["campaign"] == "active"
     assert (await check(client, phone="+254700000055"))["ad"] is None
+
+
+async def test_activity_lost_to_a_redis_outage_is_recorded_at_the_next_session(
+    make_gateway: GatewayFactory, tmp_path: Path, own_redis: RedisProcess
+) -> None:
+    """Redis is down when a subscriber's first session of the day is noted: the write fails,
+    and their next session records them (they are not skipped for the rest of the day)."""
+    content = folder(tmp_path, campaign("active", "target: {lifecycle: [active]}\n"))
+    (content / "demo.yaml").write_text((ROOT / "menus" / "demo.yaml").read_text())
+    client = await gateway(make_gateway, content, redis_url=own_redis.url)
+    own_redis.stop()
+    status, body = await hop(client, "", session_id="lc-down")
+    assert status == 200 and body.startswith("END ")
+    await asyncio.sleep(1.0)  # the batch is written (and fails) 0.2 s after the note
+    own_redis.start()
+
+    async def active() -> bool:
+        await hop(client, "", session_id=f"lc-up-{time.monotonic()}")
+        return bool((await report(client))["lifecycle"]["active"] == 1)
+
+    await eventually(active)
 
 
 async def test_points_earned_count_as_activity(

@@ -64,6 +64,10 @@ def test_form_decoding_matches_the_standard_decoder() -> None:
         b"text=100%252A&x=%2B&y=a+b&z=%E1%BA%B9%2a%23",
         b"text=%25%2A%2523&n=%2b254&s=%20lead",
         b"a=&b=%&c=%2&d=%zz&e=%%2A",
+        # escapes decoded over the whole body must not split or join fields
+        b"a=%26%3D&b=x+y%2Bz&c=%E2%82%AC%2a&%2A=1&d=%25%32%41",
+        b"a=%%2341&b=%2%2A&c=%252A&d=%2%23%2A",
+        b"sessionId=AT&serviceCode=%2A384%2A123%23&phoneNumber=%2B254700123456&text=1%2A2",
     ]
     for body in bodies:
         assert parse_form(body) == dict(parse_qsl(body.decode(), keep_blank_values=True))
