@@ -99,7 +99,7 @@ def _zone(name: str) -> ZoneInfo:
     return found
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Offer:
     """A candidate: the campaign and the full text the subscriber would see."""
 
