@@ -15,6 +15,7 @@ import asyncio
 import os
 from bisect import bisect_left
 from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -64,72 +65,96 @@ ADS_DECISION_SECONDS = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25),
 )  # fmt: skip
 
-_ad_counters: dict[str, Callable[[], None]] = {}
 
 PUBLISH_AFTER_S = 1.0
-"""Hops are tallied in plain integers and added to the Prometheus values at most this long
-after (and at every scrape of this process): ~0.1 µs a hop instead of ~1 µs."""
-_hops: dict[tuple[str, str, str], int] = {}
-_hop_buckets = [0] * len(HOP_SECONDS._upper_bounds)
-_hop_sum = [0.0]
-_publish_scheduled = [False]
+"""Hops and ad decisions are tallied in plain integers and added to the Prometheus values at
+most this long after (and at every scrape of this process): ~0.1 µs each instead of ~1 µs."""
+
+
+class _Tally:
+    """Counts by label and a latency histogram kept in plain integers, published into the
+    Prometheus values (under ``--workers`` the shared files) by ``publish``. The histogram's
+    buckets get their counts directly (prometheus-client keeps one value per bucket, not
+    cumulative; ``observe`` adds 1 to the first bound ≥ the amount, as ``bisect_left``
+    finds it)."""
+
+    def __init__(self, histogram: Histogram, count: Callable[[Any, int], None]) -> None:
+        self.histogram = histogram
+        self.count = count
+        self.bounds = histogram._upper_bounds
+        self.counts: dict[Any, int] = {}
+        self.buckets = [0] * len(self.bounds)
+        self.sum = 0.0
+        self.scheduled = False
+
+    def add(self, label: Any, seconds: float) -> None:
+        counts = self.counts
+        counts[label] = counts.get(label, 0) + 1
+        self.buckets[bisect_left(self.bounds, seconds)] += 1
+        self.sum += seconds
+        if not self.scheduled:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.publish()
+                return
+            self.scheduled = True
+            loop.call_later(PUBLISH_AFTER_S, self.publish)
+
+    def publish(self) -> None:
+        self.scheduled = False
+        if not self.counts:
+            return
+        for label, n in self.counts.items():
+            self.count(label, n)
+        self.counts.clear()
+        for index, n in enumerate(self.buckets):
+            if n:
+                self.histogram._buckets[index].inc(n)
+                self.buckets[index] = 0
+        self.histogram._sum.inc(self.sum)
+        self.sum = 0.0
+
+
+def _count_hops(label: tuple[str, str, str], n: int) -> None:
+    HOPS.labels(*label).inc(n)
+
+
+def _count_ads(reason: str, n: int) -> None:
+    ADS_DECISIONS.labels("fail_open" if reason else "ad").inc(n)
+    if reason:
+        ADS_FAIL_OPEN.labels(reason).inc(n)
+
+
+_HOP_TALLY = _Tally(HOP_SECONDS, _count_hops)
+_AD_TALLY = _Tally(ADS_DECISION_SECONDS, _count_ads)
 
 
 def count_hop(channel: str, menu: str, outcome: str, seconds: float) -> None:
     """One hop answered (published within ``PUBLISH_AFTER_S``, see ``publish_hops``)."""
-    label = (channel, menu, outcome)
-    _hops[label] = _hops.get(label, 0) + 1
-    _hop_buckets[bisect_left(HOP_SECONDS._upper_bounds, seconds)] += 1
-    _hop_sum[0] += seconds
-    if not _publish_scheduled[0]:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            publish_hops()
-            return
-        _publish_scheduled[0] = True
-        loop.call_later(PUBLISH_AFTER_S, publish_hops)
+    _HOP_TALLY.add((channel, menu, outcome), seconds)
 
 
 def publish_hops() -> None:
-    """Add the tallied hops to ``HOPS`` and ``HOP_SECONDS`` (the values ``/metrics`` reads;
-    under ``--workers`` the shared files). The histogram's buckets get their counts directly
-    (prometheus-client keeps one value per bucket, not cumulative; ``observe`` adds 1 to the
-    first bound ≥ the amount, as ``bisect_left`` finds it)."""
-    _publish_scheduled[0] = False
-    if not _hops:
-        return
-    for label, count in _hops.items():
-        HOPS.labels(*label).inc(count)
-    _hops.clear()
-    for index, count in enumerate(_hop_buckets):
-        if count:
-            HOP_SECONDS._buckets[index].inc(count)
-            _hop_buckets[index] = 0
-    HOP_SECONDS._sum.inc(_hop_sum[0])
-    _hop_sum[0] = 0.0
+    """Add the tallied hops to ``HOPS`` and ``HOP_SECONDS`` (the values ``/metrics`` reads)."""
+    _HOP_TALLY.publish()
+
+
+def count_ad_decision(reason: str, seconds: float) -> None:
+    """One balance check answered: with an ad (``reason`` empty) or failing open, and why
+    (published within ``PUBLISH_AFTER_S``, see ``publish_ads``)."""
+    _AD_TALLY.add(reason, seconds)
+
+
+def publish_ads() -> None:
+    """Add the tallied decisions to ``ADS_DECISIONS``, ``ADS_FAIL_OPEN`` and
+    ``ADS_DECISION_SECONDS``."""
+    _AD_TALLY.publish()
 
 
 def count_sms(status: str) -> None:
     """One outbound message reached ``status``."""
     SMS_MESSAGES.labels(status).inc()
-
-
-def count_ad_decision(reason: str, seconds: float) -> None:
-    """One balance check answered: with an ad (``reason`` empty) or failing open, and why."""
-    inc = _ad_counters.get(reason)
-    if inc is None:
-        decided = ADS_DECISIONS.labels("fail_open" if reason else "ad").inc
-        why = ADS_FAIL_OPEN.labels(reason).inc if reason else None
-
-        def inc() -> None:
-            decided()
-            if why is not None:
-                why()
-
-        _ad_counters[reason] = inc
-    inc()
-    ADS_DECISION_SECONDS.observe(seconds)
 
 
 def count_redis_error(client: str, error: str) -> None:
@@ -161,6 +186,7 @@ def count_survey(survey: str, channel: str, disposition: str) -> None:
 def exposition(extra: CollectorRegistry | None = None) -> bytes:
     """The Prometheus text of this process (or of every worker), then ``extra``'s series."""
     publish_hops()
+    publish_ads()
     if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]

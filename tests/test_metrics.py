@@ -79,6 +79,28 @@ def test_hop_latencies_land_in_their_buckets() -> None:
     )
 
 
+def test_ad_decisions_are_published_at_a_scrape() -> None:
+    """Tallied ad decisions reach /metrics at the next scrape: outcomes, fail-open reasons and
+    the decision time's buckets."""
+
+    def scrape() -> dict[Any, float]:
+        return _samples(metrics.exposition().decode())
+
+    before = scrape()
+    for reason, seconds in (("", 0.0004), ("", 0.003), ("no_fit", 0.0004)):
+        metrics.count_ad_decision(reason, seconds)
+    after = scrape()
+
+    def added(name: str, *labels: tuple[str, str]) -> float:
+        return after.get((name, labels), 0.0) - before.get((name, labels), 0.0)
+
+    assert added("jumbe_ads_decisions_total", ("outcome", "ad")) == 2
+    assert added("jumbe_ads_decisions_total", ("outcome", "fail_open")) == 1
+    assert added("jumbe_ads_fail_open_total", ("reason", "no_fit")) == 1
+    assert added("jumbe_ads_decision_seconds_bucket", ("le", "0.0005")) == 2
+    assert added("jumbe_ads_decision_seconds_bucket", ("le", "0.005")) == 3
+
+
 async def test_sms_queue_depth_is_read_from_redis(make_gateway: GatewayFactory) -> None:
     """A message scheduled for later shows in ``jumbe_sms_queue_depth{queue="scheduled"}``."""
     client = await make_gateway(api_token="t" * 32, sms_worker=False)

@@ -99,7 +99,7 @@ def _zone(name: str) -> ZoneInfo:
     return found
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Offer:
     """A candidate: the campaign and the full text the subscriber would see."""
 
@@ -131,15 +131,19 @@ class Pool:
     ordered: tuple[Campaign, ...] = ()
     remnants: tuple[Campaign, ...] = ()
     cumulative: tuple[float, ...] = ()
-    groups: tuple[tuple[Campaign, ...], ...] = ()
-    """``ordered`` cut into runs of equal class and priority (they take turns)."""
+    groups: tuple[tuple[tuple[Campaign, ...], tuple[Campaign, ...]], ...] = ()
+    """``ordered`` cut into runs of equal class and priority (they take turns), each split
+    into the campaigns without number prefixes and those with (most checks match none)."""
 
     @classmethod
     def of(cls, campaigns: Iterable[Campaign]) -> Pool:
         every = sorted(campaigns, key=serving_order)
         remnants = tuple(c for c in every if c.cls == "remnant")
         ordered = tuple(c for c in every if c.cls != "remnant")
-        groups = tuple(tuple(g) for _, g in itertools.groupby(ordered, _rank_of))
+        groups = tuple(
+            (tuple(c for c in g if not c.target.prefixes), tuple(c for c in g if c.target.prefixes))
+            for g in (list(g) for _, g in itertools.groupby(ordered, _rank_of))
+        )
         return cls(
             ordered, remnants, tuple(itertools.accumulate(c.weight for c in remnants)), groups
         )
@@ -174,14 +178,31 @@ class _Judge:
         self.personal = False
 
     def offer(self, campaign: Campaign) -> Offer | None:
-        if not campaign.live(self.now):
+        """The offer of ``campaign`` on this check, or ``None`` (filters in the order of A3:
+        what the check says first, then what the view says, then caps and the fit)."""
+        if not campaign.start <= self.now < campaign.end:
             return None
-        if not self.personal and _personal(campaign, self.check.language is None):
+        t, check = campaign.target, self.check
+        if (
+            (t.networks and check.network not in t.networks)
+            or (t.prefixes and not check.digits.startswith(t.prefixes))
+            or (t.plans and check.plan not in t.plans)
+            or (t.balance is not None and (check.balance is None
+                                           or not t.balance[0] <= check.balance < t.balance[1]))
+            or (t.hours and not any(_inside(self.calendar.minute, w) for w in t.hours))
+        ):  # fmt: skip
+            return None  # whatever the view says
+        view = self.view
+        if campaign.personal or (campaign.multilingual and check.language is None):
             self.personal = True
-        if not targets(campaign, self.check, self.view, self.calendar, self.language):
+        if (
+            (t.lifecycle and view.stage not in t.lifecycle)
+            or (t.languages and self.language not in t.languages)
+            or (t.segments and t.segments.isdisjoint(view.tags))
+        ):
             return None
         self.why["targeted"] += 1
-        if over_cap(campaign, self.view):
+        if over_cap(campaign, view):
             self.why["capped"] += 1
             return None
         ad = campaign.text_for(self.language, self.base[0] is None)
@@ -217,8 +238,14 @@ def rank(
         return Ranking([], "capped", False)
     judge = _Judge(check, view, now, limits)
     offers: list[Offer] = []
-    for group in pool.groups:
+    digits = check.digits
+    for anyone, prefixed in pool.groups:
         # equal class and priority take turns: from a random one on, until enough are found
+        group = anyone
+        if prefixed:
+            group += tuple(c for c in prefixed if digits.startswith(c.target.prefixes))
+        if not group:
+            continue
         start = rng.randrange(len(group)) if len(group) > 1 else 0
         for campaign in itertools.chain(group[start:], group[:start]):
             offer = judge.offer(campaign)
@@ -232,17 +259,6 @@ def rank(
     targeted, capped = judge.why["targeted"], judge.why["capped"]
     reason = "no_campaign" if not targeted else "capped" if capped == targeted else "no_fit"
     return Ranking([], reason, judge.personal)
-
-
-def _personal(campaign: Campaign, language_from_view: bool) -> bool:
-    """Whether judging ``campaign`` reads the view beyond caps: segments, lifecycle, or the
-    subscriber's remembered language (for targeting or to pick one of several texts)."""
-    t = campaign.target
-    return bool(
-        t.segments or t.lifecycle
-        or (language_from_view and (t.languages or len(campaign.texts) > 1
-                                    or len(campaign.ucs2) > 1))
-    )  # fmt: skip
 
 
 def _remnants(pool: Pool, judge: _Judge, wanted: int, rng: random.Random) -> list[Offer]:
@@ -269,28 +285,6 @@ def _remnants(pool: Pool, judge: _Judge, wanted: int, rng: random.Random) -> lis
     keyed = [(rng.random() ** (1.0 / o.campaign.weight), n) for n, o in enumerate(rest)]
     keyed.sort(reverse=True)
     return (kept + [rest[n] for _, n in keyed])[:wanted]
-
-
-def targets(
-    campaign: Campaign,
-    check: BalanceCheck,
-    view: SubscriberView,
-    calendar: Calendar,
-    language: str | None,
-) -> bool:
-    """Whether the campaign's targeting admits this check (empty fields admit everyone)."""
-    t = campaign.target
-    band = t.balance
-    return (
-        (not t.networks or check.network in t.networks)
-        and (not t.prefixes or check.digits.startswith(t.prefixes))
-        and (not t.plans or check.plan in t.plans)
-        and (band is None or (check.balance is not None and band[0] <= check.balance < band[1]))
-        and (not t.lifecycle or view.stage in t.lifecycle)
-        and (not t.languages or language in t.languages)
-        and (not t.hours or any(_inside(calendar.minute, w) for w in t.hours))
-        and (not t.segments or not t.segments.isdisjoint(view.tags))
-    )
 
 
 def _inside(minute: int, window: tuple[int, int]) -> bool:

@@ -91,6 +91,18 @@ class Campaign:
     sizes: dict[str, tuple[int | None, int]] = field(default_factory=dict)
     """Per text (as given), its size with the separator: (GSM-7 septets or ``None`` when it
     needs UCS-2, UTF-16 units), measured once at load so a decision adds integers."""
+    personal: bool = field(init=False, default=False, compare=False)
+    """It targets segments or lifecycle stages: judging it reads what is known of the
+    subscriber (derived)."""
+    multilingual: bool = field(init=False, default=False, compare=False)
+    """It targets languages or has texts in several: the subscriber's remembered language
+    matters when the check does not give one (derived)."""
+
+    def __post_init__(self) -> None:
+        t = self.target
+        object.__setattr__(self, "personal", bool(t.segments or t.lifecycle))
+        several = len(self.texts) > 1 or len(self.ucs2) > 1
+        object.__setattr__(self, "multilingual", bool(t.languages) or several)
 
     def text_for(self, language: str | None, ucs2: bool) -> str:
         """The ad text for ``language`` (else the default language), the UCS-2 variant when the

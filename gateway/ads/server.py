@@ -68,7 +68,7 @@ _RESERVED = (b"ok", b"open")
 """The subscriber's side reserved: consent granted, or none recorded in ``opt_out`` mode."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Placement:
     """An ad reserved (counted) for one check: to show, or to release if it is not shown."""
 
@@ -82,7 +82,7 @@ class Placement:
     """The subscriber's last-impression value (``<impression>|<time>|<network>``)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Decision:
     text: str
     placement: Placement | None

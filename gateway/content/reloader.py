@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -33,7 +34,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.content.check import combine
-from gateway.content.files import build_source, content_files, failed
+from gateway.content.files import SUFFIXES, build_source, failed
 from gateway.content.kind import Built, ContentKind
 from gateway.content.kinds import KINDS
 from gateway.menu.findings import Finding
@@ -138,15 +139,33 @@ class ContentReloader:
         return report
 
     def _scan(self) -> dict[str, Fingerprint]:
-        """Stat every content file (no reading); changes nothing, so the watcher runs it in a
-        worker thread (~17 ms for 1,000 files: too long for the event loop)."""
-        fingerprint = {}
-        for path in content_files([self.folder]) if self.folder.is_dir() else []:
+        """Stat every content file (no reading; in no particular order); changes nothing, so
+        the watcher runs it in a worker thread. ``os.scandir`` without ``Path`` objects or
+        sorting: ~4 ms for 1,000 files, where a walk with ``Path.stat`` took ~17 ms of a core
+        every second."""
+        fingerprint: dict[str, Fingerprint] = {}
+        folders = [str(self.folder)] if self.folder.is_dir() else []
+        while folders:
             try:
-                stat = path.stat()
+                entries = os.scandir(folders.pop())
             except OSError:
                 continue
-            fingerprint[str(path)] = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino)
+            with entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            folders.append(entry.path)
+                            continue
+                        if not entry.name.endswith(SUFFIXES) or not entry.is_file():
+                            continue
+                        stat = entry.stat()
+                    except OSError:
+                        continue
+                    fingerprint[entry.path] = (
+                        stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino,
+                    )  # fmt: skip
         return fingerprint
 
     def served(self) -> dict[str, int]:
@@ -181,7 +200,8 @@ class ContentReloader:
             return self._prepare()
 
     def _prepare(self) -> _Plan:
-        fingerprints = self._scan()
+        scanned = self._scan()
+        fingerprints = {p: scanned[p] for p in sorted(scanned, key=lambda p: Path(p).parts)}
         files: dict[str, _File] = {}
         parsed: list[str] = []
         for path, fingerprint in fingerprints.items():

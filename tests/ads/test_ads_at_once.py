@@ -13,6 +13,7 @@ from ads_fixtures import AUTH, BALANCE, PHONE, campaign, check, folder, gateway
 from aiohttp.test_utils import TestClient
 from conftest import GatewayFactory, eventually
 
+from gateway.appkeys import PSEUDONYM
 from gateway.store import keys
 
 PAID = "budget: {total: 100, per_impression: 0.5}\n"
@@ -93,3 +94,32 @@ async def test_scripts_lost_by_redis_are_loaded_again(
     assert (await check(client))["ad"] is None  # capped: the view was read, by EVAL
     redis_client.script_flush()
     assert (await check(client, phone="+254700000004"))["ad"] is not None
+
+
+async def test_what_is_known_of_the_subscriber_still_decides(
+    make_gateway: GatewayFactory, tmp_path: Path, redis_client: redis.Redis
+) -> None:
+    """Campaigns that target segments, or have texts in several languages, are decided with
+    what is known of the subscriber (their segments, their remembered language), not as for a
+    stranger."""
+    content = folder(
+        tmp_path,
+        campaign("vip", "priority: 5\ntarget: {segments: [vip]}\n", cls="contract"),
+        campaign("any", "weight: 1\n"),
+    )
+    client = await gateway(make_gateway, content)
+    response = await client.post("/v1/segments/vip", json={"msisdns": [PHONE], "member": True},
+                                 headers=AUTH)  # fmt: skip
+    assert response.status == 200, await response.text()
+    assert (await check(client))["ad"]["campaign"] == "vip"
+    assert (await check(client, phone="+254700000002"))["ad"]["campaign"] == "any"
+    (tmp_path / "two").mkdir()
+    two = campaign("two", "weight: 1\n").replace(
+        "text: {en: 'Ad two: dial *544#'}", "text: {en: 'Dial *544#', sw: 'Piga *544#'}"
+    )
+    both = folder(tmp_path / "two", two)
+    swahili = await gateway(make_gateway, both)
+    speaker = "+254700000005"
+    redis_client.hset(keys.subscriber(swahili.app[PSEUDONYM](speaker)), "lang", "sw")
+    assert (await check(swahili, phone=speaker))["text"] == BALANCE + "\nPiga *544#"
+    assert (await check(swahili, phone="+254700000006"))["text"] == BALANCE + "\nDial *544#"

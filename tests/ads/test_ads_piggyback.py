@@ -15,6 +15,7 @@ from gateway import metrics
 
 
 def fail_open(reason: str) -> float:
+    metrics.publish_ads()  # decisions are tallied, then published (as a scrape does)
     return metrics.ADS_FAIL_OPEN.labels(reason)._value.get()  # type: ignore[no-any-return]
 
 
