@@ -213,7 +213,7 @@ async def segment(request: web.Request, call: Call) -> web.Response:
     numbers = body["msisdns"]
     if not isinstance(numbers, list) or not numbers or len(numbers) > MAX_SEGMENT_BATCH:
         raise bad_request(f"msisdns: expected a list of 1 to {MAX_SEGMENT_BATCH} numbers")
-    member = body.get("member", True)
+    member = True if body["member"] is None else body["member"]  # left out: add
     if not isinstance(member, bool):
         raise bad_request("member: expected true or false")
     pseudonym = request.app[PSEUDONYM]

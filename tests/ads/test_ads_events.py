@@ -168,6 +168,18 @@ async def test_points_earned_count_as_activity(
     assert (await check(client))["ad"]["campaign"] == "active"
 
 
+async def test_a_segment_call_without_member_adds(
+    make_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    """``"member"`` may be left out: the numbers are added (the documented default)."""
+    content = folder(tmp_path, campaign("vip", "target: {segments: [vip]}\n"))
+    client = await gateway(make_gateway, content)
+    response = await client.post("/v1/segments/vip", headers=AUTH, json={"msisdns": [PHONE]})
+    assert response.status == 200, await response.text()
+    assert (await response.json())["member"] is True
+    assert (await check(client))["ad"]["campaign"] == "vip"
+
+
 async def test_segments_api_adds_and_removes(
     make_gateway: GatewayFactory, tmp_path: Path, redis_client: Any
 ) -> None:
