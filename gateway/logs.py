@@ -107,7 +107,7 @@ class BatchedLoggerFactory:
         return BatchedLogger(self.writer)
 
 
-_state: dict[str, Any] = {"writer": None}
+_state: dict[str, Any] = {"writer": None, "info": True}
 
 
 _second: list[Any] = [-1, ""]
@@ -124,7 +124,7 @@ def iso_now() -> str:
 
 
 def emit(event: str, _known: frozenset[str] = frozenset(), **fields: Any) -> None:
-    """Log one info event on the hot path (the per-hop line).
+    """Log one info event on a hot path (the per-hop line, the ``/v1`` call line).
 
     In JSON mode this renders with orjson straight into the batched writer, skipping the
     processor chain (identical output shape: fields, then event, level, timestamp); in console
@@ -134,6 +134,8 @@ def emit(event: str, _known: frozenset[str] = frozenset(), **fields: Any) -> Non
     writer: BatchedWriter | None = _state["writer"]
     if writer is None:
         structlog.get_logger("gateway").info(event, **fields)
+        return
+    if not _state["info"]:  # JUMBE_LOG_LEVEL warning or error
         return
     for key, value in fields.items():  # per value: ~3x cheaper than one pass over the line
         if value.__class__ is str and key not in _known and _PHONE.search(value):
@@ -162,6 +164,7 @@ def configure(
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     _state["writer"] = None
+    _state["info"] = _LEVELS.get(level, logging.INFO) <= logging.INFO
     if use_console:
         processors = [*shared, scrub_phone_numbers, structlog.dev.ConsoleRenderer()]
         factory: Any = structlog.PrintLoggerFactory()

@@ -94,6 +94,20 @@ def test_numbers_after_escaped_newlines_and_in_tracebacks_are_redacted(
     assert [line["event"] for line in _lines(log_stream)] == ["screen", "failed"]
 
 
+def test_warning_level_keeps_warnings_and_drops_the_per_call_lines() -> None:
+    """``JUMBE_LOG_LEVEL=warning``: the hop and API lines (written by the fast path) are
+    dropped like any info line; warnings still go out."""
+    stream = io.BytesIO()
+    logs.configure("json", "warning", stream=stream)
+    try:
+        logs.emit("ussd_hop", session_id="s1")
+        logs.get_logger("test").info("dropped")
+        logs.get_logger("test").warning("kept")
+        assert [line["event"] for line in _lines(stream)] == ["kept"]
+    finally:
+        logs.configure("json", "info")
+
+
 def test_hop_line_timestamp_is_iso_utc() -> None:
     """The fast timestamp has structlog's shape and tracks the clock."""
     import re

@@ -101,7 +101,7 @@ def _guard(route: ApiRoute) -> Callable[[web.Request], Awaitable[web.Response]]:
         except Exception:  # the boundary: log the bug, answer JSON like every other error
             log.exception("api_crashed", route=route.path)
             response = error_response(ApiError(500, "internal", "unexpected error; see the log"))
-        log.info(
+        logs.emit(  # the fast writer: structlog's processor chain was ~8 µs of every call
             "api_request",
             method=route.method,
             route=route.path,
