@@ -86,11 +86,17 @@ class ClusterStore(RedisCluster):
             raise
         except (redis.RedisError, RedisClusterException, OSError) as exc:
             raise translate(exc) from exc
-        except AttributeError as exc:
+        except AttributeError:
             # redis-py 7's cluster client can lose a node connection's writer while another
-            # command is connecting it ('NoneType' object has no attribute 'writelines'): a
+            # command is connecting it ('NoneType' object has no attribute 'writelines'), before
+            # this command was written: sent once more on a fresh connection; failing again, a
             # connection failure for the caller (503, retried), not a crash (500).
-            raise translate(exc) from exc
+            try:
+                return await super().execute_command(*args, **options)
+            except NoScriptError:
+                raise
+            except (redis.RedisError, RedisClusterException, OSError, AttributeError) as exc:
+                raise translate(exc) from exc
 
     def pipeline(
         self, transaction: Any | None = None, shard_hint: Any | None = None
