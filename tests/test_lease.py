@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from conftest import RedisProcess
 
 from gateway.errors import StoreUnavailable
 from gateway.store.client import StoreClient
+from gateway.store.connection import connect
 from gateway.store.lease import Leases
 
 
@@ -61,3 +63,18 @@ async def test_an_expired_holder_does_not_release_the_next_ones_lease(aredis: St
 
     await asyncio.gather(slow_work(), fast_work())
     assert still_held == [True]
+
+
+async def test_a_give_back_redis_refuses_does_not_fail_the_finished_work(
+    own_redis: RedisProcess,
+) -> None:
+    """Redis goes away while the holder works: the work's result stands (the lease expires by
+    itself), instead of the caller answering 503 for work already done."""
+    client = connect(own_redis.url, socket_timeout=0.5)
+    try:
+        async with Leases(client).hold("j:test:lease:{d}"):
+            own_redis.stop()
+            done = True
+        assert done
+    finally:
+        await client.aclose()

@@ -16,10 +16,12 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 
-from gateway.errors import StoreUnavailable
+from gateway import logs
+from gateway.errors import StoreError, StoreUnavailable
 from gateway.store import lua
 from gateway.store.client import StoreClient
 
+log = logs.get_logger("gateway.store")
 RELEASE = lua.source("lease_release")
 
 
@@ -46,4 +48,7 @@ class Leases:
         try:
             yield
         finally:
-            await self._release(keys=[key], args=[token])
+            try:
+                await self._release(keys=[key], args=[token])
+            except StoreError as exc:  # the work is done; the lease expires within its TTL
+                log.warning("lease_not_released", key=key, error=str(exc))
