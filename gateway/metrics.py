@@ -85,24 +85,25 @@ class _Tally:
         self.counts: dict[Any, int] = {}
         self.buckets = [0] * len(self.bounds)
         self.sum = 0.0
-        self.scheduled = False
+        self.scheduled: asyncio.AbstractEventLoop | None = None
+        """The loop a publish is scheduled on (a closed one publishes nothing: schedule anew)."""
 
     def add(self, label: Any, seconds: float) -> None:
         counts = self.counts
         counts[label] = counts.get(label, 0) + 1
         self.buckets[bisect_left(self.bounds, seconds)] += 1
         self.sum += seconds
-        if not self.scheduled:
+        if self.scheduled is None or self.scheduled.is_closed():
             try:
                 loop = asyncio.get_running_loop()
             except RuntimeError:
                 self.publish()
                 return
-            self.scheduled = True
+            self.scheduled = loop
             loop.call_later(PUBLISH_AFTER_S, self.publish)
 
     def publish(self) -> None:
-        self.scheduled = False
+        self.scheduled = None
         if not self.counts:
             return
         for label, n in self.counts.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import time
 import urllib.request
@@ -12,6 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from conftest import PHONE, GatewayFactory, RedisProcess, free_port, hop, journey
 from processes import post, start
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway import metrics
@@ -99,6 +101,25 @@ def test_ad_decisions_are_published_at_a_scrape() -> None:
     assert added("jumbe_ads_fail_open_total", ("reason", "no_fit")) == 1
     assert added("jumbe_ads_decision_seconds_bucket", ("le", "0.0005")) == 2
     assert added("jumbe_ads_decision_seconds_bucket", ("le", "0.005")) == 3
+
+
+def test_hops_tallied_in_a_loop_that_closed_are_published_by_the_next_one() -> None:
+    """A loop that ends before its publish runs (a tool, a test, a restart of the loop) does
+    not leave the tally stuck: the next loop's hops publish everything within a second,
+    without a scrape."""
+    label = {"channel": "test", "menu": "loops", "outcome": "new"}
+
+    def published() -> float:
+        return REGISTRY.get_sample_value("jumbe_ussd_hops_total", label) or 0.0
+
+    async def one_hop(wait: float) -> None:
+        metrics.count_hop("test", "loops", "new", 0.001)
+        await asyncio.sleep(wait)
+
+    before = published()
+    asyncio.run(one_hop(0))  # closes before its publish is due
+    asyncio.run(one_hop(metrics.PUBLISH_AFTER_S + 0.3))
+    assert published() - before == 2
 
 
 async def test_sms_queue_depth_is_read_from_redis(make_gateway: GatewayFactory) -> None:
