@@ -124,9 +124,27 @@ class AdServer:
         if self._mode == "opt_out":  # most subscribers may see ads: try the first offer at once
             ranking = rank(pool, check, _UNSEEN["unknown"], now, limits, 0, self._rng)
             if ranking.offers and not ranking.personal:
-                decision = await self._at_once(ranking.offers, check, calendar, now)
-                if decision is not None:
-                    return decision
+                # the first offer reserved in the round trip that would have read the view (one
+                # round trip instead of two): valid because the ranking did not depend on the
+                # view beyond caps, which the reservation checks itself, after consent. Inline
+                # (no coroutine of its own): this is most checks' whole path.
+                offers = ranking.offers
+                placement, calls = self._reservation(offers[0], check, calendar, now, True)
+                results = await self._client.run_together(
+                    calls, partial(self._abandoned, placement)
+                )
+                reserved, refusal, lost = self._reserved(placement, results, True)
+                if lost:  # data loss not acknowledged: opt-outs may be gone
+                    if reserved is not None:
+                        self.release(reserved)
+                    # the view below says whether consent was recorded
+                elif reserved is not None:
+                    self._note_served(reserved.campaign.id)
+                    return Decision(offers[0].text, reserved, "")
+                elif refusal == "consent":
+                    return Decision(check.text, None, "no_consent")
+                elif refusal != "cap":  # a cap refused: only the view can tell what may run
+                    return await self._first_reserved(offers[1:MAX_TRIES], check, calendar, now)
         view, lost = await self._view(check.pseudonym, calendar, now)
         if not consent_allows(view.consent, self._mode) or (view.consent == "unknown" and lost):
             return Decision(check.text, None, "no_consent")
@@ -134,27 +152,6 @@ class AdServer:
         if not ranking.offers:
             return Decision(check.text, None, ranking.reason)
         return await self._first_reserved(ranking.offers[:MAX_TRIES], check, calendar, now)
-
-    async def _at_once(
-        self, offers: list[Offer], check: BalanceCheck, calendar: Calendar, now: float
-    ) -> Decision | None:
-        """Reserve the first offer in the round trip that would have read the view (one round
-        trip instead of two), or ``None`` when only the view can tell (a cap of the
-        subscriber's refused it). Valid because the ranking did not depend on the view beyond
-        caps, which the reservation checks itself, after consent."""
-        placement, refusal, lost = await self._reserve(offers[0], check, calendar, now, True)
-        if lost:  # data loss not acknowledged: opt-outs may be gone
-            if placement is not None:
-                self.release(placement)
-            return None  # the view says whether consent was recorded
-        if placement is not None:
-            self._note_served(placement.campaign.id)
-            return Decision(offers[0].text, placement, "")
-        if refusal == "consent":
-            return Decision(check.text, None, "no_consent")
-        if refusal == "cap":
-            return None
-        return await self._first_reserved(offers[1:MAX_TRIES], check, calendar, now, "refused")
 
     async def _first_reserved(
         self,
@@ -166,7 +163,7 @@ class AdServer:
     ) -> Decision:
         """The first of ``offers`` that both sides reserve, or why none."""
         for offer in offers:
-            placement, refusal, _ = await self._reserve(offer, check, calendar, now)
+            placement, refusal = await self._reserve(offer, check, calendar, now)
             if placement is not None:
                 self._note_served(offer.campaign.id)
                 return Decision(offer.text, placement, "")
@@ -204,15 +201,19 @@ class AdServer:
         return view, lost
 
     async def _reserve(
-        self,
-        offer: Offer,
-        check: BalanceCheck,
-        calendar: Calendar,
-        now: float,
-        guard: bool = False,
-    ) -> tuple[Placement | None, str, bool]:
-        """Both sides' reservation of ``offer`` sent together (with the data guard's marker if
-        ``guard``): the placement or the refusal, and whether data loss is unacknowledged."""
+        self, offer: Offer, check: BalanceCheck, calendar: Calendar, now: float
+    ) -> tuple[Placement | None, str]:
+        """Both sides' reservation of ``offer`` sent together: the placement or the refusal."""
+        placement, calls = self._reservation(offer, check, calendar, now, False)
+        results = await self._client.run_together(calls, partial(self._abandoned, placement))
+        reserved, refusal, _ = self._reserved(placement, results, False)
+        return reserved, refusal
+
+    def _reservation(
+        self, offer: Offer, check: BalanceCheck, calendar: Calendar, now: float, guard: bool
+    ) -> tuple[Placement, list[Script | Command]]:
+        """The placement ``offer`` would be, and the calls that reserve it on both sides (with
+        the data guard's marker if ``guard``)."""
         campaign, p = offer.campaign, check.pseudonym
         impression = f"imp_{self._ids.getrandbits(64):016x}"
         stored = f"{impression}|{now:.3f}|{check.network}"
@@ -236,8 +237,14 @@ class AdServer:
         ]  # fmt: skip
         if guard:
             calls.append(_GUARD)
-        placement = Placement(campaign, impression, check, calendar, campaign_day, hour, stored)
-        results = await self._client.run_together(calls, partial(self._abandoned, placement))
+        return Placement(campaign, impression, check, calendar, campaign_day, hour, stored), calls
+
+    def _reserved(
+        self, placement: Placement, results: list[Any], guard: bool
+    ) -> tuple[Placement | None, str, bool]:
+        """What the replies to ``_reservation``'s calls say: the placement (both sides
+        reserved) or the refusal, and whether data loss is unacknowledged. A side reserved
+        alone is given back (in the background)."""
         sub_ok, camp_ok = results[0] in _RESERVED, results[1] == b"ok"
         lost = guard and not isinstance(results[2], BaseException) and _lost(results[2])
         if sub_ok and camp_ok and not (guard and isinstance(results[2], BaseException)):
