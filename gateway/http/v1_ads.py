@@ -117,10 +117,10 @@ async def _ads_context(app: web.Application) -> AsyncIterator[None]:
 
 async def piggyback(request: web.Request, call: Call) -> web.Response:
     """``{"msisdn", "text", "network", "plan"?, "balance"?, "language"?}`` → ``{"text", "ad"}``."""
-    started = time.perf_counter()
     check = _check(request, await read_object(request, FIELDS))
     settings = request.app[SETTINGS]
     limits = settings.screen_limits.get(check.network) or settings.screen_limits["default"]
+    started = time.perf_counter()  # the decision: from here (the request is read and checked)
     decision = await decide_within(request.app[ADS], check, limits, settings.ads.deadline_ms / 1000)
     metrics.count_ad_decision(decision.reason, time.perf_counter() - started)
     placement = decision.placement
