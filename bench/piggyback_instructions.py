@@ -6,7 +6,10 @@ Writes the 1,000 campaign files of ``bench/piggyback.py``, starts a private ``re
 it up with ``--warmup`` checks, switches instrumentation on, sends ``--checks`` checks of random
 subscribers with ``-c`` in flight (keep-alive HTTP/1.1, the load generator outside valgrind),
 switches it off and prints the gateway's instructions per check (and the callgrind file, for
-``callgrind_annotate``). Python's own small-object allocator is kept (no PYTHONMALLOC).
+``callgrind_annotate``). ``--bare``: the same for the bare aiohttp JSON endpoint of
+``bench/piggyback.py``, for scale. The content watcher's once-a-second scan is turned off
+(``JUMBE_RELOAD_INTERVAL``): under valgrind a second holds few checks, so it would weigh
+hundreds of times more than it does at full speed. Python's own allocator is kept.
 
     python bench/piggyback_instructions.py --checks 2000 -c 50
 """
@@ -28,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from piggyback import BALANCE, NETWORKS, TOKEN, Client, free_port, write_campaigns
+from piggyback import BALANCE, BARE, NETWORKS, TOKEN, Client, free_port, write_campaigns
 
 
 async def send(port: int, checks: int, concurrency: int, rng: random.Random) -> dict[str, int]:
@@ -59,6 +62,15 @@ def control(pid: int, *args: str) -> None:
     subprocess.run(["callgrind_control", *args, str(pid)], check=True, capture_output=True)
 
 
+def counted(out: str, checks: int, keep: bool) -> dict[str, object]:
+    """Instructions per check from the last callgrind dump (``out.N``)."""
+    files = sorted(Path(out).parent.glob(Path(out).name + "*"), key=os.path.getmtime)
+    text = files[-1].read_text(errors="replace")
+    total = int(re.search(r"^totals: (\d+)", text, re.M).group(1))  # type: ignore[union-attr]
+    return {"instructions_per_check": round(total / checks),
+            "callgrind_file": str(files[-1]) if keep else None}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--campaigns", type=int, default=1000)
@@ -67,6 +79,7 @@ def main() -> None:
     parser.add_argument("-c", "--concurrency", type=int, default=50)
     parser.add_argument("--mode", default="opt_out", help="JUMBE_CONSENT_MODE_ADS")
     parser.add_argument("--log-level", default="warning", help="as bench/piggyback.py: warning")
+    parser.add_argument("--bare", action="store_true", help="the bare aiohttp endpoint instead")
     parser.add_argument("--out", help="keep the callgrind file here")
     args = parser.parse_args()
     python = sys.executable
@@ -82,12 +95,15 @@ def main() -> None:
         out = args.out or str(Path(tmp) / "callgrind.out")
         env = {**os.environ, "JUMBE_API_TOKEN": TOKEN, "JUMBE_CONSENT_MODE_ADS": args.mode,
                "JUMBE_LOG_LEVEL": args.log_level, "JUMBE_SMS_WORKER": "0",
-               "JUMBE_PSEUDONYM_KEY": "ab" * 32, "JUMBE_ADS_DEADLINE_MS": "5000"}  # fmt: skip
+               "JUMBE_PSEUDONYM_KEY": "ab" * 32, "JUMBE_ADS_DEADLINE_MS": "5000",
+               "JUMBE_RELOAD_INTERVAL": "3600"}  # fmt: skip
+        command = [jumbe, "serve", "--menus", str(folder), "--port", str(port),
+                   "--redis", f"redis://127.0.0.1:{redis_port}/0"]  # fmt: skip
+        if args.bare:
+            command = [python, "-c", BARE, str(port)]
         server = subprocess.Popen(
             ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
-             jumbe, "serve", "--menus", str(folder), "--port", str(port),
-             "--redis", f"redis://127.0.0.1:{redis_port}/0"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+             *command], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
             deadline = time.monotonic() + 120
@@ -106,13 +122,8 @@ def main() -> None:
             control(server.pid, "-i", "off")
             control(server.pid, "-d")
             time.sleep(1)
-            files = sorted(Path(out).parent.glob(Path(out).name + "*"), key=os.path.getmtime)
-            text = files[-1].read_text(errors="replace")
-            total = int(re.search(r"^totals: (\d+)", text, re.M).group(1))  # type: ignore[union-attr]
-            kept = str(files[-1]) if args.out else None
             print(json.dumps({"checks": args.checks, "warmup": warm, "counted": counts,
-                              "instructions_per_check": round(total / args.checks),
-                              "callgrind_file": kept}, indent=2))  # fmt: skip
+                              **counted(out, args.checks, bool(args.out))}, indent=2))  # fmt: skip
         finally:
             server.terminate()
             server.wait(30)
