@@ -28,6 +28,7 @@ import math
 import random
 import secrets
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -115,6 +116,8 @@ class AdServer:
         """Impression ids: 64 random bits each, seeded from the OS once (not a syscall each)."""
         self._served: set[str] = set()
         self._background = Background("gateway.ads", "ad_background_failed")
+        self.deadlines = Deadlines()
+        """The deadlines of decisions in flight (``decide_within``)."""
 
     async def decide(self, check: BalanceCheck, limits: tuple[int, int]) -> Decision:
         """The text to show and the reserved ad, or the balance text and why there is none."""
@@ -331,12 +334,11 @@ async def decide_within(
     its replies arrive (``AdServer._abandoned``)."""
     task = asyncio.current_task()
     assert task is not None
-    expired: list[bool] = []
-    timer = asyncio.get_running_loop().call_later(deadline, _expire, task, expired)
+    stop = server.deadlines.add(task, deadline)
     try:
         decision = await server.decide(check, limits)
     except asyncio.CancelledError:
-        if expired and task.uncancel() == 0:  # our deadline, not the caller's cancellation
+        if stop.expired and task.uncancel() == 0:  # our deadline, not the caller's cancellation
             return Decision(check.text, None, "timeout")
         raise
     except StoreError:
@@ -345,17 +347,78 @@ async def decide_within(
         log.exception("ad_decision_crashed", subscriber=check.pseudonym)
         return Decision(check.text, None, "error")
     finally:
-        timer.cancel()
+        stop.finished()
     if decision.placement is not None and not decision.text.startswith(check.text):
         server.release(decision.placement)  # never happens; never cut the balance text
         return Decision(check.text, None, "error")
     return decision
 
 
-def _expire(task: asyncio.Task[Any], expired: list[bool]) -> None:
-    """The deadline: stop waiting for the decision (``asyncio.timeout`` without its objects)."""
-    expired.append(True)
-    task.cancel()
+DEADLINE_SLACK_S = 0.002
+"""How late past its deadline a decision may be stopped (the shared timer's period, at most)."""
+
+
+class Deadline:
+    """One decision's deadline: when it ends, the decision's task is cancelled (``expired``)
+    unless it has ``finished``."""
+
+    __slots__ = ("at", "done", "expired", "handle", "task")
+
+    def __init__(self, at: float, task: asyncio.Task[Any]) -> None:
+        self.at = at
+        self.task = task
+        self.done = False
+        self.expired = False
+        self.handle: asyncio.TimerHandle | None = None
+
+    def finished(self) -> None:
+        self.done = True
+        if self.handle is not None:
+            self.handle.cancel()
+
+    def expire(self) -> None:
+        if not self.done:
+            self.expired = True
+            self.task.cancel()
+
+
+class Deadlines:
+    """The deadlines of decisions in flight, kept in the order they end, with one loop timer
+    for all of them instead of a timer armed and cancelled per decision (~1.5 µs each under
+    uvloop; ``asyncio.timeout`` without its objects). The timer runs at most every
+    ``DEADLINE_SLACK_S`` while a deadline is pending, so a decision past its deadline is
+    stopped at most that late. A deadline that ends before one already kept (a shorter one: a
+    USSD hop's remaining budget) gets a timer of its own."""
+
+    def __init__(self) -> None:
+        self._pending: deque[Deadline] = deque()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, task: asyncio.Task[Any], seconds: float) -> Deadline:
+        loop = task.get_loop()
+        if loop is not self._loop:  # a new loop (tests): what the last one kept is moot
+            self._pending, self._loop, self._timer = deque(), loop, None
+        now = loop.time()
+        deadline = Deadline(now + seconds, task)
+        pending = self._pending
+        if pending and pending[-1].at > deadline.at:
+            deadline.handle = loop.call_at(deadline.at, deadline.expire)
+            return deadline
+        pending.append(deadline)
+        if self._timer is None:
+            self._timer = loop.call_at(max(deadline.at, now + DEADLINE_SLACK_S), self._sweep)
+        return deadline
+
+    def _sweep(self) -> None:
+        self._timer = None
+        loop, pending = self._loop, self._pending
+        assert loop is not None
+        now = loop.time()
+        while pending and (pending[0].done or pending[0].at <= now):
+            pending.popleft().expire()
+        if pending:
+            self._timer = loop.call_at(max(pending[0].at, now + DEADLINE_SLACK_S), self._sweep)
 
 
 def _lost(meta: list[bytes | None]) -> bool:
