@@ -43,6 +43,7 @@ from gateway.errors import ApiError, SendRefused, StoreError
 from gateway.feed.events import stable_event_id
 from gateway.hops.ad_fill import ad_fill_handler
 from gateway.http.api import (
+    GATEWAY_MADE,
     ApiRoute,
     Call,
     bad_request,
@@ -63,6 +64,9 @@ log = logs.get_logger("gateway.ads")
 
 FIELDS = ("msisdn", "text", "network", "plan", "balance", "language")
 _NETWORK = re.compile(r"^\d{5,6}$")
+_LOG_KNOWN = GATEWAY_MADE | {"subscriber", "network", "reason", "campaign"}
+"""The piggyback line's fields the gateway made or checked (a pseudonym, MCC+MNC digits, a
+reason word, a campaign id from the operator's files): not scanned for numbers (~1.5 µs)."""
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
 
@@ -128,6 +132,7 @@ async def piggyback(request: web.Request, call: Call) -> web.Response:
         subscriber=check.pseudonym, network=check.network, reason=decision.reason or "ad",
         campaign=placement.campaign.id if placement else None,
     )  # fmt: skip
+    call.known = _LOG_KNOWN
     if placement is not None and placement.campaign.sms:
         follow_up(request.app, number_of(check), placement)
     ad = (
