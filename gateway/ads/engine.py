@@ -245,8 +245,9 @@ def rank(
     limits: tuple[int, int],
     per_day: int,
     rng: random.Random,
+    wanted: int = WANTED,
 ) -> Ranking:
-    """Up to ``WANTED`` offers that may be shown on this check, best first (one will be)."""
+    """Up to ``wanted`` offers that may be shown on this check, best first (one will be)."""
     pool = campaigns if isinstance(campaigns, Pool) else Pool.of(campaigns)
     if per_day > 0 and view.day.get("*", 0) >= per_day:
         return Ranking([], "capped", False)
@@ -265,9 +266,9 @@ def rank(
             offer = judge.offer(campaign)
             if offer is not None:
                 offers.append(offer)
-                if len(offers) == WANTED:
+                if len(offers) == wanted:
                     return Ranking(offers, "", judge.personal)
-    offers += _remnants(pool, judge, WANTED - len(offers), rng)
+    offers += _remnants(pool, judge, wanted - len(offers), rng)
     if offers:
         return Ranking(offers, "", judge.personal)
     targeted, capped = judge.why["targeted"], judge.why["capped"]

@@ -125,7 +125,8 @@ class AdServer:
         calendar = Calendar.at(now, check.zone)
         pool = self._campaigns.index.for_network(check.network)
         if self._mode == "opt_out":  # most subscribers may see ads: try the first offer at once
-            ranking = rank(pool, check, _UNSEEN["unknown"], now, limits, 0, self._rng)
+            # the best offer alone (the next ones only if it is refused: most checks need one)
+            ranking = rank(pool, check, _UNSEEN["unknown"], now, limits, 0, self._rng, 1)
             if ranking.offers and not ranking.personal:
                 # the first offer reserved in the round trip that would have read the view (one
                 # round trip instead of two): valid because the ranking did not depend on the
@@ -147,7 +148,15 @@ class AdServer:
                 elif refusal == "consent":
                     return Decision(check.text, None, "no_consent")
                 elif refusal != "cap":  # a cap refused: only the view can tell what may run
-                    return await self._first_reserved(offers[1:MAX_TRIES], check, calendar, now)
+                    # pacing, a goal or the budget refused it: the next offers, still at once
+                    # if they too do not depend on the view
+                    refused = offers[0].campaign
+                    again = rank(pool, check, _UNSEEN["unknown"], now, limits, 0, self._rng)
+                    if not again.personal:
+                        rest = [o for o in again.offers if o.campaign is not refused]
+                        return await self._first_reserved(
+                            rest[: MAX_TRIES - 1], check, calendar, now
+                        )
         view, lost = await self._view(check.pseudonym, calendar, now)
         if not consent_allows(view.consent, self._mode) or (view.consent == "unknown" and lost):
             return Decision(check.text, None, "no_consent")
