@@ -84,6 +84,22 @@ class Placement:
 
 
 @dataclass(slots=True)
+class _Side:
+    """A campaign's part of its reservations on one network within one minute."""
+
+    campaign: Campaign
+    """The campaign as loaded (a reload makes a new one: this is then stale)."""
+    minute: int
+    day: str
+    """The campaign's day (its zone's calendar)."""
+    keys: list[str]
+    caps: tuple[Any, ...]
+    """The subscriber script's first arguments: mode, campaign, its caps, the global cap."""
+    money: tuple[int, int, int]
+    """Goal, budget, price."""
+
+
+@dataclass(slots=True)
 class Decision:
     text: str
     placement: Placement | None
@@ -116,6 +132,7 @@ class AdServer:
         """Impression ids: 64 random bits each, seeded from the OS once (not a syscall each)."""
         self._served: set[str] = set()
         self._background = Background("gateway.ads", "ad_background_failed")
+        self._sides: dict[tuple[str, str], _Side] = {}
         self.deadlines = Deadlines()
         """The deadlines of decisions in flight (``decide_within``)."""
 
@@ -226,30 +243,44 @@ class AdServer:
     ) -> tuple[Placement, list[Script | Command]]:
         """The placement ``offer`` would be, and the calls that reserve it on both sides (with
         the data guard's marker if ``guard``)."""
-        campaign, p = offer.campaign, check.pseudonym
+        campaign, p, network = offer.campaign, check.pseudonym, check.network
         impression = f"imp_{self._ids.getrandbits(64):016x}"
-        stored = f"{impression}|{now:.3f}|{check.network}"
-        campaign_day = Calendar.at(now, campaign.tz).day
-        hour = int(now // 3600)
-        hours_left = max(1, math.ceil((campaign.end - now) / 3600))
-        caps = campaign.caps
+        stored = f"{impression}|{now:.3f}|{network}"
+        minute = int(now // 60)
+        side = self._sides.get((campaign.id, network))
+        if side is None or side.minute != minute or side.campaign is not campaign:
+            side = self._side(campaign, network, now, minute)
         calls: list[Script | Command] = [
             (_RESERVE_SUB, [keys.consent(p), keys.ad_shown(p)], [
-                self._mode, campaign.id, caps.per_day, caps.per_week, caps.lifetime,
-                self._per_day, calendar.day, calendar.week, stored, keys.AD_LIFETIME_TTL,
+                *side.caps, calendar.day, calendar.week, stored, keys.AD_LIFETIME_TTL,
             ]),
-            (_RESERVE_CAMPAIGN, [
-                keys.ad_campaign(campaign.id), keys.ad_stats(campaign.id, campaign_day),
-                keys.ad_reach(campaign.id, campaign_day, check.network),
-                keys.ad_days(campaign.id),
-            ], [
-                hour, hours_left, campaign.goal, campaign.budget, campaign.price, check.network,
-                p, keys.AD_STATS_TTL, campaign_day,
+            (_RESERVE_CAMPAIGN, side.keys, [
+                int(now // 3600), max(1, math.ceil((campaign.end - now) / 3600)), *side.money,
+                network, p, keys.AD_STATS_TTL, side.day,
             ]),
         ]  # fmt: skip
         if guard:
             calls.append(_GUARD)
-        return Placement(campaign, impression, check, calendar, campaign_day, hour, stored), calls
+        placement = Placement(campaign, impression, check, calendar, side.day, int(now // 3600),
+                              stored)  # fmt: skip
+        return placement, calls
+
+    def _side(self, campaign: Campaign, network: str, now: float, minute: int) -> _Side:
+        """What a reservation of ``campaign`` on ``network`` sends that is the same for a whole
+        minute (its day in the campaign's zone, its keys, its caps and money), remembered."""
+        day = Calendar.at(now, campaign.tz).day
+        caps, cid = campaign.caps, campaign.id
+        side = _Side(
+            campaign, minute, day,
+            [keys.ad_campaign(cid), keys.ad_stats(cid, day), keys.ad_reach(cid, day, network),
+             keys.ad_days(cid)],
+            (self._mode, cid, caps.per_day, caps.per_week, caps.lifetime, self._per_day),
+            (campaign.goal, campaign.budget, campaign.price),
+        )  # fmt: skip
+        if len(self._sides) > 8192:  # campaigns come and go with reloads
+            self._sides.clear()
+        self._sides[cid, network] = side
+        return side
 
     def _reserved(
         self, placement: Placement, results: list[Any], guard: bool
