@@ -66,6 +66,8 @@ _RELEASE_CAMPAIGN = lua.source("ad_release_campaign")
 _GUARD: Command = (b"HMGET", keys.meta().encode(), b"epoch", b"lost_reason")
 """The data guard's marker: data loss not acknowledged if the epoch is gone or a reason set."""
 _RESERVED = (b"ok", b"open")
+_LIFETIME_TTL, _STATS_TTL = str(keys.AD_LIFETIME_TTL), str(keys.AD_STATS_TTL)
+"""Numbers a reservation sends are made text once (the client would make them text per call)."""
 """The subscriber's side reserved: consent granted, or none recorded in ``opt_out`` mode."""
 
 
@@ -95,7 +97,7 @@ class _Side:
     keys: list[str]
     caps: tuple[Any, ...]
     """The subscriber script's first arguments: mode, campaign, its caps, the global cap."""
-    money: tuple[int, int, int]
+    money: tuple[str, str, str]
     """Goal, budget, price."""
 
 
@@ -252,11 +254,11 @@ class AdServer:
             side = self._side(campaign, network, now, minute)
         calls: list[Script | Command] = [
             (_RESERVE_SUB, [keys.consent(p), keys.ad_shown(p)], [
-                *side.caps, calendar.day, calendar.week, stored, keys.AD_LIFETIME_TTL,
+                *side.caps, calendar.day, calendar.week, stored, _LIFETIME_TTL,
             ]),
             (_RESERVE_CAMPAIGN, side.keys, [
                 int(now // 3600), max(1, math.ceil((campaign.end - now) / 3600)), *side.money,
-                network, p, keys.AD_STATS_TTL, side.day,
+                network, p, _STATS_TTL, side.day,
             ]),
         ]  # fmt: skip
         if guard:
@@ -274,8 +276,9 @@ class AdServer:
             campaign, minute, day,
             [keys.ad_campaign(cid), keys.ad_stats(cid, day), keys.ad_reach(cid, day, network),
              keys.ad_days(cid)],
-            (self._mode, cid, caps.per_day, caps.per_week, caps.lifetime, self._per_day),
-            (campaign.goal, campaign.budget, campaign.price),
+            (self._mode, cid, str(caps.per_day), str(caps.per_week), str(caps.lifetime),
+             str(self._per_day)),
+            (str(campaign.goal), str(campaign.budget), str(campaign.price)),
         )  # fmt: skip
         if len(self._sides) > 8192:  # campaigns come and go with reloads
             self._sides.clear()

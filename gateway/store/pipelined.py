@@ -383,8 +383,12 @@ def _command(call: Script | Command, load: bool = False) -> tuple[Any, ...]:
     if not isinstance(call[0], str):
         return call
     source, keys, args = call
-    return (b"EVAL" if load else b"EVALSHA", source if load else _sha(source), len(keys), *keys,
-            *args)  # fmt: skip
+    return (b"EVAL" if load else b"EVALSHA", source if load else _sha(source),
+            _NUMKEYS[len(keys)] if len(keys) < 10 else len(keys), *keys, *args)  # fmt: skip
+
+
+_NUMKEYS = [str(n).encode() for n in range(10)]
+"""Key counts as the text the client sends (not made from the int per call)."""
 
 
 async def _replied(sent: list[asyncio.Future[Any]], abandoned: Abandoned | None) -> None:
