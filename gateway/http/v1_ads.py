@@ -121,11 +121,12 @@ async def _ads_context(app: web.Application) -> AsyncIterator[None]:
 
 async def piggyback(request: web.Request, call: Call) -> web.Response:
     """``{"msisdn", "text", "network", "plan"?, "balance"?, "language"?}`` → ``{"text", "ad"}``."""
-    check = _check(request, await read_object(request, FIELDS))
-    settings = request.app[SETTINGS]
+    app = request.app
+    check = _check(app, await read_object(request, FIELDS))
+    settings = app[SETTINGS]
     limits = settings.screen_limits.get(check.network) or settings.screen_limits["default"]
     started = time.perf_counter()  # the decision: from here (the request is read and checked)
-    decision = await decide_within(request.app[ADS], check, limits, settings.ads.deadline_ms / 1000)
+    decision = await decide_within(app[ADS], check, limits, settings.ads.deadline_ms / 1000)
     metrics.count_ad_decision(decision.reason, time.perf_counter() - started)
     placement = decision.placement
     call.log.update(
@@ -134,7 +135,7 @@ async def piggyback(request: web.Request, call: Call) -> web.Response:
     )  # fmt: skip
     call.known = _LOG_KNOWN
     if placement is not None and placement.campaign.sms:
-        follow_up(request.app, number_of(check), placement)
+        follow_up(app, number_of(check), placement)
     ad = (
         {"campaign": placement.campaign.id, "impression": placement.impression}
         if placement
@@ -180,11 +181,13 @@ async def _send_follow_up(app: web.Application, number: str, placement: Placemen
                     error=str(exc))  # fmt: skip
 
 
-def _check(request: web.Request, body: dict[str, Any]) -> BalanceCheck:
-    require(body, "msisdn", "text", "network")
+def _check(app: web.Application, body: dict[str, Any]) -> BalanceCheck:
+    raw_network = body["network"]
+    if body["msisdn"] is None or body["text"] is None or raw_network is None:
+        require(body, "msisdn", "text", "network")  # says which
     number = msisdn(text(body, "msisdn", 32))
     balance_text = text(body, "text", 1000)
-    network = str(body["network"]) if isinstance(body["network"], int) else text(body, "network", 8)
+    network = str(raw_network) if isinstance(raw_network, int) else text(body, "network", 8)
     if not _NETWORK.match(network):
         raise bad_request(f"network: expected MCC+MNC digits such as 63902, got {network[:8]!r}")
     plan = body.get("plan")
@@ -197,7 +200,7 @@ def _check(request: web.Request, body: dict[str, Any]) -> BalanceCheck:
     if language is not None and (not isinstance(language, str) or not _LANGUAGE.match(language)):
         raise bad_request("language: expected a language code such as en or sw")
     return BalanceCheck(
-        request.app[PSEUDONYM](number), number.lstrip("+"), balance_text, network, plan,
+        app[PSEUDONYM](number), number.lstrip("+"), balance_text, network, plan,
         None if balance is None else float(balance), language, country_of(number).zone,
     )  # fmt: skip
 
