@@ -7,7 +7,8 @@ it up with ``--warmup`` checks, switches instrumentation on, sends ``--checks`` 
 subscribers with ``-c`` in flight (keep-alive HTTP/1.1, the load generator outside valgrind),
 switches it off and prints the gateway's instructions per check (and the callgrind file, for
 ``callgrind_annotate``). ``--bare``: the same for the bare aiohttp JSON endpoint of
-``bench/piggyback.py``, for scale. The content watcher's once-a-second scan is turned off
+``bench/piggyback.py``, for scale; ``--redis-too``: Redis's instructions per check as well
+(its own callgrind, same window). The content watcher's once-a-second scan is turned off
 (``JUMBE_RELOAD_INTERVAL``): under valgrind a second holds few checks, so it would weigh
 hundreds of times more than it does at full speed. Python's own allocator is kept.
 
@@ -71,6 +72,19 @@ def counted(out: str, checks: int, keep: bool) -> dict[str, object]:
             "callgrind_file": str(files[-1]) if keep else None}  # fmt: skip
 
 
+def wait_for(port: int, rng: random.Random) -> None:
+    """Until the server under valgrind answers a check (2 minutes at most)."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            asyncio.run(send(port, 1, 1, rng))
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit("the server did not start under valgrind") from None
+            time.sleep(1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--campaigns", type=int, default=1000)
@@ -80,6 +94,8 @@ def main() -> None:
     parser.add_argument("--mode", default="opt_out", help="JUMBE_CONSENT_MODE_ADS")
     parser.add_argument("--log-level", default="warning", help="as bench/piggyback.py: warning")
     parser.add_argument("--bare", action="store_true", help="the bare aiohttp endpoint instead")
+    parser.add_argument("--redis-too", action="store_true",
+                        help="count the redis-server's instructions per check as well")  # fmt: skip
     parser.add_argument("--out", help="keep the callgrind file here")
     args = parser.parse_args()
     python = sys.executable
@@ -89,9 +105,14 @@ def main() -> None:
         folder.mkdir()
         write_campaigns(folder, args.campaigns, random.Random(7))
         redis_port, port = free_port(), free_port()
-        redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--save", "",
-                                  "--appendonly", "no", "--dir", tmp],
-                                 stdout=subprocess.DEVNULL)  # fmt: skip
+        redis_out = str(Path(tmp) / "redis.callgrind")
+        redis_command = ["redis-server", "--port", str(redis_port), "--save", "",
+                         "--appendonly", "no", "--dir", tmp]  # fmt: skip
+        if args.redis_too:
+            redis_command = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                             f"--callgrind-out-file={redis_out}", *redis_command]  # fmt: skip
+        redis = subprocess.Popen(redis_command, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)  # fmt: skip
         out = args.out or str(Path(tmp) / "callgrind.out")
         env = {**os.environ, "JUMBE_API_TOKEN": TOKEN, "JUMBE_CONSENT_MODE_ADS": args.mode,
                "JUMBE_LOG_LEVEL": args.log_level, "JUMBE_SMS_WORKER": "0",
@@ -106,24 +127,23 @@ def main() -> None:
              *command], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
-            deadline = time.monotonic() + 120
             rng = random.Random(11)
-            while True:
-                try:
-                    asyncio.run(send(port, 1, 1, rng))
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise SystemExit("jumbe serve did not start under valgrind") from None
-                    time.sleep(1)
+            wait_for(port, rng)
             warm = asyncio.run(send(port, args.warmup, args.concurrency, rng))
-            control(server.pid, "-i", "on")
+            watched = [server.pid] + ([redis.pid] if args.redis_too else [])
+            for pid in watched:
+                control(pid, "-i", "on")
             counts = asyncio.run(send(port, args.checks, args.concurrency, rng))
-            control(server.pid, "-i", "off")
-            control(server.pid, "-d")
+            for pid in watched:
+                control(pid, "-i", "off")
+                control(pid, "-d")
             time.sleep(1)
+            found = counted(out, args.checks, bool(args.out))
+            if args.redis_too:
+                redis_found = counted(redis_out, args.checks, False)
+                found["redis_instructions_per_check"] = redis_found["instructions_per_check"]
             print(json.dumps({"checks": args.checks, "warmup": warm, "counted": counts,
-                              **counted(out, args.checks, bool(args.out))}, indent=2))  # fmt: skip
+                              **found}, indent=2))  # fmt: skip
         finally:
             server.terminate()
             server.wait(30)

@@ -57,13 +57,15 @@ log = logs.get_logger("gateway.ads")
 MAX_TRIES = 3
 """Candidates tried per check when a reservation is refused (pacing, budget, a cap raced)."""
 _VIEW = lua.source("ad_view")
-_RESERVE_SUB = lua.source("ad_reserve_subscriber")
+_RESERVE_SUB = lua.compose("ad_reserve_lib", "ad_reserve_subscriber")
 _RELEASE_SUB = lua.source("ad_release_subscriber")
-_RESERVE_CAMPAIGN = lua.source("ad_reserve_campaign")
+_RESERVE_CAMPAIGN = lua.compose("ad_reserve_lib", "ad_reserve_campaign")
+_RESERVE_BOTH = lua.compose("ad_reserve_lib", "ad_reserve_both")
 _RELEASE_CAMPAIGN = lua.source("ad_release_campaign")
 
 
-_GUARD: Command = (b"HMGET", keys.meta().encode(), b"epoch", b"lost_reason")
+_META = keys.meta()
+_GUARD: Command = (b"HMGET", _META.encode(), b"epoch", b"lost_reason")
 """The data guard's marker: data loss not acknowledged if the epoch is gone or a reason set."""
 _RESERVED = (b"ok", b"open")
 _LIFETIME_TTL, _STATS_TTL = str(keys.AD_LIFETIME_TTL), str(keys.AD_STATS_TTL)
@@ -124,6 +126,8 @@ class AdServer:
         rng: random.Random | None = None,
     ) -> None:
         self._client = client
+        self._one_node = client.one_node
+        """One Redis (not a Cluster): a reservation's two sides run as one script."""
         self._campaigns = campaigns
         self._mode = mode
         self._per_day = per_day
@@ -252,17 +256,23 @@ class AdServer:
         side = self._sides.get((campaign.id, network))
         if side is None or side.minute != minute or side.campaign is not campaign:
             side = self._side(campaign, network, now, minute)
-        calls: list[Script | Command] = [
-            (_RESERVE_SUB, [keys.consent(p), keys.ad_shown(p)], [
-                *side.caps, calendar.day, calendar.week, stored, _LIFETIME_TTL,
-            ]),
-            (_RESERVE_CAMPAIGN, side.keys, [
-                int(now // 3600), max(1, math.ceil((campaign.end - now) / 3600)), *side.money,
-                network, p, _STATS_TTL, side.day,
-            ]),
+        subscriber_keys = [keys.consent(p), keys.ad_shown(p)]
+        subscriber_args = [*side.caps, calendar.day, calendar.week, stored, _LIFETIME_TTL]
+        campaign_args = [
+            int(now // 3600), max(1, math.ceil((campaign.end - now) / 3600)), *side.money,
+            network, p, _STATS_TTL, side.day,
         ]  # fmt: skip
-        if guard:
-            calls.append(_GUARD)
+        calls: list[Script | Command]
+        if self._one_node:  # both sides (and the guard's marker) in one script
+            both = [*subscriber_keys, *side.keys, _META] if guard else subscriber_keys + side.keys
+            calls = [(_RESERVE_BOTH, both, subscriber_args + campaign_args)]
+        else:  # a Cluster: each side on its own slot's node, sent together
+            calls = [
+                (_RESERVE_SUB, subscriber_keys, subscriber_args),
+                (_RESERVE_CAMPAIGN, side.keys, campaign_args),
+            ]
+            if guard:
+                calls.append(_GUARD)
         placement = Placement(campaign, impression, check, calendar, side.day, int(now // 3600),
                               stored)  # fmt: skip
         return placement, calls
@@ -291,6 +301,16 @@ class AdServer:
         """What the replies to ``_reservation``'s calls say: the placement (both sides
         reserved) or the refusal, and whether data loss is unacknowledged. A side reserved
         alone is given back (in the background)."""
+        if self._one_node:  # one script: both sides or neither were counted
+            reply = results[0]
+            if isinstance(reply, BaseException):
+                raise reply
+            subscriber, campaign, lost = reply
+            if lost == b"1":
+                return None, "", True
+            if campaign == b"ok":
+                return placement, subscriber.decode(), False
+            return None, (campaign or subscriber).decode(), False
         sub_ok, camp_ok = results[0] in _RESERVED, results[1] == b"ok"
         lost = guard and not isinstance(results[2], BaseException) and _lost(results[2])
         if sub_ok and camp_ok and not (guard and isinstance(results[2], BaseException)):
@@ -306,7 +326,11 @@ class AdServer:
     def _abandoned(self, placement: Placement, results: list[Any]) -> None:
         """A reservation whose decision was given up (past the deadline, or the caller gone)
         while it ran: give back whichever side reserved."""
-        sub_ok, camp_ok = results[0] in _RESERVED, results[1] == b"ok"
+        if self._one_node:
+            reply = results[0]
+            sub_ok = camp_ok = not isinstance(reply, BaseException) and reply[1] == b"ok"
+        else:
+            sub_ok, camp_ok = results[0] in _RESERVED, results[1] == b"ok"
         if sub_ok or camp_ok:
             self._background.spawn(self._release(placement, sub_ok, camp_ok))
 

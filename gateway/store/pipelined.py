@@ -41,6 +41,10 @@ class HopClient(Protocol):
     """What the hop path needs of its Redis client: ``PipelinedRedis`` on one Redis,
     ``store.cluster.ClusterPipelinedRedis`` on a Cluster."""
 
+    one_node: bool
+    """Whether every key is on one Redis (not a Cluster): a script may then use keys of any
+    slot."""
+
     async def execute(self, *args: Any) -> Any: ...
 
     async def run_script(self, source: str, keys: list[str], args: list[Any]) -> Any: ...
@@ -121,6 +125,8 @@ class _Protocol(asyncio.Protocol):
 class PipelinedRedis:
     """One auto-pipelined connection to a standalone Redis (``redis://``, ``rediss://``,
     ``unix://``). Commands are sent in the order they are issued and answered in order."""
+
+    one_node = True
 
     def __init__(self, url: str, timeout: float = 2.0, *, count_errors: bool = True) -> None:
         self.url = url
