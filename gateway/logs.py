@@ -123,6 +123,12 @@ def iso_now() -> str:
     return f"{_second[1]}.{int((now - second) * 1_000_000):06d}Z"
 
 
+def info_enabled() -> bool:
+    """Whether an info line would be written (JSON mode below info writes none: a hot path
+    can skip making one)."""
+    return _state["writer"] is None or bool(_state["info"])
+
+
 def emit(event: str, _known: frozenset[str] = frozenset(), **fields: Any) -> None:
     """Log one info event on a hot path (the per-hop line, the ``/v1`` call line).
 

@@ -19,11 +19,16 @@ def pseudonymize(key: bytes, phone_number: str) -> str:
 class Pseudonymizer:
     """``pseudonymize`` with the key schedule done once and recent numbers remembered.
 
-    A session's hops share a number, so most hops hit the small cache.
+    A session's hops share a number, so most hops hit the small cache. A number not in it
+    (a balance check's, mostly) is hashed from the two padded-key SHA-256 states that HMAC
+    starts from (RFC 2104), copied: ~0.7 us, against ~1.6 us for ``hmac.HMAC.copy``.
     """
 
     def __init__(self, key: bytes, cache_size: int = 4096) -> None:
-        self._base = hmac.new(key, digestmod=hashlib.sha256)
+        block = hashlib.sha256().block_size
+        padded = (hashlib.sha256(key).digest() if len(key) > block else key).ljust(block, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
         self._cache: dict[str, str] = {}
         self._cache_size = cache_size
 
@@ -31,9 +36,11 @@ class Pseudonymizer:
         found = self._cache.get(phone_number)
         if found is not None:
             return found
-        mac = self._base.copy()
-        mac.update(phone_number.strip().lstrip("+").encode())
-        pseudonym = PSEUDONYM_PREFIX + mac.hexdigest()[:20]
+        inner = self._inner.copy()
+        inner.update(phone_number.strip().lstrip("+").encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        pseudonym = PSEUDONYM_PREFIX + outer.hexdigest()[:20]
         if len(self._cache) >= self._cache_size:
             self._cache.clear()
         self._cache[phone_number] = pseudonym

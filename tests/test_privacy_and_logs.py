@@ -21,6 +21,16 @@ def test_pseudonym_is_keyed_and_stable() -> None:
     assert "254700000001" not in pseudonymize(key, "+254700000001")
 
 
+@pytest.mark.parametrize("length", [0, 1, 32, 63, 64, 65, 200])
+def test_the_cached_pseudonymizer_is_hmac_sha256_for_any_key_length(length: int) -> None:
+    """``Pseudonymizer`` hashes from precomputed HMAC states: the same pseudonyms as
+    ``pseudonymize`` (HMAC-SHA256) for short, block-sized and over-long keys."""
+    key = bytes(range(256))[:length]
+    pseudonym = Pseudonymizer(key, cache_size=2)
+    for number in ("+254700000001", "254700000002", " +254700000003 ", "+254700000001"):
+        assert pseudonym(number) == pseudonymize(key, number)
+
+
 @pytest.fixture
 def log_stream() -> io.BytesIO:
     stream = io.BytesIO()

@@ -43,6 +43,7 @@ from gateway.errors import ApiError, SendRefused, StoreError
 from gateway.feed.events import stable_event_id
 from gateway.hops.ad_fill import ad_fill_handler
 from gateway.http.api import (
+    GATEWAY_MADE,
     ApiRoute,
     Call,
     bad_request,
@@ -63,6 +64,9 @@ log = logs.get_logger("gateway.ads")
 
 FIELDS = ("msisdn", "text", "network", "plan", "balance", "language")
 _NETWORK = re.compile(r"^\d{5,6}$")
+_LOG_KNOWN = GATEWAY_MADE | {"subscriber", "network", "reason", "campaign"}
+"""The piggyback line's fields the gateway made or checked (a pseudonym, MCC+MNC digits, a
+reason word, a campaign id from the operator's files): not scanned for numbers (~1.5 µs)."""
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
 
@@ -117,19 +121,21 @@ async def _ads_context(app: web.Application) -> AsyncIterator[None]:
 
 async def piggyback(request: web.Request, call: Call) -> web.Response:
     """``{"msisdn", "text", "network", "plan"?, "balance"?, "language"?}`` → ``{"text", "ad"}``."""
-    started = time.perf_counter()
-    check = _check(request, await read_object(request, FIELDS))
-    settings = request.app[SETTINGS]
+    app = request.app
+    check = _check(app, await read_object(request, FIELDS))
+    settings = app[SETTINGS]
     limits = settings.screen_limits.get(check.network) or settings.screen_limits["default"]
-    decision = await decide_within(request.app[ADS], check, limits, settings.ads.deadline_ms / 1000)
+    started = time.perf_counter()  # the decision: from here (the request is read and checked)
+    decision = await decide_within(app[ADS], check, limits, settings.ads.deadline_ms / 1000)
     metrics.count_ad_decision(decision.reason, time.perf_counter() - started)
     placement = decision.placement
     call.log.update(
         subscriber=check.pseudonym, network=check.network, reason=decision.reason or "ad",
         campaign=placement.campaign.id if placement else None,
     )  # fmt: skip
+    call.known = _LOG_KNOWN
     if placement is not None and placement.campaign.sms:
-        follow_up(request.app, number_of(check), placement)
+        follow_up(app, number_of(check), placement)
     ad = (
         {"campaign": placement.campaign.id, "impression": placement.impression}
         if placement
@@ -175,11 +181,13 @@ async def _send_follow_up(app: web.Application, number: str, placement: Placemen
                     error=str(exc))  # fmt: skip
 
 
-def _check(request: web.Request, body: dict[str, Any]) -> BalanceCheck:
-    require(body, "msisdn", "text", "network")
+def _check(app: web.Application, body: dict[str, Any]) -> BalanceCheck:
+    raw_network = body["network"]
+    if body["msisdn"] is None or body["text"] is None or raw_network is None:
+        require(body, "msisdn", "text", "network")  # says which
     number = msisdn(text(body, "msisdn", 32))
     balance_text = text(body, "text", 1000)
-    network = str(body["network"]) if isinstance(body["network"], int) else text(body, "network", 8)
+    network = str(raw_network) if isinstance(raw_network, int) else text(body, "network", 8)
     if not _NETWORK.match(network):
         raise bad_request(f"network: expected MCC+MNC digits such as 63902, got {network[:8]!r}")
     plan = body.get("plan")
@@ -192,7 +200,7 @@ def _check(request: web.Request, body: dict[str, Any]) -> BalanceCheck:
     if language is not None and (not isinstance(language, str) or not _LANGUAGE.match(language)):
         raise bad_request("language: expected a language code such as en or sw")
     return BalanceCheck(
-        request.app[PSEUDONYM](number), number.lstrip("+"), balance_text, network, plan,
+        app[PSEUDONYM](number), number.lstrip("+"), balance_text, network, plan,
         None if balance is None else float(balance), language, country_of(number).zone,
     )  # fmt: skip
 

@@ -55,6 +55,8 @@ _SCRIPT_COMMANDS = (b"EVALSHA", b"EVAL")
 class ClusterPipelinedRedis:
     """``PipelinedRedis``'s interface (``execute``, ``run_script``, ``close``) on a Cluster."""
 
+    one_node = False
+
     def __init__(self, url: str, timeout: float = 2.0) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("redis", "rediss"):

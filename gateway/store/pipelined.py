@@ -41,6 +41,10 @@ class HopClient(Protocol):
     """What the hop path needs of its Redis client: ``PipelinedRedis`` on one Redis,
     ``store.cluster.ClusterPipelinedRedis`` on a Cluster."""
 
+    one_node: bool
+    """Whether every key is on one Redis (not a Cluster): a script may then use keys of any
+    slot."""
+
     async def execute(self, *args: Any) -> Any: ...
 
     async def run_script(self, source: str, keys: list[str], args: list[Any]) -> Any: ...
@@ -63,7 +67,11 @@ Abandoned = Callable[[list[Any]], None]
 class _Protocol(asyncio.Protocol):
     def __init__(self, on_lost: Any) -> None:
         self.reader = hiredis.Reader()
-        self.waiters: deque[tuple[asyncio.Future[Any], float]] = deque()
+        self.waiters: deque[tuple[asyncio.Future[Any], float, asyncio.Future[None] | None]] = (
+            deque()
+        )
+        """Per command sent: its reply's future, its deadline, and the future to settle with it
+        (the last command of a ``run_together``: its caller waits on that one)."""
         self.transport: asyncio.Transport | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.pending: list[bytes] = []
@@ -82,13 +90,16 @@ class _Protocol(asyncio.Protocol):
             reply = self.reader.gets()
             if reply is False:
                 return
-            future = waiters.popleft()[0] if waiters else None
-            if future is None or future.done():
+            if not waiters:
                 continue
-            if isinstance(reply, hiredis.ReplyError):
-                future.set_exception(StoreReplyError(str(reply)))
-            else:
-                future.set_result(reply)
+            future, _, then = waiters.popleft()
+            if not future.done():
+                if isinstance(reply, hiredis.ReplyError):
+                    future.set_exception(StoreReplyError(str(reply)))
+                else:
+                    future.set_result(reply)
+            if then is not None and not then.done():
+                then.set_result(None)  # now, not from a callback a loop pass later
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
@@ -98,9 +109,11 @@ class _Protocol(asyncio.Protocol):
 
     def fail(self, error: Exception) -> None:
         while self.waiters:
-            future = self.waiters.popleft()[0]
+            future, _, then = self.waiters.popleft()
             if not future.done():
                 future.set_exception(error)
+            if then is not None and not then.done():
+                then.set_result(None)
 
     def flush(self) -> None:
         self.flush_scheduled = False
@@ -112,6 +125,8 @@ class _Protocol(asyncio.Protocol):
 class PipelinedRedis:
     """One auto-pipelined connection to a standalone Redis (``redis://``, ``rediss://``,
     ``unix://``). Commands are sent in the order they are issued and answered in order."""
+
+    one_node = True
 
     def __init__(self, url: str, timeout: float = 2.0, *, count_errors: bool = True) -> None:
         self.url = url
@@ -224,11 +239,39 @@ class PipelinedRedis:
             future.set_exception(StoreUnavailable("redis connection lost"))
             return future
         protocol.pending.append(hiredis.pack_command(args))
-        protocol.waiters.append((future, time.monotonic() + self.timeout))
+        protocol.waiters.append((future, time.monotonic() + self.timeout, None))
         if not protocol.flush_scheduled:
             protocol.flush_scheduled = True
             loop.call_soon(protocol.flush)
         return future
+
+    def _send_together(
+        self, protocol: _Protocol, commands: list[tuple[Any, ...]]
+    ) -> tuple[list[asyncio.Future[Any]], asyncio.Future[None] | None]:
+        """``commands`` queued for the next write, and a future that the reply to the last one
+        settles directly (``None`` if the connection is already lost: every future has failed)."""
+        loop = protocol.loop or asyncio.get_running_loop()
+        if protocol.lost:
+            failed = []
+            for _ in commands:
+                future: asyncio.Future[Any] = loop.create_future()
+                future.set_exception(StoreUnavailable("redis connection lost"))
+                failed.append(future)
+            return failed, None
+        deadline = time.monotonic() + self.timeout
+        pending, waiters, create = protocol.pending, protocol.waiters, loop.create_future
+        waiter: asyncio.Future[None] = create()
+        sent = []
+        last = len(commands) - 1
+        for i, args in enumerate(commands):
+            future = create()
+            pending.append(hiredis.pack_command(args))
+            waiters.append((future, deadline, waiter if i == last else None))
+            sent.append(future)
+        if not protocol.flush_scheduled:
+            protocol.flush_scheduled = True
+            loop.call_soon(protocol.flush)
+        return sent, waiter
 
     def _sweep(self) -> None:
         """Fail commands past their deadline; replies are ordered, so the connection is reset."""
@@ -275,14 +318,23 @@ class PipelinedRedis:
         """Scripts and commands written in one go (one round trip, no task each); each one's
         reply, or the ``StoreError`` it raised, in order. If the caller is cancelled while
         they run, ``abandoned`` gets the replies when they arrive (they ran all the same)."""
-        try:
-            protocol = await self._connection()
-        except StoreError as exc:
-            if self.count_errors:
-                count_error(exc)
-            return [exc] * len(calls)
-        sent = [self._send(protocol, *_command(call)) for call in calls]
-        await _replied(sent, abandoned)
+        protocol = self._protocol
+        if protocol is None:  # awaiting ``_connection`` only then: a coroutine less per call
+            try:
+                protocol = await self._connection()
+            except StoreError as exc:
+                if self.count_errors:
+                    count_error(exc)
+                return [exc] * len(calls)
+        sent, waiter = self._send_together(protocol, [_command(call) for call in calls])
+        if waiter is not None:
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if abandoned is not None:
+                    last = sent[-1]
+                    last.add_done_callback(lambda _: abandoned([_reply(f) for f in sent]))
+                raise
         results = [_reply(future) for future in sent]
         missing = [
             i for i, (call, result) in enumerate(zip(calls, results, strict=True))
@@ -337,8 +389,12 @@ def _command(call: Script | Command, load: bool = False) -> tuple[Any, ...]:
     if not isinstance(call[0], str):
         return call
     source, keys, args = call
-    return (b"EVAL" if load else b"EVALSHA", source if load else _sha(source), len(keys), *keys,
-            *args)  # fmt: skip
+    return (b"EVAL" if load else b"EVALSHA", source if load else _sha(source),
+            _NUMKEYS[len(keys)] if len(keys) < 10 else len(keys), *keys, *args)  # fmt: skip
+
+
+_NUMKEYS = [str(n).encode() for n in range(10)]
+"""Key counts as the text the client sends (not made from the int per call)."""
 
 
 async def _replied(sent: list[asyncio.Future[Any]], abandoned: Abandoned | None) -> None:

@@ -25,6 +25,14 @@ GSM_EXTENSION: Final = "^{}\\[~]|€\f"
 _NON_GSM: Final = re.compile(f"[^{re.escape(GSM_BASIC + GSM_EXTENSION)}]")
 _EXTENSION: Final = re.compile(f"[{re.escape(GSM_EXTENSION)}]")
 _EXTENSION_SET: Final = frozenset(GSM_EXTENSION)
+_ASCII_SPECIAL: Final = re.compile(
+    "["
+    + re.escape("".join(c for c in map(chr, range(128)) if _NON_GSM.match(c)) + GSM_EXTENSION)
+    + "]"
+)
+"""ASCII characters that are not one GSM septet each (outside GSM 03.38, or in the extension
+table), and the extension table's other characters: a text of ASCII without any of them is
+GSM-7 of one septet per character (one small search instead of GSM's whole table)."""
 
 SMS_SINGLE: Final[dict[Encoding, int]] = {"gsm7": 160, "ucs2": 70}
 SMS_PART: Final[dict[Encoding, int]] = {"gsm7": 153, "ucs2": 67}
@@ -62,6 +70,8 @@ def _utf16_units(text: str) -> int:
 
 def units(text: str) -> tuple[Encoding, int]:
     """The encoding and the length in that encoding's units."""
+    if text.isascii() and _ASCII_SPECIAL.search(text) is None:  # most texts: one septet each
+        return "gsm7", len(text)
     if is_gsm7(text):
         return "gsm7", len(text) + len(_EXTENSION.findall(text))
     return "ucs2", _utf16_units(text)

@@ -123,3 +123,47 @@ async def test_what_is_known_of_the_subscriber_still_decides(
     redis_client.hset(keys.subscriber(swahili.app[PSEUDONYM](speaker)), "lang", "sw")
     assert (await check(swahili, phone=speaker))["text"] == BALANCE + "\nPiga *544#"
     assert (await check(swahili, phone="+254700000006"))["text"] == BALANCE + "\nDial *544#"
+
+
+async def test_a_first_choice_out_of_budget_gives_the_next_campaign_at_once(
+    make_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    """The best campaign's budget is spent: its reservation is refused, and the next campaign
+    is shown in the same check (the ranking's next offers, not the refused one again)."""
+    content = folder(
+        tmp_path,
+        campaign(
+            "spent", "priority: 5\nbudget: {total: 0.5, per_impression: 0.5}\n", cls="contract"
+        ),
+        campaign("next", "weight: 1\n"),
+    )
+    client = await gateway(make_gateway, content)
+    phones = [f"+25470000001{i}" for i in range(4)]
+    shown = [(await check(client, phone=phone))["ad"] for phone in phones]
+    assert [ad["campaign"] for ad in shown] == ["spent", "next", "next", "next"]
+    assert (await report_row(client, "spent"))["impressions"] == 1
+
+
+async def test_a_side_that_refuses_leaves_the_other_uncounted(
+    make_gateway: GatewayFactory, tmp_path: Path, redis_client: redis.Redis
+) -> None:
+    """The campaign side refuses (budget spent): the subscriber's side of that reservation is
+    not counted (one Redis: one script checks both sides first; a Cluster: given back), so
+    only the ad shown counts against the subscriber's caps."""
+    content = folder(
+        tmp_path,
+        campaign(
+            "spent", "priority: 5\nbudget: {total: 0.5, per_impression: 0.5}\n", cls="contract"
+        ),
+        campaign("next", "weight: 1\n"),
+    )
+    client = await gateway(make_gateway, content)
+    assert (await check(client, phone="+254700000021"))["ad"]["campaign"] == "spent"
+    assert (await check(client))["ad"]["campaign"] == "next"
+    shown = keys.ad_shown(client.app[PSEUDONYM](PHONE))
+
+    async def counted_once() -> bool:
+        fields: Any = redis_client.hgetall(shown)
+        return int(fields.get(b"d:spent", 0)) == 0 and fields.get(b"d:*") == b"1"
+
+    await eventually(counted_once)

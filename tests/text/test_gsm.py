@@ -1,5 +1,7 @@
 """GSM-7 / UCS-2 detection, lengths, SMS segments and the screen budget."""
 
+import random
+
 import pytest
 
 from gateway.text import Budget, Encoding, SmsInfo, encoding_of, is_gsm7, length, sms_info, units
@@ -91,3 +93,22 @@ def test_budget_picks_limit_by_encoding() -> None:
     assert not budget.fits("ẹ" * 70 + "a")
     assert Budget(gsm7=150, ucs2=60).fits("a" * 150)
     assert not Budget(gsm7=150, ucs2=60).fits("ẹ" + "a" * 60)
+
+
+def test_units_of_ascii_texts_match_the_tables() -> None:
+    """``units`` takes a shortcut for ASCII texts: the same answer as counting with the GSM
+    tables, for every ASCII character alone, inside a text, and for random mixtures."""
+
+    def by_tables(text: str) -> tuple[str, int]:
+        if all(c in GSM_BASIC or c in GSM_EXTENSION for c in text):
+            return "gsm7", sum(2 if c in GSM_EXTENSION else 1 for c in text)
+        return "ucs2", len(text.encode("utf-16-le")) // 2
+
+    rng = random.Random(11)
+    alphabet = [chr(i) for i in range(128)] + list("£€¤Ωé😀ñ")
+    texts = [chr(i) for i in range(0x250)] + [f"ab{chr(i)}c" for i in range(0x250)]
+    texts += [
+        "".join(rng.choice(alphabet) for _ in range(rng.randrange(12))) for _ in range(20_000)
+    ]
+    for text in texts:
+        assert units(text) == by_tables(text), repr(text)
