@@ -40,6 +40,7 @@ from gateway.hops.effects import EffectRunner, HopContext
 from gateway.hops.memory import remembers, writes_for
 from gateway.hops.result import HopResult, SessionView, StartContext
 from gateway.hops.resume import Resumer
+from gateway.hops.turns import Turns
 from gateway.lifecycle.hook import Activity
 from gateway.menu.engine import Engine, Step
 from gateway.menu.messages import message
@@ -133,7 +134,7 @@ class HopPipeline:
         """(configured network or ``default``, channel overhead) → engine: bounded by the
         configuration, whatever network codes callers send."""
         self._cache = _Cache(cache_size)
-        self._locks: dict[str, list[object]] = {}
+        self._turns = Turns()
         self.activity: Activity | None = None
         """Lifecycle hook (``lifecycle.recorder``): told of each session's first hop."""
         self.dialled: Callable[[str, str], None] | None = None
@@ -141,10 +142,32 @@ class HopPipeline:
 
     async def answer(self, request: UssdRequest) -> HopResult:
         """Answer one hop and write its canonical ``ussd_hop`` log line. Never raises: every
-        failure, a bug included, becomes a readable END."""
+        failure, a bug included, becomes a readable END (one coroutine: each level more cost
+        every hop a frame and a resumption)."""
         started = time.perf_counter()
         try:
-            result = await self.handle(request)
+            key = keys.session(request.provider, request.session_id)
+            resolved = self.registry.resolve(request.service_code)
+            hop = _Hop(request, key, resolved, time.monotonic() + self.deadline,
+                       self.engine(request))  # fmt: skip
+            if request.first:
+                self._first_hop(request)
+            turns = self._turns
+            try:
+                if not turns.take_now(key):  # only a concurrent hop of this session waits
+                    async with asyncio.timeout(self.deadline):
+                        await turns.take(key)
+                try:
+                    result = await self._handle(hop)
+                finally:
+                    turns.give_back(key)
+            except TimeoutError:
+                result = self.failure(request, resolved, "timeout", "busy", self._forget(key))
+            except StoreError:
+                result = self.failure(request, resolved, "store_unavailable", "error",
+                                      self._forget(key))  # fmt: skip
+            except HopError:
+                result = self.failure(request, resolved, "menu_error", "error", self._forget(key))
         except Exception:  # the boundary: a subscriber always gets a readable END
             log.exception("ussd_hop_crashed", session_id=request.session_id)
             result = self.failure(request, self.registry.resolve(request.service_code),
@@ -166,39 +189,6 @@ class HopPipeline:
         )
         metrics.count_hop(request.provider, result.menu_id, result.outcome, elapsed)
         return result
-
-    async def handle(self, request: UssdRequest) -> HopResult:
-        """Answer one hop. Every expected failure becomes a readable END."""
-        key = keys.session(request.provider, request.session_id)
-        resolved = self.registry.resolve(request.service_code)
-        hop = _Hop(request, key, resolved, time.monotonic() + self.deadline, self.engine(request))
-        if request.first:
-            self._first_hop(request)
-        entry = self._locks.get(key)
-        if entry is None:
-            entry = self._locks[key] = [asyncio.Lock(), 0]
-        lock: asyncio.Lock = entry[0]  # type: ignore[assignment]
-        entry[1] = int(entry[1]) + 1  # type: ignore[call-overload]
-        try:
-            if lock.locked():  # only a concurrent hop of this session pays for a timer
-                async with asyncio.timeout(self.deadline):
-                    await lock.acquire()
-            else:
-                await lock.acquire()
-            try:
-                return await self._handle(hop)
-            finally:
-                lock.release()
-        except TimeoutError:
-            return self.failure(request, resolved, "timeout", "busy", self._forget(key))
-        except StoreError:
-            return self.failure(request, resolved, "store_unavailable", "error", self._forget(key))
-        except HopError:
-            return self.failure(request, resolved, "menu_error", "error", self._forget(key))
-        finally:
-            entry[1] = int(entry[1]) - 1  # type: ignore[call-overload]
-            if entry[1] == 0:
-                self._locks.pop(key, None)
 
     def _first_hop(self, request: UssdRequest) -> None:
         """Tell the hooks a session starts (each schedules its own write, never raises)."""
