@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from gateway import logs, metrics
 from gateway.channels.base import Reply, UssdRequest
@@ -67,6 +67,8 @@ DEFAULT_LIMITS = (160, 70)
 
 Resolved = tuple[Menu, list[str]] | None
 """A dialled service code resolved once per hop: the menu and the extra dialled digits."""
+Computed = tuple[HopResult, SessionState | None]
+"""A hop's result, and the session to save (``None``: nothing changed)."""
 
 
 class _Hop:
@@ -272,7 +274,10 @@ class HopPipeline:
         for _ in range(MAX_ATTEMPTS):
             session = SessionState.decode(raw) if raw is not None else None
             paging_invalid = session is not None and session.invalid and session.page != 0
-            result, changed = await self._compute(hop, session, start)
+            computed = self._compute(hop, session, start)
+            result, changed = (
+                computed if computed.__class__ is tuple else await computed  # type: ignore[misc]
+            )
             result.round_trips = round_trips + hop.trips
             if changed is None:
                 if writes_sent and session is not None:
@@ -348,14 +353,16 @@ class HopPipeline:
         pseudonym = start.pseudonym if start else self.pseudonym(request.phone_number)
         return writes_for(menu, session, pseudonym, language_before, force=force)
 
-    async def _compute(
+    def _compute(
         self, hop: _Hop, session: SessionState | None, start: StartContext | None
-    ) -> tuple[HopResult, SessionState | None]:
-        """Compute this hop's reply, performing the effects its screens need; the second item
-        is the session to save, if it changed."""
+    ) -> Computed | Awaitable[Computed]:
+        """Compute this hop's reply: the result and the session to save, if it changed; an
+        awaitable of them when a screen needs an effect performed first (a webhook, …) or a
+        session starts. The common hop (an answer on a plain screen) is computed here, without
+        a coroutine."""
         request = hop.request
         if session is None:
-            return await self._start(hop, start)
+            return self._start(hop, start)
         menu = self.registry.version(session.menu_id, session.version)
         before = session.state
         result = HopResult(
@@ -380,11 +387,29 @@ class HopPipeline:
         engine = hop.engine
         if session.offer is not None:
             step, result.outcome = self.resumer.answer_offer(menu, session, engine, answer.strip())
-            reply = step.reply or await self._settle(hop, menu, session, step)
+            if step.reply is None:
+                return self._settled(hop, menu, session, step, result, False)
         else:
             step = engine.answer(menu, session, answer)
-            reply = step.reply or await self._settle(hop, menu, session, step)
+            if step.reply is None:
+                return self._settled(hop, menu, session, step, result, True)
+            result.outcome = "end" if step.reply.end else "continue"
+        return self._answered(request, session, result, step.reply)
+
+    async def _settled(
+        self, hop: _Hop, menu: Menu, session: SessionState, step: Step, result: HopResult,
+        outcome: bool,
+    ) -> Computed:  # fmt: skip
+        """``_compute``'s end once the effects its step waits for are performed (``outcome``:
+        the reply decides it, end or continue)."""
+        reply = await self._settle(hop, menu, session, step)
+        if outcome:
             result.outcome = "end" if reply.end else "continue"
+        return self._answered(hop.request, session, result, reply)
+
+    def _answered(
+        self, request: UssdRequest, session: SessionState, result: HopResult, reply: Reply
+    ) -> Computed:
         session.transcript = (
             request.text if request.cumulative else _append(session.transcript, request.text)
         )
