@@ -30,15 +30,18 @@ request = make_mocked_request("POST", "/ussd/africastalking?token=bench-token-01
 authorize(request, settings)
 reply = Reply("Choose:\\n1. Balance\\n2. Bundles\\n3. Help", end=False)
 general = getattr(ussd, "parse_hop_general", ussd.parse_hop)
+from gateway.channels.africastalking import routes
+plain = getattr(routes, "_plain", lambda text: web.Response(text=text, content_type="text/plain"))
 """
 CASES = {
     "parse_hop (usual body)": "ussd.parse_hop(BODY)",
     "parse_hop (first hop, empty text)": "ussd.parse_hop(FIRST)",
     "general path (usual body)": "general(BODY)",
     "authorize (token, query cached)": "authorize(request, settings)",
-    "reply: render + web.Response": (
+    "reply: render + web.Response(text=…)": (
         'web.Response(text=ussd.render(reply), content_type="text/plain")'
     ),
+    "reply: render + the route's response": "plain(ussd.render(reply))",
 }
 
 
