@@ -51,6 +51,28 @@ def parse_form(body: bytes) -> dict[str, str]:
     return fields
 
 
+_COMMON_ESCAPES_TEXT = tuple((code.decode(), char.decode()) for code, char in _COMMON_ESCAPES)
+
+
+def unescape(raw: str) -> str | None:
+    """``raw`` (a value of a form already decoded as UTF-8) as ``parse_form`` decodes it, when
+    it holds no escape but the ones AT uses; else ``None`` (ask ``parse_form``).
+
+    An escape never spans ``&`` or ``=``, nor overlaps another, so decoding them in one value
+    is decoding them over the whole body, as ``parse_form`` does."""
+    if "+" in raw:
+        raw = raw.replace("+", " ")
+    if "%" in raw:
+        raw = raw.replace("%2A", "*")  # what AT sends most: the cumulative text's separator
+        if "%" in raw:
+            for code, char in _COMMON_ESCAPES_TEXT:
+                if code in raw:
+                    raw = raw.replace(code, char)
+            if "%" in raw:
+                return None
+    return raw
+
+
 def check_lengths(form: dict[str, str], limits: dict[str, int]) -> None:
     """Refuse a field longer than its limit, before anything looks at its value (a 64 KB
     ``serviceCode`` cost 0.6 s of CPU in routing)."""
