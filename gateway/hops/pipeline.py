@@ -263,8 +263,9 @@ class HopPipeline:
             if request.first:
                 # A first hop skips the session read: creating is a compare-and-set against
                 # "absent", which hands back the stored session if this is a retry.
-                start = await self._start_context(request, hop.resolved)
-                round_trips += start is not None
+                if hop.resolved is not None and remembers(hop.resolved[0]):
+                    start = await self._start_context(request, hop.resolved)
+                    round_trips += start is not None
             else:
                 # Not seen here: read the session, and (in the same round trip) what a new
                 # session would need, in case this is a first hop carrying a shortcut.
@@ -286,7 +287,7 @@ class HopPipeline:
                 return result
             read_rev = session.rev if session is not None else 0
             value = changed.encode(read_rev + 1)
-            wrote_language = any(w.language is not None for w in writes_sent)
+            wrote_language = bool(writes_sent) and any(w.language is not None for w in writes_sent)
             writes = self._writes(request, changed, None if wrote_language else
                                   result.language_before, start)  # fmt: skip
             saved = await self.store.save(key, read_rev, value, writes, changed.rides)
