@@ -108,6 +108,11 @@ class BatchedLoggerFactory:
 
 
 _state: dict[str, Any] = {"writer": None, "info": True}
+_SCANNED: dict[str, str] = {}
+"""Values ``emit`` scanned → as written (redacted or not): a hop line's menu and screen ids and
+network code repeat, and a session id comes back on each of its hops (a lookup is ~1/5 of a
+scan). Emptied when full, so its size stays bounded whatever callers send."""
+_SCANNED_MAX = 4096
 
 
 _second: list[Any] = [-1, ""]
@@ -144,8 +149,15 @@ def emit(event: str, _known: frozenset[str] = frozenset(), **fields: Any) -> Non
     if not _state["info"]:  # JUMBE_LOG_LEVEL warning or error
         return
     for key, value in fields.items():  # per value: ~3x cheaper than one pass over the line
-        if value.__class__ is str and key not in _known and _PHONE.search(value):
-            fields[key] = _PHONE.sub("<redacted>", value)
+        if value.__class__ is str and key not in _known:
+            clean = _SCANNED.get(value)
+            if clean is None:
+                clean = _PHONE.sub("<redacted>", value) if _PHONE.search(value) else value
+                if len(_SCANNED) >= _SCANNED_MAX:
+                    _SCANNED.clear()
+                _SCANNED[value] = clean
+            if clean is not value:
+                fields[key] = clean
     fields["event"] = event
     fields["level"] = "info"
     fields["timestamp"] = iso_now()

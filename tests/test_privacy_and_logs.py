@@ -86,6 +86,22 @@ async def test_numbers_are_redacted_even_when_logged_by_mistake(log_stream: io.B
     assert text.count(b"<redacted>") == 3
 
 
+def test_a_value_seen_before_is_written_as_it_was_scanned(log_stream: io.BytesIO) -> None:
+    """The hop line remembers what it scanned (a session id comes back on every hop): a number
+    is redacted on each line, not only the first, and a clean value is kept as it is, also
+    after the memory of scanned values has been emptied for being full."""
+    for _ in range(3):
+        logs.emit("ussd_hop", session_id="call-254711222333", menu="survey2")
+    for n in range(5000):  # more distinct values than it remembers
+        logs.emit("ussd_hop", session_id=f"s{n}")
+    logs.emit("ussd_hop", session_id="call-254711222333", menu="survey2")
+    logs.flush()
+    lines = [line for line in _lines(log_stream) if line["session_id"].startswith("call")]
+    assert [line["session_id"] for line in lines] == ["call-<redacted>"] * 4
+    assert [line["menu"] for line in lines] == ["survey2"] * 4
+    assert b"254711222333" not in log_stream.getvalue()
+
+
 def test_numbers_after_escaped_newlines_and_in_tracebacks_are_redacted(
     log_stream: io.BytesIO,
 ) -> None:

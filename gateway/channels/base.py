@@ -21,9 +21,12 @@ from gateway.errors import BadRequest
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reply:
-    """What the subscriber is shown: ``text``, and whether the session ends with it."""
+    """What the subscriber is shown: ``text``, and whether the session ends with it.
+
+    Read-only by convention: not ``frozen``, whose ``__init__`` cost ~0.4 µs of each of the
+    two or three made per hop."""
 
     text: str
     end: bool

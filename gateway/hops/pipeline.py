@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from gateway import logs, metrics
 from gateway.channels.base import Reply, UssdRequest
@@ -40,6 +40,7 @@ from gateway.hops.effects import EffectRunner, HopContext
 from gateway.hops.memory import remembers, writes_for
 from gateway.hops.result import HopResult, SessionView, StartContext
 from gateway.hops.resume import Resumer
+from gateway.hops.turns import Turns
 from gateway.lifecycle.hook import Activity
 from gateway.menu.engine import Engine, Step
 from gateway.menu.messages import message
@@ -66,6 +67,8 @@ DEFAULT_LIMITS = (160, 70)
 
 Resolved = tuple[Menu, list[str]] | None
 """A dialled service code resolved once per hop: the menu and the extra dialled digits."""
+Computed = tuple[HopResult, SessionState | None]
+"""A hop's result, and the session to save (``None``: nothing changed)."""
 
 
 class _Hop:
@@ -133,7 +136,7 @@ class HopPipeline:
         """(configured network or ``default``, channel overhead) → engine: bounded by the
         configuration, whatever network codes callers send."""
         self._cache = _Cache(cache_size)
-        self._locks: dict[str, list[object]] = {}
+        self._turns = Turns()
         self.activity: Activity | None = None
         """Lifecycle hook (``lifecycle.recorder``): told of each session's first hop."""
         self.dialled: Callable[[str, str], None] | None = None
@@ -141,10 +144,32 @@ class HopPipeline:
 
     async def answer(self, request: UssdRequest) -> HopResult:
         """Answer one hop and write its canonical ``ussd_hop`` log line. Never raises: every
-        failure, a bug included, becomes a readable END."""
+        failure, a bug included, becomes a readable END (one coroutine: each level more cost
+        every hop a frame and a resumption)."""
         started = time.perf_counter()
         try:
-            result = await self.handle(request)
+            key = keys.session(request.provider, request.session_id)
+            resolved = self.registry.resolve(request.service_code)
+            hop = _Hop(request, key, resolved, time.monotonic() + self.deadline,
+                       self.engine(request))  # fmt: skip
+            if request.first:
+                self._first_hop(request)
+            turns = self._turns
+            try:
+                if not turns.take_now(key):  # only a concurrent hop of this session waits
+                    async with asyncio.timeout(self.deadline):
+                        await turns.take(key)
+                try:
+                    result = await self._handle(hop)
+                finally:
+                    turns.give_back(key)
+            except TimeoutError:
+                result = self.failure(request, resolved, "timeout", "busy", self._forget(key))
+            except StoreError:
+                result = self.failure(request, resolved, "store_unavailable", "error",
+                                      self._forget(key))  # fmt: skip
+            except HopError:
+                result = self.failure(request, resolved, "menu_error", "error", self._forget(key))
         except Exception:  # the boundary: a subscriber always gets a readable END
             log.exception("ussd_hop_crashed", session_id=request.session_id)
             result = self.failure(request, self.registry.resolve(request.service_code),
@@ -166,39 +191,6 @@ class HopPipeline:
         )
         metrics.count_hop(request.provider, result.menu_id, result.outcome, elapsed)
         return result
-
-    async def handle(self, request: UssdRequest) -> HopResult:
-        """Answer one hop. Every expected failure becomes a readable END."""
-        key = keys.session(request.provider, request.session_id)
-        resolved = self.registry.resolve(request.service_code)
-        hop = _Hop(request, key, resolved, time.monotonic() + self.deadline, self.engine(request))
-        if request.first:
-            self._first_hop(request)
-        entry = self._locks.get(key)
-        if entry is None:
-            entry = self._locks[key] = [asyncio.Lock(), 0]
-        lock: asyncio.Lock = entry[0]  # type: ignore[assignment]
-        entry[1] = int(entry[1]) + 1  # type: ignore[call-overload]
-        try:
-            if lock.locked():  # only a concurrent hop of this session pays for a timer
-                async with asyncio.timeout(self.deadline):
-                    await lock.acquire()
-            else:
-                await lock.acquire()
-            try:
-                return await self._handle(hop)
-            finally:
-                lock.release()
-        except TimeoutError:
-            return self.failure(request, resolved, "timeout", "busy", self._forget(key))
-        except StoreError:
-            return self.failure(request, resolved, "store_unavailable", "error", self._forget(key))
-        except HopError:
-            return self.failure(request, resolved, "menu_error", "error", self._forget(key))
-        finally:
-            entry[1] = int(entry[1]) - 1  # type: ignore[call-overload]
-            if entry[1] == 0:
-                self._locks.pop(key, None)
 
     def _first_hop(self, request: UssdRequest) -> None:
         """Tell the hooks a session starts (each schedules its own write, never raises)."""
@@ -271,8 +263,9 @@ class HopPipeline:
             if request.first:
                 # A first hop skips the session read: creating is a compare-and-set against
                 # "absent", which hands back the stored session if this is a retry.
-                start = await self._start_context(request, hop.resolved)
-                round_trips += start is not None
+                if hop.resolved is not None and remembers(hop.resolved[0]):
+                    start = await self._start_context(request, hop.resolved)
+                    round_trips += start is not None
             else:
                 # Not seen here: read the session, and (in the same round trip) what a new
                 # session would need, in case this is a first hop carrying a shortcut.
@@ -282,7 +275,10 @@ class HopPipeline:
         for _ in range(MAX_ATTEMPTS):
             session = SessionState.decode(raw) if raw is not None else None
             paging_invalid = session is not None and session.invalid and session.page != 0
-            result, changed = await self._compute(hop, session, start)
+            computed = self._compute(hop, session, start)
+            result, changed = (
+                computed if computed.__class__ is tuple else await computed  # type: ignore[misc]
+            )
             result.round_trips = round_trips + hop.trips
             if changed is None:
                 if writes_sent and session is not None:
@@ -291,7 +287,7 @@ class HopPipeline:
                 return result
             read_rev = session.rev if session is not None else 0
             value = changed.encode(read_rev + 1)
-            wrote_language = any(w.language is not None for w in writes_sent)
+            wrote_language = bool(writes_sent) and any(w.language is not None for w in writes_sent)
             writes = self._writes(request, changed, None if wrote_language else
                                   result.language_before, start)  # fmt: skip
             saved = await self.store.save(key, read_rev, value, writes, changed.rides)
@@ -358,14 +354,16 @@ class HopPipeline:
         pseudonym = start.pseudonym if start else self.pseudonym(request.phone_number)
         return writes_for(menu, session, pseudonym, language_before, force=force)
 
-    async def _compute(
+    def _compute(
         self, hop: _Hop, session: SessionState | None, start: StartContext | None
-    ) -> tuple[HopResult, SessionState | None]:
-        """Compute this hop's reply, performing the effects its screens need; the second item
-        is the session to save, if it changed."""
+    ) -> Computed | Awaitable[Computed]:
+        """Compute this hop's reply: the result and the session to save, if it changed; an
+        awaitable of them when a screen needs an effect performed first (a webhook, …) or a
+        session starts. The common hop (an answer on a plain screen) is computed here, without
+        a coroutine."""
         request = hop.request
         if session is None:
-            return await self._start(hop, start)
+            return self._start(hop, start)
         menu = self.registry.version(session.menu_id, session.version)
         before = session.state
         result = HopResult(
@@ -390,11 +388,29 @@ class HopPipeline:
         engine = hop.engine
         if session.offer is not None:
             step, result.outcome = self.resumer.answer_offer(menu, session, engine, answer.strip())
-            reply = step.reply or await self._settle(hop, menu, session, step)
+            if step.reply is None:
+                return self._settled(hop, menu, session, step, result, False)
         else:
             step = engine.answer(menu, session, answer)
-            reply = step.reply or await self._settle(hop, menu, session, step)
+            if step.reply is None:
+                return self._settled(hop, menu, session, step, result, True)
+            result.outcome = "end" if step.reply.end else "continue"
+        return self._answered(request, session, result, step.reply)
+
+    async def _settled(
+        self, hop: _Hop, menu: Menu, session: SessionState, step: Step, result: HopResult,
+        outcome: bool,
+    ) -> Computed:  # fmt: skip
+        """``_compute``'s end once the effects its step waits for are performed (``outcome``:
+        the reply decides it, end or continue)."""
+        reply = await self._settle(hop, menu, session, step)
+        if outcome:
             result.outcome = "end" if reply.end else "continue"
+        return self._answered(hop.request, session, result, reply)
+
+    def _answered(
+        self, request: UssdRequest, session: SessionState, result: HopResult, reply: Reply
+    ) -> Computed:
         session.transcript = (
             request.text if request.cumulative else _append(session.transcript, request.text)
         )

@@ -29,10 +29,10 @@ from gateway.text import Budget
 MAX_AUTOMATIC_STEPS = 32
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Step:
     """What a step produced: the ``reply``, or (``reply`` is ``None``) an ``effect`` to perform
-    before the menu can go on."""
+    before the menu can go on. Read-only by convention (made every hop: not ``frozen``)."""
 
     reply: Reply | None
     effect: Effect | None = None

@@ -309,8 +309,25 @@ class PipelinedRedis:
         return await reply
 
     async def run_script(self, source: str, keys: list[str], args: list[Any]) -> Any:
-        """``EVALSHA`` of ``source``, loading it once on ``NOSCRIPT`` (e.g. after a restart)."""
-        return await run_script(self.execute, source, keys, args)
+        """``EVALSHA`` of ``source``, loading it once on ``NOSCRIPT`` (e.g. after a restart).
+
+        The hop path's write: sent from this coroutine itself (not through ``execute`` and the
+        module's ``run_script``: two coroutines fewer per hop)."""
+        protocol = self._protocol
+        numkeys = _NUMKEYS[len(keys)] if len(keys) < 10 else len(keys)
+        try:
+            if protocol is None:
+                protocol = await self._connection()
+            try:
+                return await self._send(protocol, b"EVALSHA", _sha(source), numkeys, *keys, *args)
+            except StoreReplyError as exc:
+                if not str(exc).startswith("NOSCRIPT"):
+                    raise
+            return await self._send(protocol, b"EVAL", source, numkeys, *keys, *args)
+        except StoreError as exc:
+            if self.count_errors:
+                count_error(exc)
+            raise
 
     async def run_together(
         self, calls: Sequence[Script | Command], abandoned: Abandoned | None = None

@@ -8,7 +8,7 @@ turns it into Redis commands, pipelined in one round trip.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -76,14 +76,14 @@ class SessionStore:
         )
         return (language.decode() if isinstance(language, bytes) else None), point
 
-    async def save(
+    def save(
         self,
         key: str,
         read_version: int,
         value: bytes,
         writes: SubscriberWrites | None = None,
         rides: Sequence[Ride] = (),
-    ) -> int | bytes:
+    ) -> Awaitable[int | bytes]:
         """Write ``value`` if the stored version is still ``read_version``.
 
         ``writes`` are sent in the same round trip, after the compare-and-set on the same
@@ -93,21 +93,25 @@ class SessionStore:
         idempotent, so a hop that lost and is computed again may send its own. Returns
         ``SAVED``; ``EXPIRED`` when the session vanished; else the value stored now.
         """
-        cas = (
+        cas: Awaitable[int | bytes] = (
             self.client.run_script(CAS_SCRIPT, [key], [read_version, value, self.ttl_ms])
             if read_version
             else self._create(key, value)
-        )
-        if writes is not None or rides:  # gather costs a Task per command: only when there are more
-            more = self._commands(writes) if writes is not None else []
-            more += [self.client.run_script(r.source, r.keys, r.args) if r.source
-                     else self.client.execute(*r.args) for r in rides]  # fmt: skip
-            result, *_ = await asyncio.gather(cas, *more)
-        else:
-            result = await cas
-        if isinstance(result, bytes):
-            return result
-        return SAVED if result == 1 else EXPIRED
+        )  # the script's replies are SAVED (1), EXPIRED (0) or the stored value
+        if writes is None and not rides:
+            return cas  # the common hop: no coroutine of its own around the script's
+        return self._save_with(cas, writes, rides)
+
+    async def _save_with(
+        self, cas: Awaitable[int | bytes], writes: SubscriberWrites | None, rides: Sequence[Ride]
+    ) -> int | bytes:
+        """``cas`` with the subscriber writes and rides (gather costs a Task per command: only
+        when there are more)."""
+        more = self._commands(writes) if writes is not None else []
+        more += [self.client.run_script(r.source, r.keys, r.args) if r.source
+                 else self.client.execute(*r.args) for r in rides]  # fmt: skip
+        result, *_ = await asyncio.gather(cas, *more)
+        return result  # type: ignore[no-any-return]
 
     async def _create(self, key: str, value: bytes) -> int | bytes:
         """A new session: ``SET NX`` (no script: a quarter of the hops, and Redis runs a plain
