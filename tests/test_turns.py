@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from gateway.hops.turns import Turns
+from gateway.turns import Turns
 
 
 async def test_waiters_get_the_turn_in_arrival_order_and_the_key_is_freed() -> None:
@@ -61,3 +61,21 @@ async def test_other_keys_never_wait() -> None:
     assert turns.take_now("a")
     assert turns.take_now("b")
     assert not turns.take_now("a")
+
+
+async def test_hold_keeps_one_holder_per_key_and_frees_it_on_error() -> None:
+    turns = Turns()
+    inside: list[str] = []
+
+    async def reply(n: int) -> None:
+        async with turns.hold("subscriber"):
+            inside.append(f"in {n}")
+            await asyncio.sleep(0)
+            inside.append(f"out {n}")
+            if n == 0:
+                raise ValueError("a reply that fails")
+
+    results = await asyncio.gather(reply(0), reply(1), return_exceptions=True)
+    assert isinstance(results[0], ValueError)
+    assert inside == ["in 0", "out 0", "in 1", "out 1"]  # never two at once
+    assert "subscriber" not in turns

@@ -40,7 +40,6 @@ from gateway.hops.effects import EffectRunner, HopContext
 from gateway.hops.memory import remembers, writes_for
 from gateway.hops.result import HopResult, SessionView, StartContext
 from gateway.hops.resume import Resumer
-from gateway.hops.turns import Turns
 from gateway.lifecycle.hook import Activity
 from gateway.menu.engine import Engine, Step
 from gateway.menu.messages import message
@@ -51,6 +50,7 @@ from gateway.privacy import Pseudonymizer
 from gateway.store import keys
 from gateway.store.session_store import EXPIRED, SAVED, SessionStore, SubscriberWrites
 from gateway.text import Budget
+from gateway.turns import Turns
 
 log = logs.get_logger("gateway")
 

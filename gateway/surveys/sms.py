@@ -20,10 +20,8 @@ Every step goes through ``answer_step``/``record``: one place where a survey ans
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -44,6 +42,7 @@ from gateway.surveys.catalog import SurveyCatalog
 from gateway.surveys.engine import INTRO, Progress, Turn
 from gateway.surveys.model import Survey
 from gateway.surveys.store import SurveyStore, progress_of, recording
+from gateway.turns import Turns
 
 log = logs.get_logger("gateway.surveys")
 CHANNEL = "sms"
@@ -51,27 +50,6 @@ NOT_STARTED = frozenset({"registered", "queued", "contacted"})
 """Dispositions before any answer: an undeliverable invitation makes them ``failed``."""
 UNDELIVERED = frozenset({"failed", "rejected", "dead", "refused"})
 """Outbox statuses of an invitation that never reached the phone."""
-
-
-class KeyedLocks:
-    """One ``asyncio.Lock`` per key, kept only while someone holds or waits for it: replies of
-    one subscriber are applied one at a time in a process (each reads the progress the one
-    before it recorded)."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.setdefault(key, (asyncio.Lock(), [0]))
-        users[0] += 1
-        try:
-            async with lock:
-                yield
-        finally:
-            users[0] -= 1
-            if users[0] == 0:
-                self._locks.pop(key, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +80,9 @@ class SmsSurveys:
         self._incentives = incentives
         self.settings = settings or SurveySettings()
         self.clock = clock
-        self._locks = KeyedLocks()
+        self._locks = Turns()
+        """A subscriber's replies are applied one at a time in a process (each reads the progress
+        the one before it recorded)."""
         self._leases = Leases(store.redis)
         self.feed: EventFeed | None = None
         """Where completions are published (``app[FEED]``), if anywhere."""

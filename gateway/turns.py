@@ -1,14 +1,17 @@
-"""``Turns``: one hop of a session at a time in this process, the others waiting in order.
+"""``Turns``: one holder per key at a time in this process, the others waiting in order.
 
-What an ``asyncio.Lock`` per session did, without a lock object, an ``acquire`` coroutine or a
-dictionary of counts on every hop: an uncontended turn is a dictionary entry; only a hop that
-finds its session busy (a retry arriving while the first copy is answered) waits on a future.
+What an ``asyncio.Lock`` per key did, without a lock object, an ``acquire`` coroutine or a
+dictionary of counts each time: an uncontended turn is a dictionary entry; only a caller that
+finds its key busy waits, on a future. Used for a USSD session's hops (a retry arriving while
+the first copy is answered) and a subscriber's SMS survey replies (applied one at a time).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
+from collections.abc import AsyncIterator
 
 
 class Turns:
@@ -57,3 +60,13 @@ class Turns:
                 future.set_result(None)
                 return
         del self._waiting[key]
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        """Hold ``key``'s turn for the ``async with`` block (waiting for it if need be)."""
+        if not self.take_now(key):
+            await self.take(key)
+        try:
+            yield
+        finally:
+            self.give_back(key)
