@@ -68,9 +68,9 @@ _META = keys.meta()
 _GUARD: Command = (b"HMGET", _META.encode(), b"epoch", b"lost_reason")
 """The data guard's marker: data loss not acknowledged if the epoch is gone or a reason set."""
 _RESERVED = (b"ok", b"open")
+"""The subscriber's side reserved: consent granted, or none recorded in ``opt_out`` mode."""
 _LIFETIME_TTL, _STATS_TTL = str(keys.AD_LIFETIME_TTL), str(keys.AD_STATS_TTL)
 """Numbers a reservation sends are made text once (the client would make them text per call)."""
-"""The subscriber's side reserved: consent granted, or none recorded in ``opt_out`` mode."""
 
 
 @dataclass(slots=True)

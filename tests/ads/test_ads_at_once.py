@@ -125,18 +125,23 @@ async def test_what_is_known_of_the_subscriber_still_decides(
     assert (await check(swahili, phone="+254700000006"))["text"] == BALANCE + "\nDial *544#"
 
 
-async def test_a_first_choice_out_of_budget_gives_the_next_campaign_at_once(
-    make_gateway: GatewayFactory, tmp_path: Path
-) -> None:
-    """The best campaign's budget is spent: its reservation is refused, and the next campaign
-    is shown in the same check (the ranking's next offers, not the refused one again)."""
-    content = folder(
+def _spent_and_next(tmp_path: Path) -> Path:
+    """A contract campaign whose budget one impression spends, and a remnant one after it."""
+    return folder(
         tmp_path,
         campaign(
             "spent", "priority: 5\nbudget: {total: 0.5, per_impression: 0.5}\n", cls="contract"
         ),
         campaign("next", "weight: 1\n"),
     )
+
+
+async def test_a_first_choice_out_of_budget_gives_the_next_campaign_at_once(
+    make_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    """The best campaign's budget is spent: its reservation is refused, and the next campaign
+    is shown in the same check (the ranking's next offers, not the refused one again)."""
+    content = _spent_and_next(tmp_path)
     client = await gateway(make_gateway, content)
     phones = [f"+25470000001{i}" for i in range(4)]
     shown = [(await check(client, phone=phone))["ad"] for phone in phones]
@@ -150,13 +155,7 @@ async def test_a_side_that_refuses_leaves_the_other_uncounted(
     """The campaign side refuses (budget spent): the subscriber's side of that reservation is
     not counted (one Redis: one script checks both sides first; a Cluster: given back), so
     only the ad shown counts against the subscriber's caps."""
-    content = folder(
-        tmp_path,
-        campaign(
-            "spent", "priority: 5\nbudget: {total: 0.5, per_impression: 0.5}\n", cls="contract"
-        ),
-        campaign("next", "weight: 1\n"),
-    )
+    content = _spent_and_next(tmp_path)
     client = await gateway(make_gateway, content)
     assert (await check(client, phone="+254700000021"))["ad"]["campaign"] == "spent"
     assert (await check(client))["ad"]["campaign"] == "next"
