@@ -1,13 +1,25 @@
 # Jumbe gateway image: `docker build -t jumbe .`, then see deploy/ (compose, Kubernetes).
-# Build stage: a virtualenv from the lockfile, then the package itself.
-FROM python:3.11-slim-bookworm AS build
+# Wheel stage: the hop path compiled with mypyc (docs/architecture.md, "The compiled build").
+# Compiling type-checks the package, so it runs where the runtime and dev dependencies are
+# installed, and needs gcc (the full Debian image); the result is one wheel.
+FROM python:3.11-bookworm AS wheel
 WORKDIR /src
-COPY requirements/main.lock requirements/main.lock
-RUN python -m venv /opt/jumbe \
-    && /opt/jumbe/bin/pip install --no-cache-dir --disable-pip-version-check -r requirements/main.lock
-COPY pyproject.toml README.md ./
+COPY requirements/main.lock requirements/dev.lock requirements/
+RUN python -m venv /opt/build \
+    && /opt/build/bin/pip install --no-cache-dir --disable-pip-version-check \
+        -r requirements/main.lock -r requirements/dev.lock
+COPY pyproject.toml setup.py README.md ./
 COPY gateway gateway
-RUN /opt/jumbe/bin/pip install --no-cache-dir --disable-pip-version-check --no-deps .
+RUN JUMBE_COMPILE=1 /opt/build/bin/pip wheel --no-cache-dir --disable-pip-version-check \
+        --no-build-isolation --no-deps --wheel-dir /wheels .
+
+# Build stage: a virtualenv from the lockfile, then the compiled wheel.
+FROM python:3.11-slim-bookworm AS build
+COPY requirements/main.lock /tmp/main.lock
+COPY --from=wheel /wheels /wheels
+RUN python -m venv /opt/jumbe \
+    && /opt/jumbe/bin/pip install --no-cache-dir --disable-pip-version-check -r /tmp/main.lock \
+    && /opt/jumbe/bin/pip install --no-cache-dir --disable-pip-version-check --no-deps /wheels/*.whl
 
 # Run stage: the virtualenv and the demo content folder (mount your own over /etc/jumbe/menus),
 # running as an unprivileged user.

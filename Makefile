@@ -2,8 +2,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+COMPILED := build/compiled
 
-.PHONY: run test test-cluster lint typecheck deploy-lint bench check-menus lock clean
+.PHONY: run test test-cluster compiled run-compiled test-compiled lint typecheck deploy-lint bench \
+        check-menus lock clean
 
 $(BIN)/jumbe: pyproject.toml requirements/main.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,9 +26,21 @@ test: $(VENV)/.dev           ## set up, then run the whole test suite
 test-cluster: $(VENV)/.dev   ## the same suite on a three-master Redis Cluster it starts itself
 	JUMBE_TEST_CLUSTER=1 $(BIN)/pytest
 
+compiled: $(VENV)/.dev       ## the hop path compiled with mypyc, into build/compiled (what the image ships)
+	rm -rf $(COMPILED) && mkdir -p $(COMPILED)
+	cp -r gateway setup.py pyproject.toml README.md $(COMPILED)/
+	find $(COMPILED) -name '*.so' -delete
+	cd $(COMPILED) && JUMBE_COMPILE=1 $(CURDIR)/$(BIN)/python setup.py -q build_ext --inplace --parallel 2
+
+run-compiled: compiled      ## serve menus/ on :8000 from the compiled build
+	PYTHONPATH=$(COMPILED) $(BIN)/jumbe serve
+
+test-compiled: compiled     ## the test suite against the compiled build
+	JUMBE_EXPECT_COMPILED=1 PYTHONPATH=$(COMPILED) $(BIN)/pytest
+
 lint: $(VENV)/.dev
-	$(BIN)/ruff check gateway tests bench
-	$(BIN)/ruff format --check gateway tests bench
+	$(BIN)/ruff check gateway tests bench setup.py
+	$(BIN)/ruff format --check gateway tests bench setup.py
 
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
@@ -47,4 +61,4 @@ lock:                        ## re-resolve the lockfiles after changing pyprojec
 	$(BIN)/uv pip compile pyproject.toml -q --group dev --python-version 3.11 -o requirements/dev.lock
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache

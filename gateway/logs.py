@@ -13,7 +13,7 @@ import logging
 import re
 import sys
 import time
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any, BinaryIO
 
 import orjson
@@ -95,8 +95,18 @@ class BatchedLogger:
             message = _PHONE_BYTES.sub(b"<redacted>", message)
         (_state["writer"] or self._writer).write(message)
 
-    log = debug = info = warn = warning = msg
-    fatal = failure = err = error = critical = exception = msg
+    def __getattr__(self, name: str) -> Callable[[bytes], None]:
+        """Every level structlog may call writes the same way (a method, not class-body
+        aliases: the compiled build cannot compile those)."""
+        if name in _LOGGER_METHODS:
+            return self.msg
+        raise AttributeError(name)
+
+
+_LOGGER_METHODS = frozenset(
+    ("log", "debug", "info", "warn", "warning", "fatal", "failure", "err", "error", "critical",
+     "exception")
+)  # fmt: skip
 
 
 class BatchedLoggerFactory:

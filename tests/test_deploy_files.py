@@ -13,9 +13,10 @@ DEPLOY_FILES = [ROOT / "Dockerfile", *sorted((ROOT / "deploy").rglob("*.*"))]
 
 
 def _read_by_gateway() -> set[str]:
-    """Every JUMBE_* name the gateway's code mentions (settings, checks, the SMS/consent modes)."""
+    """Every JUMBE_* name the gateway's code mentions (settings, checks, the SMS/consent modes),
+    and the build's own (setup.py: ``JUMBE_COMPILE``)."""
     names: set[str] = set()
-    for path in (ROOT / "gateway").rglob("*.py"):
+    for path in [*(ROOT / "gateway").rglob("*.py"), ROOT / "setup.py"]:
         names.update(VARIABLE.findall(path.read_text()))
     # Per-purpose consent modes are built from the purpose names.
     names.update(f"JUMBE_CONSENT_MODE_{p}" for p in ("PROMO_SMS", "ADS", "SURVEYS"))

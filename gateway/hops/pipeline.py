@@ -31,6 +31,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, cast
 
 from gateway import logs, metrics
 from gateway.channels.base import Reply, UssdRequest
@@ -315,7 +316,10 @@ class HopPipeline:
         """The stored session and, for menus that remember subscribers, the start context."""
         if resolved is None or not remembers(resolved[0]):
             return await self.store.load(key), None
-        return await asyncio.gather(self.store.load(key), self._start_context(request, resolved))
+        # gather's result is a list, though typed a tuple (and compiled code checks types)
+        both = await cast(Any, asyncio.gather(self.store.load(key),
+                                              self._start_context(request, resolved)))  # fmt: skip
+        return both[0], both[1]
 
     async def _repair(
         self, request: UssdRequest, stored: SessionState, sent: list[SubscriberWrites]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from gateway.store import keys, lua
 from gateway.store.pipelined import HopClient
@@ -71,9 +71,11 @@ class SessionStore:
             if resume_menu
             else _none()
         )
-        language, point = await asyncio.gather(
+        # gather's result is a list, though typed a tuple (and compiled code checks types)
+        both = await cast(Any, asyncio.gather(
             self.client.execute(b"HGET", keys.subscriber(pseudonym), LANGUAGE_FIELD), resume
-        )
+        ))  # fmt: skip
+        language, point = both[0], both[1]
         return (language.decode() if isinstance(language, bytes) else None), point
 
     def save(
