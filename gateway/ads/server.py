@@ -32,7 +32,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from gateway import logs
 from gateway.ads.engine import (
@@ -392,8 +392,20 @@ def _shown(
     return day, week, life
 
 
+class Decider(Protocol):
+    """What ``decide_within`` needs of an ``AdServer`` (a protocol, not the class: the compiled
+    build checks declared classes at run time, and tests hand it a slow decider)."""
+
+    @property
+    def deadlines(self) -> Deadlines: ...
+
+    async def decide(self, check: BalanceCheck, limits: tuple[int, int]) -> Decision: ...
+
+    def release(self, placement: Placement) -> None: ...
+
+
 async def decide_within(
-    server: AdServer, check: BalanceCheck, limits: tuple[int, int], deadline: float
+    server: Decider, check: BalanceCheck, limits: tuple[int, int], deadline: float
 ) -> Decision:
     """The decision, or the balance text unchanged if it is not ready within ``deadline`` or
     fails. It runs in the caller's task (no task of its own: the answer goes out in the step
