@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from gateway.channels.base import Reply
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class HopResult:
-    """What happened on one hop, for the reply and the canonical log line."""
+    """What happened on one hop, for the reply and the canonical log line (``__init__`` written
+    out for the compiled build, as ``Reply``'s)."""
 
     reply: Reply
     outcome: str
@@ -20,6 +21,20 @@ class HopResult:
     language: str = "en"
     language_before: str | None = None
     """The session's language before this hop (for a new session: the one it started in)."""
+
+    def __init__(
+        self, reply: Reply, outcome: str, menu_id: str = "", state_before: str = "",
+        state_after: str = "", round_trips: int = 0, language: str = "en",
+        language_before: str | None = None,
+    ) -> None:  # fmt: skip
+        self.reply = reply
+        self.outcome = outcome
+        self.menu_id = menu_id
+        self.state_before = state_before
+        self.state_after = state_after
+        self.round_trips = round_trips
+        self.language = language
+        self.language_before = language_before
 
 
 @dataclass(slots=True)

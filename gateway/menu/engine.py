@@ -29,13 +29,18 @@ from gateway.text import Budget
 MAX_AUTOMATIC_STEPS = 32
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Step:
     """What a step produced: the ``reply``, or (``reply`` is ``None``) an ``effect`` to perform
-    before the menu can go on. Read-only by convention (made every hop: not ``frozen``)."""
+    before the menu can go on. Read-only by convention (made every hop: not ``frozen``;
+    ``__init__`` written out for the compiled build, as ``Reply``'s)."""
 
     reply: Reply | None
-    effect: Effect | None = None
+    effect: Effect | None
+
+    def __init__(self, reply: Reply | None, effect: Effect | None = None) -> None:
+        self.reply = reply
+        self.effect = effect
 
 
 class Engine:
