@@ -1,0 +1,49 @@
+"""The hop's value classes write their ``__init__`` out (so the compiled build compiles it):
+each one must still take and set every field, with the declared defaults, as the one
+``dataclass()`` would have made. A field added to the class but not to ``__init__`` (or not
+here) fails."""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, fields
+from typing import Any
+
+import pytest
+
+from gateway.channels.base import Reply, UssdRequest
+from gateway.hops.result import HopResult
+from gateway.menu.engine import Step
+
+VALUES: dict[type, dict[str, Any]] = {
+    Reply: {"text": "shown", "end": True},
+    UssdRequest: {
+        "provider": "africastalking", "session_id": "s1", "phone_number": "+254700000001",
+        "service_code": "*384#", "network_code": "63902", "text": "1*2", "cumulative": False,
+        "first": True, "screen_overhead": 4, "hop_id": "3",
+    },
+    HopResult: {
+        "reply": Reply("shown", True), "outcome": "end", "menu_id": "demo", "state_before": "a",
+        "state_after": "b", "round_trips": 2, "language": "sw", "language_before": "en",
+    },
+    Step: {"reply": Reply("shown", False), "effect": None},
+}  # fmt: skip
+"""Every field, in declared order, each unlike its default where it has one (but ``effect``)."""
+
+
+@pytest.mark.parametrize("cls", list(VALUES))
+def test_every_field_is_taken_and_set(cls: type) -> None:
+    values = VALUES[cls]
+    assert list(values) == [field.name for field in fields(cls)]
+    made = cls(**values)
+    assert {name: getattr(made, name) for name in values} == values
+    assert made == cls(*values.values())  # positionally, in declared order
+
+
+@pytest.mark.parametrize("cls", list(VALUES))
+def test_defaults_are_the_declared_ones(cls: type) -> None:
+    values = VALUES[cls]
+    required = {f.name: values[f.name] for f in fields(cls) if f.default is MISSING}
+    made = cls(**required)
+    for field in fields(cls):
+        expected = required[field.name] if field.default is MISSING else field.default
+        assert getattr(made, field.name) == expected, field.name
