@@ -13,6 +13,7 @@ import pytest
 from gateway.channels.base import Reply, UssdRequest
 from gateway.hops.result import HopResult
 from gateway.menu.engine import Step
+from gateway.menu.screens.ad_slot import AdFill
 
 VALUES: dict[type, dict[str, Any]] = {
     Reply: {"text": "shown", "end": True},
@@ -25,9 +26,9 @@ VALUES: dict[type, dict[str, Any]] = {
         "reply": Reply("shown", True), "outcome": "end", "menu_id": "demo", "state_before": "a",
         "state_after": "b", "round_trips": 2, "language": "sw", "language_before": "en",
     },
-    Step: {"reply": Reply("shown", False), "effect": None},
+    Step: {"reply": Reply("shown", False), "effect": AdFill("offer", "Balance 1", (160, 70), "en")},
 }  # fmt: skip
-"""Every field, in declared order, each unlike its default where it has one (but ``effect``)."""
+"""Every field, in declared order, each unlike its default where it has one."""
 
 
 @pytest.mark.parametrize("cls", list(VALUES))

@@ -36,7 +36,7 @@ class Step:
     ``__init__`` written out for the compiled build, as ``Reply``'s)."""
 
     reply: Reply | None
-    effect: Effect | None
+    effect: Effect | None = None
 
     def __init__(self, reply: Reply | None, effect: Effect | None = None) -> None:
         self.reply = reply
