@@ -8,7 +8,8 @@ to each for ``--duration`` seconds with keep-alive connections (``wrk`` is used 
 installed and ``--wrk`` is given; both after ``--warmup`` seconds of the same load, not
 counted). Reports requests/s, p50/p99, errors, the share of checks that carried an ad, the
 ratio to the bare endpoint, and the decision's own p99 (from ``jumbe_ads_decision_seconds`` on
-``/metrics``, as a histogram bucket bound) with the share of decisions within 5 ms.
+``/metrics``, as a histogram bucket bound) with the share of decisions within 5 ms, and within
+each bucket bound up to 25 ms (``decisions_within``: where the tail sits).
 
     python bench/piggyback.py -d 10            # the issue 11 scenario, briefly
     python bench/piggyback.py --campaigns 1000 -c 50 -d 30 --cpu 0
@@ -222,9 +223,9 @@ def lua_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def decision_p99(port: int) -> tuple[str, float]:
-    """The bucket bound under which 99 % of decisions finished, and the share that finished
-    within 5 ms (``/metrics``)."""
+def decision_p99(port: int) -> tuple[str, float, dict[str, float]]:
+    """The bucket bound under which 99 % of decisions finished, the share that finished
+    within 5 ms, and the share within each bucket bound up to 25 ms (``/metrics``)."""
     import urllib.request
 
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
@@ -234,11 +235,13 @@ def decision_p99(port: int) -> tuple[str, float]:
                if line.startswith("jumbe_ads_decision_seconds_bucket")]  # fmt: skip
     total = buckets[-1][1] if buckets else 0
     within_5ms = next((c for b, c in buckets if b == "0.005"), 0.0) / total if total else 0.0
+    shares = {f"{float(b) * 1000:g} ms": round(c / total, 4) for b, c in buckets
+              if total and b != "+Inf" and float(b) <= 0.025}  # fmt: skip
     for bound, count in buckets:
         if total and count >= 0.99 * total:
             label = f"<= {float(bound) * 1000:g} ms" if bound != "+Inf" else "> 250 ms"
-            return label, round(within_5ms, 3)
-    return "n/a", 0.0
+            return label, round(within_5ms, 3), shares
+    return "n/a", 0.0, shares
 
 
 def free_port() -> int:
@@ -302,7 +305,9 @@ def main() -> None:
                 else:
                     results[name] = asyncio.run(load(port, args.concurrency, duration, args.warmup))
                 if name == "piggyback":
-                    results["decision_p99"], results["decisions_within_5ms"] = decision_p99(port)
+                    p99, within_5ms, shares = decision_p99(port)
+                    results["decision_p99"], results["decisions_within_5ms"] = p99, within_5ms
+                    results["decisions_within"] = shares
             finally:
                 process.terminate()
                 with contextlib.suppress(subprocess.TimeoutExpired):
