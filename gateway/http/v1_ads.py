@@ -161,16 +161,17 @@ async def _send_follow_up(app: web.Application, number: str, placement: Placemen
     campaign = placement.campaign
     language = placement.check.language
     text = campaign.sms.get(language or "") or next(iter(campaign.sms.values()))
+    # which ad it follows (its delivery counts an SMS impression), and the flash intent (AT has
+    # no class-0 flag: recorded for transports that have one), stored with the message itself
+    annotations = {
+        "ad_campaign": campaign.id, "ad_impression": placement.impression,
+        "ad_network": placement.check.network, "flash": "1" if campaign.flash else "0",
+    }  # fmt: skip
     try:
         message = await app[SMS].outbox.send(
-            number, text, category="promotional", idempotency_key=f"ad:{placement.impression}"
-        )
-        # which ad it follows (its delivery counts an SMS impression), and the flash intent:
-        # AT has no class-0 flag, so it is recorded for transports that have one
-        await app[REDIS].hset(keys.sms_message(message), mapping={
-            "ad_campaign": campaign.id, "ad_impression": placement.impression,
-            "ad_network": placement.check.network, "flash": "1" if campaign.flash else "0",
-        })  # fmt: skip
+            number, text, category="promotional", idempotency_key=f"ad:{placement.impression}",
+            annotations=annotations,
+        )  # fmt: skip
         log.info("ad_sms_queued", subscriber=placement.check.pseudonym, campaign=campaign.id,
                  message=message, flash=campaign.flash)  # fmt: skip
     except SendRefused as exc:

@@ -11,7 +11,7 @@ import hashlib
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -92,8 +92,14 @@ class Outbox:
         sender_id: str | None = None,
         send_at: float | None = None,
         idempotency_key: str | None = None,
+        annotations: Mapping[str, str] | None = None,
     ) -> str:
         """Enqueue one SMS and return its id; ``SendRefused`` says why one may not go.
+
+        ``annotations`` are the caller's fields, stored in the message's record in the same
+        step as the message (the worker, a delivery report and ``get`` see them from the
+        start): what the message is about, such as the ad it follows. They may not reuse the
+        record's own field names (``ValueError``).
 
         With an ``idempotency_key`` (an API caller's retry, the reply to an inbound message
         that the aggregator may deliver twice) the message is enqueued once: a repeat returns
@@ -144,7 +150,7 @@ class Outbox:
             "country": country.code, "at_id": "", "cost": "", "reason": "", "updated": f"{now:.3f}",
             "request": request,
         }  # fmt: skip
-        flat = [item for pair in fields.items() for item in pair]
+        flat = [item for pair in _annotated(fields, annotations).items() for item in pair]
         shard = keys.sms_shard_of(message_id)
         stored: Any = await self._scripts.enqueue(
             keys=[keys.sms_message(message_id), keys.sms_due(shard), keys.sms_queue(shard)],
@@ -227,3 +233,13 @@ def _check_same_request(stored: bytes | str, request: str) -> None:
     found = stored.decode() if isinstance(stored, bytes) else str(stored)
     if found != request:
         raise SendRefused("this idempotency key was already used for a different message")
+
+
+def _annotated(fields: dict[str, Any], annotations: Mapping[str, str] | None) -> dict[str, Any]:
+    """The message record: its own ``fields`` and the caller's ``annotations`` (which may not
+    reuse a field's name)."""
+    for name, value in (annotations or {}).items():
+        if name in fields:
+            raise ValueError(f"annotation {name!r} is one of the message record's own fields")
+        fields[name] = value
+    return fields

@@ -206,3 +206,20 @@ async def test_an_idempotency_key_enqueues_once(sms: Sms, fake_at: FakeServer) -
         await sms.outbox.send(KE, "Your code is 9999", idempotency_key="api:abc")
     await sms.worker.run_once()
     assert [r.message for r in fake_at.fake.received] == ["Your code is 4411"]
+
+
+async def test_annotations_are_stored_with_the_message(sms: Sms, fake_at: FakeServer) -> None:
+    """A caller's annotations (the ad an SMS follows) are in the message's record from the step
+    that enqueues it, and stay through the send; one reusing a record field is refused."""
+    await _grant(sms, KE)
+    note = {"ad_campaign": "promo", "flash": "1"}
+    message = await sms.outbox.send(KE, "10% off today", category="promotional",
+                                    annotations=note)  # fmt: skip
+    record = await sms.outbox.get(message)
+    assert record is not None and (record["ad_campaign"], record["flash"]) == ("promo", "1")
+    await sms.worker.run_once()
+    sent = await sms.outbox.get(message)
+    assert sent is not None and (sent["status"], sent["ad_campaign"]) == ("sent", "promo")
+    with pytest.raises(ValueError, match="'status' is one of the message record's own fields"):
+        await sms.outbox.send(KE, "hello", annotations={"status": "delivered"})
+    assert [r.message.split("\n")[0] for r in fake_at.fake.received] == ["10% off today"]
