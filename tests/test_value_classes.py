@@ -1,7 +1,7 @@
-"""The hop's value classes write their ``__init__`` out (so the compiled build compiles it):
-each one must still take and set every field, with the declared defaults, as the one
-``dataclass()`` would have made. A field added to the class but not to ``__init__`` (or not
-here) fails."""
+"""The hop's and the balance check's value classes write their ``__init__`` out (so the
+compiled build compiles it): each one must still take and set every field, with the declared
+defaults, as the one ``dataclass()`` would have made. A field added to the class but not to
+``__init__`` (or not here) fails."""
 
 from __future__ import annotations
 
@@ -10,10 +10,19 @@ from typing import Any
 
 import pytest
 
+from gateway.ads.engine import BalanceCheck, Calendar, Offer, Ranking
+from gateway.ads.model import Campaign, Caps, Target
+from gateway.ads.server import Decision, Placement
 from gateway.channels.base import Reply, UssdRequest
 from gateway.hops.result import HopResult
 from gateway.menu.engine import Step
 from gateway.menu.screens.ad_slot import AdFill
+
+CAMPAIGN = Campaign(id="promo", cls="remnant", start=0.0, end=1.0, tz="UTC",
+                    texts={"en": "2x data"}, weight=2.0, target=Target(), caps=Caps())  # fmt: skip
+CHECK = BalanceCheck("p_1", "254700000001", "Balance 1", "63902", "prepaid", 12.5, "sw", "UTC")
+PLACED = Placement(CAMPAIGN, "imp_1", CHECK, Calendar("20261130", "2026W49", 600), "20261130", 7,
+                   "imp_1|1.000|63902")  # fmt: skip
 
 VALUES: dict[type, dict[str, Any]] = {
     Reply: {"text": "shown", "end": True},
@@ -27,6 +36,18 @@ VALUES: dict[type, dict[str, Any]] = {
         "state_after": "b", "round_trips": 2, "language": "sw", "language_before": "en",
     },
     Step: {"reply": Reply("shown", False), "effect": AdFill("offer", "Balance 1", (160, 70), "en")},
+    BalanceCheck: {
+        "pseudonym": "p_1", "digits": "254700000001", "text": "Balance 1", "network": "63902",
+        "plan": "prepaid", "balance": 12.5, "language": "sw", "zone": "Africa/Nairobi",
+    },
+    Offer: {"campaign": CAMPAIGN, "text": "Balance 1 | 2x data"},
+    Ranking: {"offers": [Offer(CAMPAIGN, "Balance 1 | 2x data")], "reason": "", "personal": False},
+    Placement: {
+        "campaign": CAMPAIGN, "impression": "imp_1", "check": CHECK,
+        "calendar": Calendar("20261130", "2026W49", 600), "campaign_day": "20261130", "hour": 7,
+        "stored": "imp_1|1.000|63902",
+    },
+    Decision: {"text": "Balance 1 | 2x data", "placement": PLACED, "reason": "no_fit"},
 }  # fmt: skip
 """Every field, in declared order, each unlike its default where it has one."""
 

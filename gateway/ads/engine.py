@@ -30,12 +30,13 @@ Reason = str
 budget), timeout, store_unavailable, error."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class BalanceCheck:
     """One ``POST /v1/piggyback``: what the telco told us, plus the subscriber's pseudonym.
     ``digits`` (the number without ``+``) is used for prefix targeting only, never stored.
     Not changed once made (not ``frozen``: a frozen dataclass's ``__init__`` costs ~0.7 µs
-    more, once per check)."""
+    more, once per check). ``__init__`` written out, as for the ones below: the compiled build
+    compiles it (the one ``dataclass`` makes stays interpreted: a Python frame per check)."""
 
     pseudonym: str
     digits: str
@@ -46,6 +47,26 @@ class BalanceCheck:
     language: str | None = None
     zone: str = "UTC"
     """The subscriber's time zone (their country's): calendar days for caps, local time."""
+
+    def __init__(
+        self,
+        pseudonym: str,
+        digits: str,
+        text: str,
+        network: str,
+        plan: str | None = None,
+        balance: float | None = None,
+        language: str | None = None,
+        zone: str = "UTC",
+    ) -> None:
+        self.pseudonym = pseudonym
+        self.digits = digits
+        self.text = text
+        self.network = network
+        self.plan = plan
+        self.balance = balance
+        self.language = language
+        self.zone = zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,15 +122,19 @@ def _zone(name: str) -> ZoneInfo:
     return found
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Offer:
     """A candidate: the campaign and the full text the subscriber would see."""
 
     campaign: Campaign
     text: str
 
+    def __init__(self, campaign: Campaign, text: str) -> None:
+        self.campaign = campaign
+        self.text = text
 
-@dataclass(slots=True)
+
+@dataclass(slots=True, init=False)
 class Ranking:
     offers: list[Offer]
     reason: Reason
@@ -118,6 +143,11 @@ class Ranking:
     """Whether the ranking looked at what the view says of the subscriber beyond caps (tags,
     lifecycle, a language not given by the check). When it did not, the same offers come out
     for any subscriber whose caps allow them: the server may reserve before reading the view."""
+
+    def __init__(self, offers: list[Offer], reason: Reason, personal: bool = True) -> None:
+        self.offers = offers
+        self.reason = reason
+        self.personal = personal
 
 
 def consent_allows(state: str, mode: str) -> bool:

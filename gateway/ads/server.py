@@ -73,9 +73,10 @@ _LIFETIME_TTL, _STATS_TTL = str(keys.AD_LIFETIME_TTL), str(keys.AD_STATS_TTL)
 """Numbers a reservation sends are made text once (the client would make them text per call)."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Placement:
-    """An ad reserved (counted) for one check: to show, or to release if it is not shown."""
+    """An ad reserved (counted) for one check: to show, or to release if it is not shown.
+    ``__init__`` written out (as ``Decision``'s): the compiled build compiles it."""
 
     campaign: Campaign
     impression: str
@@ -85,6 +86,24 @@ class Placement:
     hour: int
     stored: str
     """The subscriber's last-impression value (``<impression>|<time>|<network>``)."""
+
+    def __init__(
+        self,
+        campaign: Campaign,
+        impression: str,
+        check: BalanceCheck,
+        calendar: Calendar,
+        campaign_day: str,
+        hour: int,
+        stored: str,
+    ) -> None:
+        self.campaign = campaign
+        self.impression = impression
+        self.check = check
+        self.calendar = calendar
+        self.campaign_day = campaign_day
+        self.hour = hour
+        self.stored = stored
 
 
 @dataclass(slots=True)
@@ -103,12 +122,17 @@ class _Side:
     """Goal, budget, price."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Decision:
     text: str
     placement: Placement | None
     reason: Reason
     """Why there is no ad (``""`` when there is one)."""
+
+    def __init__(self, text: str, placement: Placement | None, reason: Reason) -> None:
+        self.text = text
+        self.placement = placement
+        self.reason = reason
 
 
 class AdServer:

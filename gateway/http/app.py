@@ -41,8 +41,8 @@ from gateway.hops.handlers import effect_runner
 from gateway.hops.pipeline import HopPipeline
 from gateway.hops.surveys import SurveySteps
 from gateway.http import admin, health, metrics
+from gateway.http.ads_setup import setup_ads
 from gateway.http.routes import setup_api
-from gateway.http.v1_ads import setup_ads
 from gateway.http.v1_surveys import setup_surveys
 from gateway.incentives import RecordedIncentives
 from gateway.menu.findings import has_errors

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -22,26 +21,21 @@ from aiohttp import web
 
 from gateway import logs, metrics
 from gateway.ads.engine import BalanceCheck
-from gateway.ads.events import AdEvents
 from gateway.ads.report import ads_report, campaign_ids
-from gateway.ads.server import AdServer, Placement, decide_within
+from gateway.ads.server import Placement, decide_within
 from gateway.appkeys import (
     ACTIVITY,
     AD_EVENTS,
     ADS,
     CAMPAIGNS,
     FEED,
-    HOP_REDIS,
-    PIPELINE,
     PSEUDONYM,
     REDIS,
     SETTINGS,
-    SURVEY_STEPS,
 )
 from gateway.background import Background
 from gateway.errors import ApiError, SendRefused, StoreError
 from gateway.feed.events import stable_event_id
-from gateway.hops.ad_fill import ad_fill_handler
 from gateway.http.api import (
     GATEWAY_MADE,
     ApiRoute,
@@ -53,9 +47,6 @@ from gateway.http.api import (
     require,
     text,
 )
-from gateway.lifecycle.recorder import ActivityRecorder
-from gateway.menu.screens.ad_slot import AdFill
-from gateway.rewards.runtime import REWARDS
 from gateway.sms.countries import country_of
 from gateway.sms.runtime import SMS
 from gateway.store import keys
@@ -68,55 +59,6 @@ _LOG_KNOWN = GATEWAY_MADE | {"subscriber", "network", "reason", "campaign"}
 """The piggyback line's fields the gateway made or checked (a pseudonym, MCC+MNC digits, a
 reason word, a campaign id from the operator's files): not scanned for numbers (~1.5 µs)."""
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-
-
-_REWARDS_ACTIVITY = {"earn": "purchase", "redeem": "redemption"}
-
-
-def _rewards_activity(recorder: ActivityRecorder) -> Callable[[str, str], Awaitable[None]]:
-    """The rewards engine's activity (``earn``, ``redeem``) as lifecycle activity."""
-
-    async def listen(subscriber: str, what: str) -> None:
-        recorder.record(subscriber, _REWARDS_ACTIVITY.get(what, what))
-
-    return listen
-
-
-def setup_ads(app: web.Application) -> None:
-    """The ad server and the activity recorder, on the hop path's Redis client (after the
-    Redis context has opened it)."""
-    app.cleanup_ctx.append(_ads_context)
-
-
-async def _ads_context(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
-    thresholds = settings.lifecycle
-    recorder = ActivityRecorder(app[HOP_REDIS], thresholds)
-    app[ACTIVITY] = recorder
-    app[PIPELINE].activity = recorder
-    server = AdServer(
-        app[HOP_REDIS], app[CAMPAIGNS], mode=settings.consent_modes.get("ads", "opt_in"),
-        per_day=settings.ads.per_day, thresholds=thresholds,
-    )  # fmt: skip
-    app[ADS] = server
-    events = AdEvents(app[HOP_REDIS], app[CAMPAIGNS])
-    app[AD_EVENTS] = events
-    app[PIPELINE].dialled = events.dialled
-    app[PIPELINE].effects.register(AdFill, ad_fill_handler(server, settings.ads.deadline_ms / 1000))
-    app[SMS].inbound.activity = recorder
-    if SURVEY_STEPS in app:
-        app[SURVEY_STEPS].activity = recorder.record
-    if REWARDS in app:  # points earned (a brand's purchase, an incentive) and redemptions
-        app[REWARDS].listeners.append(_rewards_activity(recorder))
-    app[SMS].inbound.replied = events.replied
-    app[SMS].outbox.delivered = events.sms_delivered
-    try:
-        yield
-    finally:
-        await _FOLLOW_UPS.close()
-        await server.close()
-        await events.close()
-        await recorder.close()
 
 
 async def piggyback(request: web.Request, call: Call) -> web.Response:
@@ -144,7 +86,7 @@ async def piggyback(request: web.Request, call: Call) -> web.Response:
     return json_response({"text": decision.text, "ad": ad})
 
 
-_FOLLOW_UPS = Background("gateway.ads", "ad_sms_failed")
+FOLLOW_UPS = Background("gateway.ads", "ad_sms_failed")
 
 
 def number_of(check: BalanceCheck) -> str:
@@ -154,7 +96,7 @@ def number_of(check: BalanceCheck) -> str:
 def follow_up(app: web.Application, number: str, placement: Placement) -> None:
     """Queue the campaign's SMS follow-up after the answer (never delays it): promotional,
     so the outbox checks consent and holds it through quiet hours; once per impression."""
-    _FOLLOW_UPS.spawn(_send_follow_up(app, number, placement))
+    FOLLOW_UPS.spawn(_send_follow_up(app, number, placement))
 
 
 async def _send_follow_up(app: web.Application, number: str, placement: Placement) -> None:
