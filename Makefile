@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 COMPILED := build/compiled
 
-.PHONY: run test test-cluster compiled run-compiled test-compiled lint typecheck deploy-lint bench \
+.PHONY: run test test-cluster compiled run-compiled test-compiled test-compiled-ads lint typecheck deploy-lint bench \
         check-menus lock clean
 
 $(BIN)/jumbe: pyproject.toml requirements/main.lock
@@ -37,6 +37,10 @@ run-compiled: compiled      ## serve menus/ on :8000 from the compiled build
 
 test-compiled: compiled     ## the test suite against the compiled build
 	JUMBE_EXPECT_COMPILED=1 PYTHONPATH=$(COMPILED) $(BIN)/pytest
+
+test-compiled-ads: $(VENV)/.dev  ## the balance check's tests, compiled build, one Redis (after make compiled)
+	JUMBE_EXPECT_COMPILED=1 PYTHONPATH=$(COMPILED) $(BIN)/pytest tests/ads tests/test_resp.py \
+		tests/test_compiled_build.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check gateway tests bench setup.py

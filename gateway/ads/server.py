@@ -51,6 +51,7 @@ from gateway.errors import StoreError
 from gateway.lifecycle.stages import Activity, Thresholds, stage
 from gateway.store import keys, lua
 from gateway.store.pipelined import Command, HopClient, Script
+from gateway.store.resp import Packed
 
 log = logs.get_logger("gateway.ads")
 
@@ -120,6 +121,9 @@ class _Side:
     """The subscriber script's first arguments: mode, campaign, its caps, the global cap."""
     money: tuple[str, str, str]
     """Goal, budget, price."""
+    packed: tuple[Packed, Packed, Packed]
+    """On one Redis, the script's arguments that stay the same for the minute, packed once
+    (``store.resp``): ``caps``; ``money``; the stats' TTL and the campaign's day."""
 
 
 @dataclass(slots=True, init=False)
@@ -281,24 +285,24 @@ class AdServer:
         if side is None or side.minute != minute or side.campaign is not campaign:
             side = self._side(campaign, network, now, minute)
         subscriber_keys = [keys.consent(p), keys.ad_shown(p)]
-        subscriber_args = [*side.caps, calendar.day, calendar.week, stored, _LIFETIME_TTL]
-        campaign_args = [
-            int(now // 3600), max(1, math.ceil((campaign.end - now) / 3600)), *side.money,
-            network, p, _STATS_TTL, side.day,
-        ]  # fmt: skip
+        hour, hours_left = int(now // 3600), max(1, math.ceil((campaign.end - now) / 3600))
         calls: list[Script | Command]
         if self._one_node:  # both sides (and the guard's marker) in one script
             both = [*subscriber_keys, *side.keys, _META] if guard else subscriber_keys + side.keys
-            calls = [(_RESERVE_BOTH, both, subscriber_args + campaign_args)]
+            limits, money, tail = side.packed  # the arguments below, the same ones packed once
+            args = [limits, calendar.day, calendar.week, stored, _LIFETIME_TTL, hour, hours_left,
+                    money, network, p, tail]  # fmt: skip
+            calls = [(_RESERVE_BOTH, both, args)]
         else:  # a Cluster: each side on its own slot's node, sent together
+            subscriber_args = [*side.caps, calendar.day, calendar.week, stored, _LIFETIME_TTL]
+            campaign_args = [hour, hours_left, *side.money, network, p, _STATS_TTL, side.day]
             calls = [
                 (_RESERVE_SUB, subscriber_keys, subscriber_args),
                 (_RESERVE_CAMPAIGN, side.keys, campaign_args),
             ]
             if guard:
                 calls.append(_GUARD)
-        placement = Placement(campaign, impression, check, calendar, side.day, int(now // 3600),
-                              stored)  # fmt: skip
+        placement = Placement(campaign, impression, check, calendar, side.day, hour, stored)
         return placement, calls
 
     def _side(self, campaign: Campaign, network: str, now: float, minute: int) -> _Side:
@@ -306,13 +310,14 @@ class AdServer:
         minute (its day in the campaign's zone, its keys, its caps and money), remembered."""
         day = Calendar.at(now, campaign.tz).day
         caps, cid = campaign.caps, campaign.id
+        limits = (self._mode, cid, str(caps.per_day), str(caps.per_week), str(caps.lifetime),
+                  str(self._per_day))  # fmt: skip
+        money = (str(campaign.goal), str(campaign.budget), str(campaign.price))
         side = _Side(
             campaign, minute, day,
             [keys.ad_campaign(cid), keys.ad_stats(cid, day), keys.ad_reach(cid, day, network),
              keys.ad_days(cid)],
-            (self._mode, cid, str(caps.per_day), str(caps.per_week), str(caps.lifetime),
-             str(self._per_day)),
-            (str(campaign.goal), str(campaign.budget), str(campaign.price)),
+            limits, money, (Packed(limits), Packed(money), Packed((_STATS_TTL, day))),
         )  # fmt: skip
         if len(self._sides) > 8192:  # campaigns come and go with reloads
             self._sides.clear()

@@ -5,9 +5,10 @@ Why not redis-py here: redis-py's asyncio client checks a connection out of a po
 command; under 50 concurrent subscribers that was the largest cost of a hop after HTTP itself.
 This client keeps **one** connection and, like node-redis, writes every command issued in the
 same event-loop tick with a single ``write``; replies come back in order and are parsed by
-hiredis (the C parser redis-py itself uses). It implements only what the hop path needs:
-commands, ``EVALSHA`` with ``NOSCRIPT`` fallback, AUTH/SELECT, a per-command deadline, and
-reconnection. Everything else (admin, streams, SMS) uses redis-py.
+hiredis (the C parser redis-py itself uses), which packs the commands too (but for scripts
+carrying arguments packed ahead of time: ``store.resp``). It implements only what the hop
+path needs: commands, ``EVALSHA`` with ``NOSCRIPT`` fallback, AUTH/SELECT, a per-command
+deadline, and reconnection. Everything else (admin, streams, SMS) uses redis-py.
 
 Errors are translated here, once: connection problems and timeouts become ``StoreUnavailable``;
 Redis error replies become ``StoreReplyError``. Losing Redis is logged once at warning with the
@@ -30,6 +31,7 @@ import hiredis
 
 from gateway import logs, metrics
 from gateway.errors import ConfigError, StoreError, StoreReplyError, StoreUnavailable
+from gateway.store.resp import Packed, count, pack
 from gateway.store.urls import describe
 
 log = logs.get_logger("gateway.store")
@@ -232,13 +234,16 @@ class PipelinedRedis:
             self._down(reason)
 
     def _send(self, protocol: _Protocol, *args: Any) -> asyncio.Future[Any]:
+        return self._send_packed(protocol, hiredis.pack_command(args))
+
+    def _send_packed(self, protocol: _Protocol, command: bytes) -> asyncio.Future[Any]:
         loop = protocol.loop or asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         if protocol.lost:
             # Lost between the connect and this caller waking up: nothing would answer or sweep.
             future.set_exception(StoreUnavailable("redis connection lost"))
             return future
-        protocol.pending.append(hiredis.pack_command(args))
+        protocol.pending.append(command)
         protocol.waiters.append((future, time.monotonic() + self.timeout, None))
         if not protocol.flush_scheduled:
             protocol.flush_scheduled = True
@@ -246,10 +251,11 @@ class PipelinedRedis:
         return future
 
     def _send_together(
-        self, protocol: _Protocol, commands: list[tuple[Any, ...]]
+        self, protocol: _Protocol, commands: list[tuple[Any, ...] | bytes]
     ) -> tuple[list[asyncio.Future[Any]], asyncio.Future[None] | None]:
-        """``commands`` queued for the next write, and a future that the reply to the last one
-        settles directly (``None`` if the connection is already lost: every future has failed)."""
+        """``commands`` (packed already, or to pack) queued for the next write, and a future
+        that the reply to the last one settles directly (``None`` if the connection is already
+        lost: every future has failed)."""
         loop = protocol.loop or asyncio.get_running_loop()
         if protocol.lost:
             failed = []
@@ -265,7 +271,7 @@ class PipelinedRedis:
         last = len(commands) - 1
         for i, args in enumerate(commands):
             future = create()
-            pending.append(hiredis.pack_command(args))
+            pending.append(args if isinstance(args, bytes) else hiredis.pack_command(args))
             waiters.append((future, deadline, waiter if i == last else None))
             sent.append(future)
         if not protocol.flush_scheduled:
@@ -359,7 +365,7 @@ class PipelinedRedis:
             and str(result).startswith("NOSCRIPT")
         ]  # fmt: skip
         if missing:  # a restarted Redis: EVAL loads them (and runs them, once)
-            again = [self._send(protocol, *_command(calls[i], load=True)) for i in missing]
+            again = [self._send_packed(protocol, _packed(calls[i], load=True)) for i in missing]
             await _replied(
                 again, None if abandoned is None else _merged(results, missing, abandoned)
             )
@@ -400,14 +406,25 @@ async def run_script(
         return await execute(b"EVAL", source, len(keys), *keys, *args)
 
 
-def _command(call: Script | Command, load: bool = False) -> tuple[Any, ...]:
+def _command(call: Script | Command, load: bool = False) -> tuple[Any, ...] | bytes:
     """The command that runs ``call``: a script by its SHA1 (``EVALSHA``), or by its source
-    (``EVAL``, which also loads it) when ``load``."""
+    (``EVAL``, which also loads it) when ``load``; packed already (``store.resp``) if its
+    first argument is a ``Packed`` part (its keys and the rest may hold more)."""
     if not isinstance(call[0], str):
         return call
     source, keys, args = call
+    if args and isinstance(args[0], Packed):
+        n = count(keys)
+        return pack([b"EVAL" if load else b"EVALSHA", source if load else _sha(source),
+                     _NUMKEYS[n] if n < 10 else n, *keys, *args])  # fmt: skip
     return (b"EVAL" if load else b"EVALSHA", source if load else _sha(source),
             _NUMKEYS[len(keys)] if len(keys) < 10 else len(keys), *keys, *args)  # fmt: skip
+
+
+def _packed(call: Script | Command, load: bool) -> bytes:
+    """``_command`` of ``call``, packed."""
+    command = _command(call, load)
+    return command if isinstance(command, bytes) else bytes(hiredis.pack_command(command))
 
 
 _NUMKEYS = [str(n).encode() for n in range(10)]
