@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from conftest import GatewayFactory, RedisProcess, hop
+from conftest import ON_CLUSTER, GatewayFactory, RedisProcess, hop
 
 from gateway.errors import StoreUnavailable
 from gateway.store import keys
@@ -113,6 +113,18 @@ async def test_shutdown_during_a_slow_login_leaves_no_connection_open() -> None:
         await asyncio.wait_for(closed_by_client.wait(), 5)
     finally:
         server.close()
+
+
+@pytest.mark.skipif(ON_CLUSTER, reason="the one-Redis client (the Cluster's gathers its nodes')")
+async def test_nothing_sent_together_is_answered_at_once(redis_url: str) -> None:
+    """``run_together`` of no calls answers an empty list: it used to wait for a reply that
+    could never come (a lifecycle batch emptied by an erasure then hung the shutdown)."""
+    client = PipelinedRedis(redis_url)
+    try:
+        assert await asyncio.wait_for(client.run_together([]), 5) == []
+        assert await client.run_together([(b"PING",)]) == [b"PONG"]
+    finally:
+        await client.close()
 
 
 async def test_runtime_menu_error_gives_readable_end(

@@ -4,6 +4,7 @@ by walking every key in Redis — while an opt-out survives the erasure."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import shutil
 from pathlib import Path
@@ -14,7 +15,8 @@ import redis
 from aiohttp.test_utils import TestClient
 from conftest import MENUS, GatewayFactory, hop
 
-from gateway.appkeys import INCENTIVES, PSEUDONYM
+from gateway.appkeys import ACTIVITY, INCENTIVES, PSEUDONYM
+from gateway.lifecycle.recorder import FLUSH_DELAY
 from gateway.store import keys
 from gateway.subjects import HOLDERS
 from gateway.subjects.families import NOT_PERSONAL
@@ -188,6 +190,24 @@ async def test_export_lists_and_erase_removes_a_subscriber_everywhere(
     assert actions[:2] == [(b"export", alice.encode(), b"JUMBE_API_TOKEN"),
                            (b"erase", alice.encode(), b"JUMBE_API_TOKEN")]  # fmt: skip
     assert ALICE.lstrip("+").encode() not in repr(audit).encode()
+
+
+async def test_activity_noted_just_before_an_erasure_is_not_written_after_it(
+    make_gateway: GatewayFactory, redis_client: redis.Redis, content: Path
+) -> None:
+    """Activity is written in batches a moment after it happens: an erasure in that moment
+    drops the subscriber's note, so their lifecycle record does not come back after it."""
+    client = await make_gateway(api_token=TOKEN, sms_worker=False, menus_dir=content)
+    alice, bob = client.server.app[PSEUDONYM](ALICE), client.server.app[PSEUDONYM](BOB)
+    for subscriber in (alice, bob):
+        client.server.app[ACTIVITY].record(subscriber, "sms")  # written FLUSH_DELAY from now
+    erased = await client.delete(f"/v1/subscribers/{ALICE}", headers=AUTH)
+    assert erased.status == 200, await erased.text()
+    await asyncio.sleep(FLUSH_DELAY + 0.5)
+    assert redis_client.exists(keys.lifecycle(bob)) == 1  # the batch was written, without her
+    assert redis_client.exists(keys.lifecycle(alice)) == 0
+    last = keys.lifecycle_last(keys.lifecycle_shard(alice))
+    assert redis_client.zscore(last, alice) is None
 
 
 async def test_requests_need_the_subjects_scope_and_a_number(

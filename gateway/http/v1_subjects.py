@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway import logs
-from gateway.appkeys import PSEUDONYM, REDIS
+from gateway.appkeys import ACTIVITY, PSEUDONYM, REDIS
 from gateway.http.api import ApiRoute, Call, json_response, msisdn
 from gateway.subjects import HOLDERS, requests
 from gateway.subjects.base import Subject
@@ -33,6 +33,9 @@ async def erase(request: web.Request, call: Call) -> web.Response:
     """``{"erased": true, "removed": {engine: count}}``; a repeat removes nothing more."""
     subject = _subject(request)
     assert call.token is not None  # views run only after the guard authorized the call
+    activity = request.app.get(ACTIVITY)
+    if activity is not None:  # activity noted just before must not be written just after
+        await activity.forget(subject.pseudonym)
     removed = await requests.erase(request.app[REDIS], HOLDERS, subject, call.token.name)
     call.log.update(subscriber=subject.pseudonym, removed=sum(removed.values()))
     log.warning("subscriber_erased", subscriber=subject.pseudonym,

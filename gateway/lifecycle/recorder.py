@@ -52,6 +52,8 @@ class ActivityRecorder:
         self._seen: set[str] = set()
         self._pending: dict[str, tuple[int, str]] = {}
         """Noted, not yet written: pseudonym → (day, kind)."""
+        self._writing: list[tuple[dict[str, tuple[int, str]], asyncio.Future[None]]] = []
+        """Batches being written, each with a future settled when its write ends."""
         self._background = Background("gateway.lifecycle", "lifecycle_record_failed")
 
     def record(self, pseudonym: str, kind: str) -> None:
@@ -73,7 +75,25 @@ class ActivityRecorder:
     async def _flush_soon(self) -> None:
         await asyncio.sleep(FLUSH_DELAY)
         batch, self._pending = self._pending, {}
-        await self._write(batch)
+        if not batch:  # every note in it was forgotten (an erasure)
+            return
+        writing = (batch, asyncio.get_running_loop().create_future())
+        self._writing.append(writing)
+        try:
+            await self._write(batch)
+        finally:
+            self._writing.remove(writing)
+            writing[1].set_result(None)
+
+    async def forget(self, pseudonym: str) -> None:
+        """Drop ``pseudonym``'s note not yet written, and wait out a write of it in flight: an
+        erasure that follows then finds everything this process was going to write (a note
+        written after it would bring the subscriber's activity back)."""
+        self._pending.pop(pseudonym, None)
+        self._seen.discard(pseudonym)
+        for batch, written in list(self._writing):
+            if pseudonym in batch:
+                await asyncio.shield(written)
 
     async def _write(self, batch: dict[str, tuple[int, str]]) -> None:
         """Each subscriber's activity script, then each index shard's members: one write each,

@@ -254,9 +254,11 @@ class PipelinedRedis:
         self, protocol: _Protocol, commands: list[tuple[Any, ...] | bytes]
     ) -> tuple[list[asyncio.Future[Any]], asyncio.Future[None] | None]:
         """``commands`` (packed already, or to pack) queued for the next write, and a future
-        that the reply to the last one settles directly (``None`` if the connection is already
-        lost: every future has failed)."""
+        that the reply to the last one settles directly (``None`` if there are none, or if the
+        connection is already lost: every future has failed)."""
         loop = protocol.loop or asyncio.get_running_loop()
+        if not commands:  # nothing to send: no reply would ever settle a waiter
+            return [], None
         if protocol.lost:
             failed = []
             for _ in commands:
