@@ -31,7 +31,7 @@ import hiredis
 
 from gateway import logs, metrics
 from gateway.errors import ConfigError, StoreError, StoreReplyError, StoreUnavailable
-from gateway.store.resp import Packed, count, pack
+from gateway.store.resp import Packed, pack
 from gateway.store.urls import describe
 
 log = logs.get_logger("gateway.store")
@@ -411,16 +411,13 @@ async def run_script(
 def _command(call: Script | Command, load: bool = False) -> tuple[Any, ...] | bytes:
     """The command that runs ``call``: a script by its SHA1 (``EVALSHA``), or by its source
     (``EVAL``, which also loads it) when ``load``; packed already (``store.resp``) if its
-    first argument is a ``Packed`` part (its keys and the rest may hold more)."""
+    first argument is a ``Packed`` part (the other arguments may hold more)."""
     if not isinstance(call[0], str):
         return call
     source, keys, args = call
-    if args and isinstance(args[0], Packed):
-        n = count(keys)
-        return pack([b"EVAL" if load else b"EVALSHA", source if load else _sha(source),
-                     _NUMKEYS[n] if n < 10 else n, *keys, *args])  # fmt: skip
-    return (b"EVAL" if load else b"EVALSHA", source if load else _sha(source),
-            _NUMKEYS[len(keys)] if len(keys) < 10 else len(keys), *keys, *args)  # fmt: skip
+    command = (b"EVAL" if load else b"EVALSHA", source if load else _sha(source),
+               _NUMKEYS[len(keys)] if len(keys) < 10 else len(keys), *keys, *args)  # fmt: skip
+    return pack(command) if args and isinstance(args[0], Packed) else command
 
 
 def _packed(call: Script | Command, load: bool) -> bytes:

@@ -33,14 +33,6 @@ class Packed:
         self.data = b"".join(parts)
 
 
-def count(args: Sequence[Any]) -> int:
-    """How many arguments ``args`` are, a ``Packed`` part counting for its own."""
-    n = 0
-    for arg in args:
-        n += arg.count if isinstance(arg, Packed) else 1
-    return n
-
-
 def pack(args: Sequence[Any]) -> bytes:
     """``args`` (the command's name first; ``Packed`` parts as they are) as one command."""
     parts: list[bytes] = [b""]
