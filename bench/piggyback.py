@@ -3,13 +3,15 @@
 Writes 1,000 campaign files (a few overrides, contracts and many remnants over several
 networks, per-day caps), starts ``jumbe serve`` on them (embedded Redis, or ``--redis URL``)
 and a bare aiohttp app answering the same JSON, both pinned to the same core when the machine
-allows it, then sends ``--concurrency`` (default 50) concurrent checks of random subscribers
-to each for ``--duration`` seconds with keep-alive connections (``wrk`` is used instead when
-installed and ``--wrk`` is given; both after ``--warmup`` seconds of the same load, not
-counted). Reports requests/s, p50/p99, errors, the share of checks that carried an ad, the
-ratio to the bare endpoint, and the decision's own p99 (from ``jumbe_ads_decision_seconds`` on
-``/metrics``, as a histogram bucket bound) with the share of decisions within 5 ms, and within
-each bucket bound up to 25 ms (``decisions_within``: where the tail sits).
+allows it (the embedded Redis, which would inherit the pin, is freed to use every core, as
+Redis on its own core or machine in production; ``--redis-cpu N`` pins it), then sends
+``--concurrency`` (default 50) concurrent checks of random subscribers to each for
+``--duration`` seconds with keep-alive connections (``wrk`` is used instead when installed and
+``--wrk`` is given; both after ``--warmup`` seconds of the same load, not counted). Reports
+requests/s, p50/p99, errors, the share of checks that carried an ad, the ratio to the bare
+endpoint, and the decision's own p99 (from ``jumbe_ads_decision_seconds`` on ``/metrics``, as a
+histogram bucket bound) with the share of decisions within 5 ms, and within each bucket bound
+up to 25 ms (``decisions_within``: where the tail sits).
 
     python bench/piggyback.py -d 10            # the issue 11 scenario, briefly
     python bench/piggyback.py --campaigns 1000 -c 50 -d 30 --cpu 0
@@ -251,20 +253,46 @@ def free_port() -> int:
 
 
 def start(
-    args: list[str], port: int, env: dict[str, str], cpu: int | None
+    args: list[str], port: int, env: dict[str, str], cpu: int | None, redis_cpu: int | None
 ) -> subprocess.Popen[bytes]:
+    """Start a server pinned to ``cpu``; its children (the embedded Redis, which inherits the
+    pin) are moved to ``redis_cpu``, or left free to use every core (``None``)."""
     process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)  # fmt: skip
-    if cpu is not None and hasattr(os, "sched_setaffinity"):
-        with contextlib.suppress(OSError):  # the server process only (Redis stays free)
+    pinning = cpu is not None and hasattr(os, "sched_setaffinity")
+    if cpu is not None and pinning:
+        with contextlib.suppress(OSError):
             os.sched_setaffinity(process.pid, {cpu})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            if pinning:  # Redis is up before the server listens
+                cores = {redis_cpu} if redis_cpu is not None else os.sched_getaffinity(0)
+                for child in descendants(process.pid):
+                    with contextlib.suppress(OSError):
+                        os.sched_setaffinity(child, cores)
             return process
         time.sleep(0.1)
     process.kill()
     raise SystemExit(f"{args[0]} did not start")
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes ``pid`` started, and theirs (Linux ``/proc``; none elsewhere)."""
+    parents: dict[int, list[int]] = {}
+    with contextlib.suppress(OSError):
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                with contextlib.suppress(OSError):
+                    stat = Path(f"/proc/{entry}/stat").read_text()
+                    parent = int(stat.rsplit(")", 1)[1].split()[1])
+                    parents.setdefault(parent, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
 
 
 def main() -> None:
@@ -275,10 +303,16 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--redis", help="a Redis URL (default: the embedded Redis)")
     parser.add_argument("--cpu", type=int, default=0, help="core to pin both servers to (-1: no)")
+    parser.add_argument(
+        "--redis-cpu", type=int, default=-1,
+        help="core to pin the embedded Redis to (default -1: free, as Redis on its own core or "
+        "machine in production; the --cpu core makes it share the gateway's)",
+    )  # fmt: skip
     parser.add_argument("--wrk", action="store_true", help="load with wrk when installed")
     args = parser.parse_args()
     duration = min(args.duration, MAX_DURATION)
     cpu = None if args.cpu < 0 else args.cpu
+    redis_cpu = None if args.redis_cpu < 0 else args.redis_cpu
     python = sys.executable
     jumbe = shutil.which("jumbe") or str(Path(python).parent / "jumbe")
     with tempfile.TemporaryDirectory(prefix="jumbe-bench-") as tmp:
@@ -289,6 +323,7 @@ def main() -> None:
                "JUMBE_LOG_LEVEL": "warning", "JUMBE_SMS_WORKER": "0"}  # fmt: skip
         results: dict[str, object] = {
             "campaigns": args.campaigns, "concurrency": args.concurrency, "duration_s": duration,
+            "redis_cpu": "free" if redis_cpu is None else redis_cpu,
         }  # fmt: skip
         use_wrk = args.wrk and shutil.which("wrk") is not None
         for name, port in (("bare_aiohttp", free_port()), ("piggyback", free_port())):
@@ -298,7 +333,7 @@ def main() -> None:
                 command = [jumbe, "serve", "--menus", str(folder), "--port", str(port),
                            "--data-dir", str(Path(tmp) / "var")]  # fmt: skip
                 command += ["--redis", args.redis] if args.redis else []
-            process = start(command, port, env, cpu)
+            process = start(command, port, env, cpu, redis_cpu)
             try:
                 if use_wrk:
                     results[name] = wrk(port, args.concurrency, duration, Path(tmp), args.warmup)
