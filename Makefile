@@ -40,6 +40,7 @@ test-compiled: compiled     ## the test suite against the compiled build
 
 test-compiled-ads: $(VENV)/.dev  ## the balance check's tests, compiled build, one Redis (after make compiled)
 	JUMBE_EXPECT_COMPILED=1 PYTHONPATH=$(COMPILED) $(BIN)/pytest tests/ads tests/test_resp.py \
+		tests/test_pipelined_writes.py \
 		tests/test_compiled_build.py
 
 lint: $(VENV)/.dev

@@ -37,6 +37,11 @@ from gateway.store.urls import describe
 log = logs.get_logger("gateway.store")
 
 SWEEP_INTERVAL_S = 0.1
+EARLY_WRITE_AT = 16
+"""Commands pending that ``run_together`` writes at once instead of at the next loop pass: in
+a long pass (a burst of balance checks) Redis then works on them while the pass goes on, and
+their replies are read at the pass's own poll, a pass sooner. Usual passes queue fewer, so
+they still cost one write (bench/piggyback.py, docs/benchmarks.md "stop 21")."""
 
 
 class HopClient(Protocol):
@@ -119,6 +124,10 @@ class _Protocol(asyncio.Protocol):
 
     def flush(self) -> None:
         self.flush_scheduled = False
+        self.write_now()
+
+    def write_now(self) -> None:
+        """Write what is pending (a scheduled ``flush`` then writes only what came after)."""
         if self.transport is not None and self.pending:
             self.transport.write(b"".join(self.pending))
         self.pending.clear()
@@ -276,7 +285,9 @@ class PipelinedRedis:
             pending.append(args if isinstance(args, bytes) else hiredis.pack_command(args))
             waiters.append((future, deadline, waiter if i == last else None))
             sent.append(future)
-        if not protocol.flush_scheduled:
+        if len(pending) >= EARLY_WRITE_AT:  # a long pass: Redis can start on these now
+            protocol.write_now()
+        elif not protocol.flush_scheduled:
             protocol.flush_scheduled = True
             loop.call_soon(protocol.flush)
         return sent, waiter
