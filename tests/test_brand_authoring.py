@@ -11,6 +11,7 @@ import redis
 import yaml
 from conftest import MENUS, PHONE, GatewayFactory, hop, journey
 
+from gateway.content.reloader import SCAN_CHUNK
 from gateway.privacy import pseudonymize
 from gateway.store import keys
 from gateway.text import Budget, encoding_of
@@ -282,6 +283,32 @@ async def test_live_reload(make_gateway: GatewayFactory, tmp_path: Path) -> None
     assert (await wait_for(client, "gone", "END This service", "*901#")).startswith(
         "END This service code is not in use"
     )
+
+
+async def test_live_reload_of_a_folder_scanned_in_chunks(
+    make_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    """With more files than the watcher scans between its pauses (``SCAN_CHUNK``), an edit to
+    any of them, and a file added, are still picked up."""
+    menus = tmp_path / "menus"
+    shutil.copytree(MENUS, menus)
+    count = 3 * SCAN_CHUNK
+
+    def shop(i: int, text: str) -> str:
+        head = f"id: shop{i}\nservice_codes: ['*7{i:03d}#']\nstart: a\n"
+        return f"{head}screens:\n  a:\n    end: {text}\n"
+
+    for i in range(count):
+        (menus / f"shop{i}.yaml").write_text(shop(i, f"Shop {i}"))
+    client = await make_gateway(menus_dir=menus, reload_interval=0.05)
+    for i in (0, count // 2, count - 1):
+        (menus / f"shop{i}.yaml").write_text(shop(i, f"Shop {i} is open"))
+    for i in (0, count // 2, count - 1):
+        assert await wait_for(client, f"s{i}", f"END Shop {i} is open", f"*7{i:03d}#") == (
+            f"END Shop {i} is open"
+        )
+    (menus / "shop-new.yaml").write_text(shop(count, "New shop"))
+    assert await wait_for(client, "new", "END New shop", f"*7{count:03d}#") == "END New shop"
 
 
 async def test_admin_reload(make_gateway: GatewayFactory, tmp_path: Path) -> None:

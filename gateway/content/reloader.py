@@ -26,6 +26,7 @@ import gc
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,11 @@ from gateway.text import Budget
 
 Fingerprint = tuple[int, int, int, int]
 """(mtime_ns, ctime_ns, size, inode): ctime and inode catch a copy or rename that keeps mtime."""
+
+SCAN_CHUNK = 64
+SCAN_PAUSE_S = 0.001
+"""The watcher's scan sleeps this long after every ``SCAN_CHUNK`` files (``_scan``): 1,000
+files take ~15 ms longer, off the event loop, which then waits for the GIL ~0.25 ms at most."""
 
 BACKGROUND_SWITCH_INTERVAL = 0.0005
 """Seconds a thread may hold the GIL while another waits, during a background parse (default
@@ -138,11 +144,15 @@ class ContentReloader:
         settle_loaded_content()
         return report
 
-    def _scan(self) -> dict[str, Fingerprint]:
+    def _scan(self, pausing: bool = False) -> dict[str, Fingerprint]:
         """Stat every content file (no reading; in no particular order); changes nothing, so
         the watcher runs it in a worker thread. ``os.scandir`` without ``Path`` objects or
         sorting: ~4 ms for 1,000 files, where a walk with ``Path.stat`` took ~17 ms of a core
-        every second."""
+        every second. ``pausing``: sleep ``SCAN_PAUSE_S`` after every ``SCAN_CHUNK`` files.
+        Each stat releases the GIL and takes it straight back, so a busy event loop thread
+        waiting for it got it only when its switch interval forced a handover: a 3.5-5.5 ms
+        stall once a second under load (docs/benchmarks.md, "stop 21"); the pauses leave it
+        the GIL."""
         fingerprint: dict[str, Fingerprint] = {}
         folders = [str(self.folder)] if self.folder.is_dir() else []
         while folders:
@@ -166,6 +176,8 @@ class ContentReloader:
                     fingerprint[entry.path] = (
                         stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino,
                     )  # fmt: skip
+                    if pausing and len(fingerprint) % SCAN_CHUNK == 0:
+                        time.sleep(SCAN_PAUSE_S)
         return fingerprint
 
     def served(self) -> dict[str, int]:
@@ -176,8 +188,10 @@ class ContentReloader:
         return counts
 
     def changed(self) -> bool:
-        """Whether any content file was added, removed or modified since the last reload."""
-        return self._scan() != self._fingerprint
+        """Whether any content file was added, removed or modified since the last reload (the
+        watcher asks every second, from a worker thread: the scan pauses to leave the event
+        loop thread the GIL)."""
+        return self._scan(pausing=True) != self._fingerprint
 
     def reload(self) -> ReloadReport:
         """Reload now, on this thread (start-up, ``jumbe`` tools, tests; the server uses
