@@ -259,14 +259,14 @@ def start(
     pin) are moved to ``redis_cpu``, or left free to use every core (``None``)."""
     process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)  # fmt: skip
-    pinning = cpu is not None and hasattr(os, "sched_setaffinity")
-    if cpu is not None and pinning:
+    pinned = {cpu} if cpu is not None and hasattr(os, "sched_setaffinity") else None
+    if pinned is not None:
         with contextlib.suppress(OSError):
-            os.sched_setaffinity(process.pid, {cpu})
+            os.sched_setaffinity(process.pid, pinned)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            if pinning:  # Redis is up before the server listens
+            if pinned is not None:  # Redis is up before the server listens
                 cores = {redis_cpu} if redis_cpu is not None else os.sched_getaffinity(0)
                 for child in descendants(process.pid):
                     with contextlib.suppress(OSError):

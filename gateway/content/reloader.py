@@ -48,7 +48,8 @@ Fingerprint = tuple[int, int, int, int]
 SCAN_CHUNK = 64
 SCAN_PAUSE_S = 0.001
 """The watcher's scan sleeps this long after every ``SCAN_CHUNK`` files (``_scan``): 1,000
-files take ~15 ms longer, off the event loop, which then waits for the GIL ~0.25 ms at most."""
+files take ~15 ms longer, off the event loop, which then waits for the GIL for at most about
+64 stats (~0.25 ms) at a time."""
 
 BACKGROUND_SWITCH_INTERVAL = 0.0005
 """Seconds a thread may hold the GIL while another waits, during a background parse (default
