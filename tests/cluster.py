@@ -84,12 +84,13 @@ class Cluster:
     def owner(self, key: str, asking: int | None = None) -> int:
         """The port of the master serving ``key``'s slot, in the view of the master on
         ``asking`` (the first one unless told)."""
-        with self.node(self.ports[0] if asking is None else asking) as client:
+        port = self.ports[0] if asking is None else asking
+        with self.node(port) as client:
             slot = int(client.execute_command("CLUSTER", "KEYSLOT", key))
-            for start, end, master, *_replicas in client.execute_command("CLUSTER", "SLOTS"):
-                if int(start) <= slot <= int(end):
-                    return int(master[1])
-        raise AssertionError(f"no master serves slot {slot}")
+        owner = self._slot_owner(port, slot)
+        if owner is None:
+            raise AssertionError(f"no master serves slot {slot}")
+        return owner
 
     def settled_owner(self, key: str, expected: int, within: float = 10.0) -> int:
         """Poll every master's ``CLUSTER SLOTS`` until all of them name ``expected`` as the
@@ -150,6 +151,7 @@ class Cluster:
                 return  # the caller's own check says what went wrong
 
     def _slot_owner(self, port: int, slot: int) -> int | None:
+        """The port of the master serving ``slot`` in the view of the master on ``port``."""
         with self.node(port) as client:
             for start, end, master, *_replicas in client.execute_command("CLUSTER", "SLOTS"):
                 if int(start) <= slot <= int(end):
