@@ -141,9 +141,9 @@ class Cluster:
             for port in order:
                 with self.node(port) as node:
                     node.execute_command("CLUSTER", "SETSLOT", slot, "NODE", migration.target_id)
-            # as `redis-cli --cluster fix` would: a master that took stale gossip over what it
-            # was told (seen once in a whole Cluster suite: the slot back on its old owner after
-            # 10 s) is told again, in the same order
+            # as `redis-cli --cluster fix` would: a master whose view still names another
+            # owner is told again, in the same order (seen once in a whole Cluster suite: a
+            # master still named the old owner 10 s after the hand-over; why, not found)
             time.sleep(0.2)
             if all(self._slot_owner(port, slot) == migration.to_port for port in order):
                 return
